@@ -1,0 +1,75 @@
+"""The ``cxlens`` command line: parses arguments and calls library functions.
+
+Each command group lives in its own module with an ``add_commands(subparsers)``
+function; ``COMMAND_MODULES`` wires them in one place.  Modules are imported
+lazily by name only when building the parser, and they import heavy libraries
+only inside the functions they call, so ``cxlens --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from cxlens import __version__
+from cxlens.errors import CxlensError
+
+__all__ = ["build_parser", "main"]
+
+COMMAND_MODULES = (
+    "cxlens.cli._data",
+    "cxlens.cli._kpis",
+)
+
+log = logging.getLogger("cxlens")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cxlens",
+        description="Customer-service conversation analytics: KPIs, request types, topics, sentiment, "
+                    "script adherence, churn and health.",
+    )
+    parser.add_argument("--version", action="version", version=f"cxlens {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    try:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_time=False, show_path=False, rich_tracebacks=False)
+        fmt = "%(message)s"
+    except ImportError:  # pragma: no cover - rich is a core dependency
+        handler, fmt = logging.StreamHandler(), "%(levelname)s %(message)s"
+    logging.basicConfig(level=level, format=fmt, handlers=[handler], force=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except CxlensError as exc:
+        sys.stderr.write(f"cxlens: error: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("cxlens: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""``cxlens kpis list | compute | explain``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cxlens.cli._common import add_input_args, load_inputs
+
+__all__ = ["add_commands"]
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    kpis = sub.add_parser("kpis", help="the KPI catalogue and its computation")
+    ksub = kpis.add_subparsers(dest="kpis_command", metavar="ACTION")
+    kpis.set_defaults(func=lambda args: kpis.print_help())
+
+    lister = ksub.add_parser("list", help="print the KPI catalogue (from the registry)")
+    lister.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    lister.set_defaults(func=kpis_list)
+
+    compute = ksub.add_parser("compute", help="compute every KPI whose inputs are present")
+    add_input_args(compute)
+    _add_compute_options(compute)
+    compute.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    compute.add_argument("--out", metavar="FILE", help="write the report here (json or csv by --format)")
+    compute.set_defaults(func=kpis_compute)
+
+    explain = ksub.add_parser("explain", help="list the rows (ticket ids, ...) behind one KPI figure")
+    explain.add_argument("name", help="KPI name, e.g. first_contact_resolution_rate")
+    add_input_args(explain)
+    _add_compute_options(explain, grouping=False)
+    explain.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
+                         help="filter tickets first, e.g. --where channel=email (repeatable)")
+    explain.add_argument("--out", metavar="FILE", help="write the rows as CSV")
+    explain.set_defaults(func=kpis_explain)
+
+
+def _add_compute_options(parser: argparse.ArgumentParser, *, grouping: bool = True) -> None:
+    parser.add_argument("--config", metavar="TOML", help="KPI settings, SLA policy, business hours")
+    parser.add_argument("--business-hours", action="store_true",
+                        help="compute durations in the config's business hours")
+    parser.add_argument("--quarantine-dir", metavar="DIR", default=None,
+                        help="where to write rejected rows (default: beside --out, else ./cxlens-out)")
+    if grouping:
+        parser.add_argument("--by", default="", help="group by ticket columns, e.g. channel,agent_id,team")
+        parser.add_argument("--period", choices=("day", "week", "month", "quarter", "year"))
+        parser.add_argument("--kpi", action="append", default=None, metavar="NAME", help="only these KPIs")
+
+
+def kpis_list(args: argparse.Namespace) -> int:
+    from cxlens.pipelines.kpi_report import kpi_catalogue
+
+    catalogue = kpi_catalogue()
+    if args.format == "csv":
+        catalogue.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        sys.stdout.write(catalogue.to_json(orient="records", indent=2) + "\n")
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"cxlens KPI catalogue ({len(catalogue)} KPIs)")
+        for col in ("name", "unit", "direction", "formula", "requires"):
+            table.add_column(col, overflow="fold")
+        for row in catalogue.itertuples():
+            table.add_row(row.name, row.unit, row.direction, row.formula, row.requires)
+        Console().print(table)
+    return 0
+
+
+def _config(args: argparse.Namespace):
+    from cxlens.config import load_config
+
+    overrides = {"use_business_hours": True} if args.business_hours else {}
+    return load_config(args.config, **overrides)
+
+
+def _quarantine(dataset, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    if not dataset.n_quarantined():
+        return
+    out = args.quarantine_dir or (str(Path(args.out).parent) if getattr(args, "out", None) else "cxlens-out")
+    written = dataset.write_quarantine(out)
+    for name, path in written.items():
+        sys.stderr.write(f"cxlens: {name}: quarantined rows written to {path}\n")
+
+
+def print_summary(dataset) -> None:
+    """Read / used / quarantined per table, on stderr."""
+    for row in dataset.summary():
+        sys.stderr.write(f"cxlens: {row['table']}: read {row['read']:,}, used {row['used']:,}, "
+                         f"quarantined {row['quarantined']:,}\n")
+
+
+def kpis_compute(args: argparse.Namespace) -> int:
+    from cxlens.pipelines.kpi_report import kpi_report, kpi_report_text, kpi_tables, write_kpi_report
+
+    config = _config(args)
+    dataset = load_inputs(args)
+    print_summary(dataset)
+    _quarantine(dataset, args)
+    by = [c.strip() for c in args.by.split(",") if c.strip()]
+    report = kpi_report(kpi_tables(dataset), config=config, names=args.kpi, by=by, period=args.period)
+    if args.out:
+        write_kpi_report(report, args.out, fmt="csv" if args.format == "csv" else "json")
+        sys.stderr.write(f"cxlens: report written to {args.out}\n")
+    elif args.format == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    elif args.format == "csv":
+        report.to_frame().to_csv(sys.stdout, index=False)
+    if args.format == "table":
+        _print_report(report)
+    return 0
+
+
+def _print_report(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from cxlens.pipelines.kpi_report import kpi_report_text
+
+    table = Table(title="KPI summary")
+    table.add_column("KPI")
+    table.add_column("value", justify="right", overflow="fold")
+    table.add_column("n", justify="right")
+    for name, value, n in kpi_report_text(report):
+        table.add_row(name, value, n)
+    console = Console()
+    console.print(table)
+    if report.groups:
+        frame = report.to_frame()
+        console.print(f"{len(frame)} groups; use --format csv/json or --out for the per-group figures.")
+    if report.skipped:
+        console.print(f"[dim]{len(report.skipped)} KPIs skipped for missing inputs "
+                      f"(e.g. {next(iter(report.skipped))}: needs {', '.join(next(iter(report.skipped.values())))}).[/dim]")
+
+
+def kpis_explain(args: argparse.Namespace) -> int:
+    from cxlens.errors import ConfigError
+    from cxlens.metrics import explain_kpi, get_kpi
+    from cxlens.pipelines.kpi_report import kpi_tables
+
+    get_kpi(args.name)  # fail fast on an unknown name, before reading data
+    config = _config(args)
+    dataset = load_inputs(args)
+    _quarantine(dataset, args)
+    if args.where:
+        tickets = dataset.tickets
+        if tickets is None:
+            raise ConfigError("--where filters tickets; pass --tickets.")
+        for cond in args.where:
+            col, _, value = cond.partition("=")
+            if col not in tickets:
+                raise ConfigError(f"--where {cond}: tickets have no column {col!r}.")
+            tickets = tickets[tickets[col].astype(str) == value]
+        dataset.tables["tickets"].frame = tickets
+        if dataset.messages is not None:
+            dataset.tables["messages"].frame = dataset.messages[dataset.messages["ticket_id"].isin(tickets["ticket_id"])]
+    measure, rows = explain_kpi(args.name, kpi_tables(dataset), config=config)
+    sys.stderr.write(f"cxlens: {args.name} = {measure.value} over n={measure.n}; {len(rows)} rows behind it\n")
+    if args.out:
+        rows.to_csv(args.out, index=False)
+    else:
+        rows.to_csv(sys.stdout, index=False)
+    return 0

@@ -1,0 +1,373 @@
+"""Reading tables at the boundary: parse, validate, quarantine.
+
+``load_table(path, "tickets")`` reads CSV, JSON Lines, JSON or Parquet (or a
+folder of them), renames columns with a mapping, checks the table against its
+schema and returns a :class:`LoadedTable`: the valid rows, parsed to their
+canonical types, and the quarantined rows *as given* with the reason(s) each
+was rejected.  A missing required column stops the run with one error naming
+every missing column; a bad row never does.
+
+``read = used + quarantined`` always holds; :meth:`LoadedTable.summary` says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlens.errors import MissingColumnsError, NoUsableRowsError, UnreadableFileError
+from cxlens.schema import TableSchema, get_schema
+
+__all__ = [
+    "LoadedTable",
+    "parse_mapping",
+    "read_frame",
+    "load_table",
+    "validate_frame",
+    "write_quarantine",
+    "write_table",
+]
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+            ".parquet": "parquet", ".pq": "parquet"}
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
+ROW_COL = "_row"
+SOURCE_COL = "_source"
+REASON_COL = "_reason"
+
+
+@dataclass
+class LoadedTable:
+    """A validated table and what was set aside.
+
+    frame: valid rows, canonical types, extra columns kept as read.
+    quarantine: rejected rows as given plus ``_source``, ``_row`` (1-based row
+    in its file, header excluded) and ``_reason``.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    sources: tuple[str, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_read(self) -> int:
+        return len(self.frame) + len(self.quarantine)
+
+    def summary(self) -> dict[str, int | str]:
+        return {"table": self.name, "read": self.n_read, "used": len(self.frame),
+                "quarantined": len(self.quarantine)}
+
+
+def parse_mapping(items: Iterable[str] | None) -> dict[str, str]:
+    """``["their_col=ticket_id", ...]`` -> ``{"their_col": "ticket_id"}``."""
+    from cxlens.errors import ConfigError
+
+    mapping: dict[str, str] = {}
+    for item in items or ():
+        for part in str(item).split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise ConfigError(f"Column mapping {part!r} is not THEIR_COLUMN=OUR_COLUMN.")
+            theirs, ours = (s.strip() for s in part.split("=", 1))
+            mapping[theirs] = ours
+    return mapping
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        if not files:
+            raise UnreadableFileError(f"Folder {path} holds no .csv, .jsonl, .json or .parquet files.")
+        return files
+    if not path.exists():
+        raise UnreadableFileError(f"File {path} does not exist.")
+    return [path]
+
+
+def _format_of(path: Path) -> str:
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise UnreadableFileError(
+            f"Cannot tell the format of {path}: use a .csv, .tsv, .jsonl, .json or .parquet file."
+        )
+    return fmt
+
+
+def _read_csv(path: Path, *, sep: str, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All columns as strings, so quarantined rows keep the value as given."""
+    common = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding)
+    try:
+        return pd.read_csv(path, **common), pd.DataFrame()
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). "
+            "Pass the file's encoding, e.g. --encoding latin-1 (or cp1252, utf-16)."
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise UnreadableFileError(f"{path} is empty: it has no header row.") from exc
+    except pd.errors.ParserError as first_error:
+        # Malformed lines: re-read with the python engine, setting bad lines aside.
+        bad_lines: list[list[str]] = []
+
+        def keep_bad(line: list[str]) -> None:
+            bad_lines.append(line)
+            return None
+
+        try:
+            frame = pd.read_csv(path, engine="python", on_bad_lines=keep_bad, **common)
+        except (pd.errors.ParserError, csv.Error) as exc:
+            raise UnreadableFileError(
+                f"{path} is not well-formed CSV: {exc}. A stray or unbalanced quote (\") usually "
+                "causes this; fix the quoting or export the file again."
+            ) from first_error
+        bad = pd.DataFrame({REASON_COL: "malformed CSV line (wrong number of fields)",
+                            "_raw": [sep.join(map(str, line)) for line in bad_lines]})
+        return frame, bad
+
+
+def _read_jsonl(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"{path} is not valid {encoding} text (byte {exc.start}). Pass --encoding."
+        ) from exc
+    records, bad, rows = [], [], []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append({ROW_COL: lineno, REASON_COL: f"line is not JSON ({exc.msg})", "_raw": line[:1000]})
+            continue
+        if not isinstance(obj, dict):
+            bad.append({ROW_COL: lineno, REASON_COL: "line is JSON but not an object", "_raw": line[:1000]})
+            continue
+        records.append(obj)
+        rows.append(lineno)
+    frame = pd.DataFrame.from_records(records)
+    frame.insert(0, ROW_COL, rows) if records else None
+    return frame, pd.DataFrame(bad)
+
+
+def _read_json(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        obj = json.loads(path.read_text(encoding=encoding))
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(f"{path} is not valid {encoding} text. Pass --encoding.") from exc
+    except json.JSONDecodeError as exc:
+        raise UnreadableFileError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
+    if isinstance(obj, dict):
+        obj = next((v for v in obj.values() if isinstance(v, list)), [obj])
+    if not isinstance(obj, list):
+        raise UnreadableFileError(f"{path}: expected a JSON array of objects.")
+    return pd.DataFrame.from_records([o for o in obj if isinstance(o, dict)]), pd.DataFrame()
+
+
+def read_frame(path: str | Path, *, encoding: str = "utf-8") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a file or a folder of files without validating.
+
+    Returns ``(frame, unreadable)``: ``unreadable`` holds lines that could not
+    be parsed at all (a broken JSONL line, a CSV line with too many fields),
+    with ``_source``, ``_row``, ``_reason`` and ``_raw``.  ``frame`` carries
+    ``_source`` and ``_row`` for every row so a problem can be traced back.
+    """
+    parts, bad_parts = [], []
+    enc = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
+    for file in _files(Path(path)):
+        fmt = _format_of(file)
+        if file.stat().st_size == 0:
+            raise UnreadableFileError(f"{file} is empty (0 bytes).")
+        if fmt in ("csv", "tsv"):
+            frame, bad = _read_csv(file, sep="," if fmt == "csv" else "\t", encoding=enc)
+        elif fmt == "jsonl":
+            frame, bad = _read_jsonl(file, encoding=enc)
+        elif fmt == "json":
+            frame, bad = _read_json(file, encoding=enc)
+        else:
+            try:
+                frame, bad = pd.read_parquet(file), pd.DataFrame()
+            except Exception as exc:  # pyarrow raises many types for a broken file
+                raise UnreadableFileError(f"{file} is not a readable Parquet file: {exc}") from exc
+        if ROW_COL not in frame:
+            frame.insert(0, ROW_COL, np.arange(1, len(frame) + 1))
+        frame.insert(0, SOURCE_COL, str(file))
+        if len(bad):
+            bad.insert(0, SOURCE_COL, str(file))
+            bad_parts.append(bad)
+        parts.append(frame)
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    bad = pd.concat(bad_parts, ignore_index=True) if bad_parts else pd.DataFrame()
+    return frame, bad
+
+
+# ---------------------------------------------------------------- validating
+
+
+def _parse_datetime(raw: pd.Series) -> pd.Series:
+    """ISO 8601 -> tz-aware UTC; naive means UTC; unparseable -> NaT."""
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw.dt.tz_localize("UTC")
+    values = raw.astype("string").str.strip()
+    parsed = pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+    if parsed.isna().sum() > values.isna().sum():  # mixed forms: try element-wise parsing once
+        retry = values[parsed.isna() & values.notna()]
+        parsed.loc[retry.index] = pd.to_datetime(retry, errors="coerce", utc=True, format="mixed")
+    return parsed
+
+
+def _parse_bool(raw: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype("boolean")
+    words = raw.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    out[words.isin(TRUE_WORDS).fillna(False)] = True
+    out[words.isin(FALSE_WORDS).fillna(False)] = False
+    return out
+
+
+def _parse_column(raw: pd.Series, kind: str) -> pd.Series:
+    if kind == "datetime":
+        return _parse_datetime(raw)
+    if kind in ("float", "int"):
+        return pd.to_numeric(raw, errors="coerce").astype("float64")
+    if kind == "bool":
+        return _parse_bool(raw)
+    if kind == "id":
+        values = raw.astype("string").str.strip()
+        if pd.api.types.is_float_dtype(raw):  # 12.0 read from JSON/Parquet -> "12"
+            values = raw.astype("Int64").astype("string")
+        return values.replace("", pd.NA).astype(object).where(values.notna(), None)
+    if kind == "category":
+        values = raw.astype("string").str.strip().str.lower().str.replace(" ", "_", regex=False)
+        return values.replace("", pd.NA).astype(object).where(values.notna(), None)
+    return raw.astype(object).where(raw.notna(), None)  # text
+
+
+def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None = None,
+                   mapping: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check ``raw`` against ``schema``, collecting every problem of every row.
+
+    Returns ``(valid, quarantine)``.  Raises :class:`MissingColumnsError`
+    (naming all of them) when required columns are absent.
+    """
+    frame = raw.rename(columns=dict(mapping or {}))
+    missing = [c for c in schema.required if c not in frame.columns]
+    if missing:
+        present = [c for c in frame.columns if c not in (ROW_COL, SOURCE_COL)]
+        raise MissingColumnsError(table=schema.name, missing=missing, source=source, present=present)
+
+    reasons = pd.Series("", index=frame.index, dtype=object)
+
+    def flag(mask: pd.Series, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            reasons[mask] = reasons[mask] + reason + "; "
+
+    parsed = frame.copy()
+    for col in schema.columns:
+        if col.name not in frame:
+            continue
+        raw_col = frame[col.name]
+        present_mask = raw_col.notna() & (raw_col.astype("string").str.strip() != "").fillna(False)
+        values = _parse_column(raw_col, col.kind)
+        parsed[col.name] = values
+        if col.required:
+            flag(~present_mask, f"{col.name} is empty")
+        if col.kind in ("datetime", "float", "int", "bool"):
+            flag(present_mask & pd.Series(values, index=frame.index).isna(),
+                 f"{col.name} is not a valid {col.kind}")
+        if col.kind == "int":
+            flag(values.notna() & (values % 1 != 0), f"{col.name} is not a whole number")
+        if col.minimum is not None:
+            flag(values < col.minimum, f"{col.name} is below {col.minimum:g}")
+        if col.maximum is not None:
+            flag(values > col.maximum, f"{col.name} is above {col.maximum:g}")
+        if col.allowed is not None:
+            known = pd.Series(values, index=frame.index).isin(col.allowed)
+            flag(present_mask & ~known, f"{col.name} is not one of {', '.join(col.allowed)}")
+
+    for check in schema.checks:
+        if all(c in parsed for c in check.columns):
+            flag(check.find_bad(parsed), check.description)
+
+    if schema.key and schema.key in parsed:
+        # among rows that are otherwise valid, the first occurrence of a key wins
+        keys = parsed[schema.key].where(reasons == "")
+        dup = keys.notna() & keys.duplicated(keep="first")
+        flag(dup, f"duplicate {schema.key} (the first occurrence is kept)")
+
+    bad = reasons != ""
+    quarantine = frame.loc[bad].copy()
+    quarantine[REASON_COL] = reasons[bad].str.rstrip("; ")
+    valid = parsed.loc[~bad].reset_index(drop=True)
+    return valid, quarantine.reset_index(drop=True)
+
+
+def load_table(path: str | Path, table: str | TableSchema, *, mapping: Mapping[str, str] | None = None,
+               encoding: str = "utf-8", allow_empty: bool = False) -> LoadedTable:
+    """Read, validate and split one table. See the module docstring."""
+    schema = get_schema(table) if isinstance(table, str) else table
+    raw, unreadable = read_frame(path, encoding=encoding)
+    valid, quarantine = validate_frame(raw, schema, source=str(path), mapping=mapping)
+    if len(unreadable):
+        quarantine = pd.concat([quarantine, unreadable], ignore_index=True)
+    loaded = LoadedTable(name=schema.name, frame=valid.drop(columns=[SOURCE_COL], errors="ignore"),
+                         quarantine=quarantine, sources=(str(path),))
+    if len(quarantine):
+        log.warning("%s: %d of %d rows quarantined (%s)", schema.name, len(quarantine), loaded.n_read,
+                    _top_reasons(quarantine))
+    if not len(valid) and not allow_empty:
+        detail = f": {_top_reasons(quarantine)}" if len(quarantine) else " (the file has a header but no rows)"
+        raise NoUsableRowsError(f"No usable {schema.name} rows in {path}{detail}.")
+    return loaded
+
+
+def _top_reasons(quarantine: pd.DataFrame, k: int = 3) -> str:
+    reasons = quarantine[REASON_COL].str.split("; ").explode().value_counts().head(k)
+    return ", ".join(f"{reason} x{count}" for reason, count in reasons.items())
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write by suffix: .csv, .jsonl or .parquet. Timestamps go out as ISO 8601."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = _format_of(path)
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    elif fmt == "jsonl":
+        frame.to_json(path, orient="records", lines=True, date_format="iso", force_ascii=False)
+    else:
+        frame.to_csv(path, index=False, sep="," if fmt == "csv" else "\t", date_format="%Y-%m-%dT%H:%M:%S%z")
+    return path
+
+
+def write_quarantine(tables: Iterable[LoadedTable], out_dir: str | Path) -> dict[str, Path]:
+    """One ``quarantine/<table>.csv`` per table that has rejected rows."""
+    written = {}
+    for table in tables:
+        if len(table.quarantine):
+            written[table.name] = write_table(table.quarantine, Path(out_dir) / "quarantine" / f"{table.name}.csv")
+    return written

@@ -1,0 +1,80 @@
+"""The KPI summary job: validated tables in, a KPI report out.
+
+Plain functions; each name says what it returns.  The CLI and the batch
+scorer call these; nothing here parses arguments or prints.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cxlens.config import KPIConfig
+from cxlens.dataset import Dataset
+from cxlens.metrics import KPIReport, Tables, compute_kpis, get_kpi, get_kpi_names, make_tables
+
+__all__ = ["kpi_catalogue", "kpi_report", "kpi_report_text", "kpi_tables", "write_kpi_report"]
+
+
+def kpi_catalogue() -> pd.DataFrame:
+    """The registry as a table: name, category, unit, direction, formula, inputs, summary."""
+    rows = []
+    for name in get_kpi_names():
+        kpi = get_kpi(name)
+        rows.append({"name": name, "category": kpi.category, "unit": kpi.unit, "direction": kpi.direction,
+                     "formula": kpi.formula, "requires": ", ".join(kpi.requires), "summary": kpi.summary})
+    return pd.DataFrame(rows)
+
+
+def kpi_tables(dataset: Dataset, *, period_start: pd.Timestamp | None = None,
+               period_end: pd.Timestamp | None = None) -> Tables:
+    """The dataset's frames as KPI input tables (period defaults to the data's span)."""
+    return make_tables(tickets=dataset.tickets, messages=dataset.messages, accounts=dataset.accounts,
+                       surveys=dataset.surveys, mentions=dataset.mentions,
+                       period_start=period_start, period_end=period_end)
+
+
+def kpi_report(tables: Tables, *, config: KPIConfig | None = None, names: Sequence[str] | None = None,
+               by: Sequence[str] = (), period: str | None = None) -> KPIReport:
+    """Every computable KPI (or ``names``), overall and per group."""
+    return compute_kpis(tables, config=config, names=names, by=by, period=period)
+
+
+def _fmt(value: Any, unit: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        items = list(value.items())[:4]
+        return ", ".join(f"{k}: {_fmt(v, 'ratio') if not isinstance(v, dict) else '...'}" for k, v in items) + (
+            ", ..." if len(value) > 4 else "")
+    if isinstance(value, list):
+        return f"{len(value)} rows"
+    if unit == "s":
+        return f"{value:,.0f} s ({value / 3600:.1f} h)" if value >= 3600 else f"{value:,.1f} s"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def kpi_report_text(report: KPIReport) -> list[tuple[str, str, str]]:
+    """(name, formatted value, n) rows of the overall figures, for display."""
+    return [(name, _fmt(value, get_kpi(name).unit), f"{report.n[name]:,}") for name, value in report.kpis.items()]
+
+
+def write_kpi_report(report: KPIReport, path: str | Path, *, fmt: str = "json") -> Path:
+    """Write the report as JSON (the full contract) or CSV (one row per group)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        path.write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
+    else:
+        report.to_frame().to_csv(path, index=False)
+    return path
