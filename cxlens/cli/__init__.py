@@ -1,7 +1,9 @@
 """The ``cxlens`` command line: parses arguments and calls library functions.
 
-Each command group lives in its own module with an ``add_commands(subparsers)``
-function; ``COMMAND_MODULES`` wires them in one place.  Modules are imported
+Each command group lives in its own module with an
+``add_commands(subparsers, *, train)`` function (``train`` is the shared
+``cxlens train ...`` group, where each area adds its own trainer);
+``COMMAND_MODULES`` wires them in one place.  Modules are imported
 lazily by name only when building the parser, and they import heavy libraries
 only inside the functions they call, so ``cxlens --help`` stays fast.
 """
@@ -37,8 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    train_parser = sub.add_parser("train", help="train a model (classifier, sentiment, churn)")
+    train = train_parser.add_subparsers(dest="train_command", metavar="MODEL")
+    train_parser.set_defaults(func=lambda args: train_parser.print_help())
     for name in COMMAND_MODULES:
-        importlib.import_module(name).add_commands(sub)
+        importlib.import_module(name).add_commands(sub, train=train)
     return parser
 
 

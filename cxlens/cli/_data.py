@@ -14,7 +14,7 @@ __all__ = ["add_commands", "EXAMPLES_DIR"]
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "archive"
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
     validate = sub.add_parser("validate", help="check tables against the canonical schema; quarantine bad rows")
     add_input_args(validate)
     validate.add_argument("--out", metavar="DIR", default="cxlens-validate",

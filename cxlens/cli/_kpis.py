@@ -11,7 +11,7 @@ from cxlens.cli._common import add_input_args, load_inputs
 __all__ = ["add_commands"]
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
     kpis = sub.add_parser("kpis", help="the KPI catalogue and its computation")
     ksub = kpis.add_subparsers(dest="kpis_command", metavar="ACTION")
     kpis.set_defaults(func=lambda args: kpis.print_help())
