@@ -206,8 +206,11 @@ def _grouped(kpis: Sequence[KPI], tables: Tables, config: KPIConfig, *, by: list
         for name, (frame, positions, usable) in split.items():
             if frame is None:
                 parts[name] = None
-            elif positions is None:  # not splittable this way: only in ungrouped figures
-                parts[name] = None if name == "accounts" and by else frame
+            elif positions is None:
+                # Not splittable this way. Accounts are a stock: every period sees all of them
+                # (KPIs use period_start/end). Anything else would be wrongly attributed to
+                # every group, so it is left out of the group's figures.
+                parts[name] = frame if name == "accounts" and not by else None
             else:
                 parts[name] = _slice(frame, positions.get(key))
         if tickets is not None and by:
