@@ -77,11 +77,15 @@ def derive_ticket_fields(tickets: pd.DataFrame, messages: pd.DataFrame) -> pd.Da
     """
     agent = messages.loc[messages["author_role"] == "agent", ["ticket_id", "sent_at"]]
     created = tickets.set_index("ticket_id")["created_at"]
-    agent = agent[agent["sent_at"] >= agent["ticket_id"].map(created)]
-    per_ticket = agent.groupby("ticket_id")["sent_at"].agg(["min", "size"])
+    created = created[~created.index.duplicated()]
+    # reindex, not map: Series.map with an empty datetime mapping fails in pandas 3
+    agent = agent[agent["sent_at"] >= pd.Series(created.reindex(agent["ticket_id"].to_numpy()).array,
+                                                index=agent.index)]
+    grouped = agent.groupby("ticket_id")["sent_at"]
     out = tickets.copy()
-    first = out["ticket_id"].map(per_ticket["min"])
-    replies = out["ticket_id"].map(per_ticket["size"]).fillna(0).astype("float64")
+    # reindex again: no agent message at all is an empty mapping
+    first = pd.Series(grouped.min().reindex(out["ticket_id"].to_numpy()).array, index=out.index)
+    replies = out["ticket_id"].map(grouped.size()).fillna(0).astype("float64")
     has_messages = out["ticket_id"].isin(messages["ticket_id"])
     if "first_response_at" in out:
         out["first_response_at"] = out["first_response_at"].fillna(first)

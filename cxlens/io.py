@@ -13,8 +13,10 @@ every missing column; a bad row never does.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,11 +111,14 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
+_EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
+
+
 def _read_csv(path: Path, *, sep: str, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All columns as strings, so quarantined rows keep the value as given."""
-    common = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding)
+    common = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     try:
-        return pd.read_csv(path, **common), pd.DataFrame()
+        return pd.read_csv(path, encoding=encoding, **common), pd.DataFrame()
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(
             f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). "
@@ -121,24 +126,73 @@ def _read_csv(path: Path, *, sep: str, encoding: str) -> tuple[pd.DataFrame, pd.
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise UnreadableFileError(f"{path} is empty: it has no header row.") from exc
-    except pd.errors.ParserError as first_error:
-        # Malformed lines: re-read with the python engine, setting bad lines aside.
-        bad_lines: list[list[str]] = []
+    except pd.errors.ParserError:
+        pass
+    try:
+        text = path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). Pass --encoding."
+        ) from exc
+    return _salvage_csv(text, path=path, common=common, first_row=1)
 
-        def keep_bad(line: list[str]) -> None:
-            bad_lines.append(line)
-            return None
 
-        try:
-            frame = pd.read_csv(path, engine="python", on_bad_lines=keep_bad, **common)
-        except (pd.errors.ParserError, csv.Error) as exc:
-            raise UnreadableFileError(
-                f"{path} is not well-formed CSV: {exc}. A stray or unbalanced quote (\") usually "
-                "causes this; fix the quoting or export the file again."
-            ) from first_error
-        bad = pd.DataFrame({REASON_COL: "malformed CSV line (wrong number of fields)",
-                            "_raw": [sep.join(map(str, line)) for line in bad_lines]})
-        return frame, bad
+def _salvage_csv(text: str, *, path: Path, common: dict, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse CSV text with malformed lines: good rows in, bad lines set aside with the reason.
+
+    An unbalanced quote (") would swallow the rest of the file into one field:
+    that line alone is set aside and parsing resumes on the next line.  Lines
+    with the wrong number of fields are set aside by pandas' python engine.
+    """
+    sep = common["sep"]
+    try:
+        frame = pd.read_csv(io.StringIO(text), **common)
+        frame.insert(0, ROW_COL, np.arange(first_row, first_row + len(frame)))
+        return frame, pd.DataFrame()
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), pd.DataFrame()
+    except pd.errors.ParserError as exc:
+        stray = _EOF_IN_STRING.search(str(exc))
+        if stray is None:
+            return _read_csv_lenient(text, path=path, common=common)
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines, delimiter=sep)
+    for _ in range(int(stray.group(1))):  # the header and the good records before the stray quote
+        next(reader, None)
+    cut = reader.line_num
+    good = pd.read_csv(io.StringIO("".join(lines[:cut])), **common) if cut > 1 else pd.DataFrame()
+    good.insert(0, ROW_COL, np.arange(first_row, first_row + len(good)))
+    bad_row = first_row + len(good)
+    bad = pd.DataFrame({ROW_COL: [bad_row], REASON_COL: ['unbalanced quote (") in this line, which is set aside'],
+                        "_raw": [lines[cut].rstrip("\r\n")[:1000]] if cut < len(lines) else [""]})
+    if cut + 1 >= len(lines):
+        return good, bad
+    rest, rest_bad = _salvage_csv(lines[0] + "".join(lines[cut + 1:]), path=path, common=common,
+                                  first_row=bad_row + 1)
+    frames = [f for f in (good, rest) if len(f.columns)]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
+            pd.concat([bad, rest_bad], ignore_index=True))
+
+
+def _read_csv_lenient(text: str, *, path: Path, common: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Re-read with the python engine, setting lines with the wrong number of fields aside."""
+    bad_lines: list[list[str]] = []
+
+    def keep_bad(line: list[str]) -> None:
+        bad_lines.append(line)
+        return None
+
+    try:
+        frame = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=keep_bad, **common)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise UnreadableFileError(
+            f"{path} is not well-formed CSV: {exc}. A stray or unbalanced quote (\") usually "
+            "causes this; fix the quoting or export the file again."
+        ) from exc
+    sep = common["sep"]
+    bad = pd.DataFrame({REASON_COL: "malformed CSV line (wrong number of fields)",
+                        "_raw": [sep.join(map(str, line)) for line in bad_lines]})
+    return frame, bad
 
 
 def _read_jsonl(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:

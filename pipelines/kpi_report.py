@@ -17,7 +17,7 @@ from cxlens.config import KPIConfig
 from cxlens.dataset import Dataset
 from cxlens.metrics import KPIReport, Tables, compute_kpis, get_kpi, get_kpi_names, make_tables
 
-__all__ = ["kpi_catalogue", "kpi_report", "kpi_report_text", "kpi_tables", "write_kpi_report"]
+__all__ = ["kpi_catalogue", "kpi_catalogue_markdown", "kpi_report", "kpi_report_text", "kpi_tables", "write_kpi_report"]
 
 
 def kpi_catalogue() -> pd.DataFrame:
@@ -28,6 +28,28 @@ def kpi_catalogue() -> pd.DataFrame:
         rows.append({"name": name, "category": kpi.category, "unit": kpi.unit, "direction": kpi.direction,
                      "formula": kpi.formula, "requires": ", ".join(kpi.requires), "summary": kpi.summary})
     return pd.DataFrame(rows)
+
+
+def kpi_catalogue_markdown() -> str:
+    """The catalogue as the Markdown page docs/kpis.md (a test keeps the page in step)."""
+    lines = [
+        "# KPI catalogue",
+        "",
+        "Generated from the registry by `cxlens kpis list --format markdown > docs/kpis.md`; "
+        "do not edit by hand.",
+        "Percentages are 0-100, durations seconds. `a|b` in the inputs means either will do.",
+        "",
+    ]
+    catalogue = kpi_catalogue()
+    for category, rows in catalogue.groupby("category", sort=True):
+        lines += [f"## {category}", "", "| KPI | unit | better | formula | inputs |", "|---|---|---|---|---|"]
+        for row in rows.itertuples():
+            lines.append(f"| `{row.name}` | {row.unit} | {row.direction} | {row.formula} | {row.requires} |")
+        lines.append("")
+        for row in rows.itertuples():
+            lines.append(f"- **`{row.name}`**: {' '.join(get_kpi(row.name).doc.split())}")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def kpi_tables(dataset: Dataset, *, period_start: pd.Timestamp | None = None,

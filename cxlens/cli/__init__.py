@@ -24,6 +24,12 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES = (
     "cxlens.cli._data",
     "cxlens.cli._kpis",
+    "cxlens.cli._qa",
+    "cxlens.cli._accounts",
+    "cxlens.cli._nlp",
+    "cxlens.cli._convert",
+    "cxlens.cli._topics",
+    "cxlens.cli._sentiment",
 )
 
 log = logging.getLogger("cxlens")

@@ -17,7 +17,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     kpis.set_defaults(func=lambda args: kpis.print_help())
 
     lister = ksub.add_parser("list", help="print the KPI catalogue (from the registry)")
-    lister.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    lister.add_argument("--format", choices=("table", "csv", "json", "markdown"), default="table")
     lister.set_defaults(func=kpis_list)
 
     compute = ksub.add_parser("compute", help="compute every KPI whose inputs are present")
@@ -50,10 +50,12 @@ def _add_compute_options(parser: argparse.ArgumentParser, *, grouping: bool = Tr
 
 
 def kpis_list(args: argparse.Namespace) -> int:
-    from cxlens.pipelines.kpi_report import kpi_catalogue
+    from cxlens.pipelines.kpi_report import kpi_catalogue, kpi_catalogue_markdown
 
     catalogue = kpi_catalogue()
-    if args.format == "csv":
+    if args.format == "markdown":
+        sys.stdout.write(kpi_catalogue_markdown() + "\n")
+    elif args.format == "csv":
         catalogue.to_csv(sys.stdout, index=False)
     elif args.format == "json":
         sys.stdout.write(catalogue.to_json(orient="records", indent=2) + "\n")
