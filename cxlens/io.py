@@ -314,7 +314,16 @@ def _parse_column(raw: pd.Series, kind: str) -> pd.Series:
     if kind == "category":
         values = raw.astype("string").str.strip().str.lower().str.replace(" ", "_", regex=False)
         return values.replace("", pd.NA).astype(object).where(values.notna(), None)
-    return raw.astype(object).where(raw.notna(), None)  # text
+    if pd.api.types.is_string_dtype(raw):  # text: keep as read (no per-row copies)
+        return raw
+    return raw.astype(object).where(raw.notna(), None)
+
+
+def _present(raw: pd.Series) -> pd.Series:
+    """Non-missing, and for text not blank. Only text columns pay for the strip."""
+    if pd.api.types.is_string_dtype(raw) or raw.dtype == object:
+        return raw.notna() & (raw.astype("string").str.strip() != "").fillna(False)
+    return raw.notna()
 
 
 def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None = None,
@@ -337,12 +346,12 @@ def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None
         if mask.any():
             reasons[mask] = reasons[mask] + reason + "; "
 
-    parsed = frame.copy()
+    parsed = frame.copy(deep=False)
     for col in schema.columns:
         if col.name not in frame:
             continue
         raw_col = frame[col.name]
-        present_mask = raw_col.notna() & (raw_col.astype("string").str.strip() != "").fillna(False)
+        present_mask = _present(raw_col)
         values = _parse_column(raw_col, col.kind)
         parsed[col.name] = values
         if col.required:
