@@ -32,6 +32,16 @@ __all__ = [
 _KPI_MODULES = (
     "volume",
     "response",
+    "resolution",
+    "sla",
+    "contact_center",
+    "satisfaction",
+    "revenue",
+    "agents",
+    "ai",
+    "qa",
+    "health",
+    "social",
 )
 
 for _module in _KPI_MODULES:

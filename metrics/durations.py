@@ -14,7 +14,7 @@ import pandas as pd
 
 from cxlens.config import BusinessHours, KPIConfig
 
-__all__ = ["business_seconds", "elapsed_seconds"]
+__all__ = ["business_seconds", "elapsed_seconds", "utc_naive", "wall_seconds"]
 
 _ORIGIN = np.datetime64("1970-01-05", "D")  # a Monday
 
@@ -43,8 +43,21 @@ def business_seconds(start: pd.Series, end: pd.Series, hours: BusinessHours) -> 
     return pd.Series(_business_clock(end, hours) - _business_clock(start, hours), index=start.index)
 
 
+def utc_naive(stamps: pd.Series) -> np.ndarray:
+    """Timestamps as a numpy ``datetime64`` array in UTC (NaT kept)."""
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):  # the UTC values, without a copy
+        return np.asarray(stamps.array, dtype=f"datetime64[{stamps.dtype.unit}]")
+    return stamps.to_numpy()
+
+
+def wall_seconds(start: pd.Series, end: pd.Series) -> pd.Series:
+    """``end - start`` in wall-clock seconds (NaN when either is missing), computed in numpy."""
+    delta = utc_naive(end) - utc_naive(start)
+    return pd.Series(delta / np.timedelta64(1, "s"), index=start.index, dtype="float64")
+
+
 def elapsed_seconds(start: pd.Series, end: pd.Series, config: KPIConfig) -> pd.Series:
     """``end - start`` in seconds: business seconds when the config asks for them."""
     if config.use_business_hours and config.business_hours is not None:
         return business_seconds(start, end, config.business_hours)
-    return (end - start).dt.total_seconds()
+    return wall_seconds(start, end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
@@ -22,11 +23,13 @@ def resolution_seconds(tickets: pd.DataFrame, config: KPIConfig) -> pd.Series:
 
 
 def _stat(seconds: pd.Series, ids: pd.Series, how: str) -> Measure:
-    used = seconds.dropna()
-    if used.empty:
+    values = seconds.to_numpy(dtype=np.float64)
+    used = ~np.isnan(values)
+    if not used.any():
         return Measure(value=None, n=0)
-    value = {"mean": used.mean(), "median": used.median(), "p90": used.quantile(0.9)}[how]
-    return Measure(value=float(value), n=len(used), ids=ids.loc[used.index])
+    kept = values[used]
+    value = {"mean": np.mean, "median": np.median, "p90": lambda v: np.quantile(v, 0.9)}[how](kept)
+    return Measure(value=float(value), n=len(kept), ids=ids[used])
 
 
 def _register_duration_family(prefix: str, label: str, column: str, per_ticket) -> None:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from cxlens.config import KPIConfig
 from cxlens.metrics._registry import Measure, Tables, register_kpi
 
 __all__ = ["channel_share", "ticket_volume", "volume_by_channel"]
+
+
+def _channel_counts(tables: Tables) -> pd.Series:
+    """Tickets per channel, largest first; a missing channel counts as ``unknown``."""
+    counts = tables.tickets["channel"].value_counts(dropna=False)
+    if counts.index.hasnans:
+        counts = counts.groupby(counts.index.fillna("unknown"), sort=False).sum().sort_values(
+            ascending=False, kind="mergesort")
+    return counts
 
 
 @register_kpi(name="ticket_volume", unit="count", direction="neutral",
@@ -21,7 +32,7 @@ def ticket_volume(tables: Tables, config: KPIConfig) -> Measure:
               formula="count(tickets) per channel", requires=("tickets.channel",), category="volume")
 def volume_by_channel(tables: Tables, config: KPIConfig) -> Measure:
     """Tickets per channel (email, chat, phone, social, web, ...), largest first."""
-    counts = tables.tickets["channel"].fillna("unknown").value_counts()
+    counts = _channel_counts(tables)
     return Measure(value={str(k): int(v) for k, v in counts.items()}, n=int(counts.sum()),
                    ids=tables.tickets["ticket_id"])
 
@@ -31,7 +42,7 @@ def volume_by_channel(tables: Tables, config: KPIConfig) -> Measure:
               requires=("tickets.channel",), category="volume")
 def channel_share(tables: Tables, config: KPIConfig) -> Measure:
     """Share of tickets per channel in %, with the preferred (most used) channel."""
-    counts = tables.tickets["channel"].fillna("unknown").value_counts()
+    counts = _channel_counts(tables)
     total = int(counts.sum())
     if not total:
         return Measure(value=None, n=0)

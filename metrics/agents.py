@@ -1,0 +1,101 @@
+"""Agent KPIs: who performs best on resolution, satisfaction, volume and speed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cxlens.config import KPIConfig
+from cxlens.metrics._measures import numbers
+from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics.resolution import fcr_flags
+from cxlens.metrics.satisfaction import responses
+
+__all__ = ["agent_scorecard", "top_performers"]
+
+# metric -> True when higher is better
+RANKED = {"fcr_rate": True, "csat": True, "resolved": True, "average_handle_time_s": False}
+
+
+def _per_agent(codes: np.ndarray, size: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Sum of ``weights`` (count when None) per agent code; code -1 (no agent) is dropped."""
+    keep = codes >= 0
+    return np.bincount(codes[keep], weights=None if weights is None else weights[keep], minlength=size)
+
+
+def _csat_by_agent(tables: Tables, config: KPIConfig, tickets: pd.DataFrame, agents: pd.Index) -> np.ndarray:
+    """Per agent: % CSAT answers >= threshold (answers tied to agents directly or via their ticket)."""
+    answers = responses(tables, "csat")
+    out = np.full(len(agents), np.nan)
+    if not len(answers):
+        return out
+    agent = answers["agent_id"] if "agent_id" in answers else pd.Series(None, index=answers.index, dtype=object)
+    if "ticket_id" in answers and agent.isna().any():
+        by_ticket = pd.Series(tickets["agent_id"].to_numpy(), index=tickets["ticket_id"].to_numpy())
+        agent = agent.fillna(answers["ticket_id"].map(by_ticket[~by_ticket.index.duplicated()]))
+    codes = agents.get_indexer(agent.to_numpy())
+    satisfied = (answers["score"].to_numpy() >= config.csat_threshold).astype(np.float64)
+    n = _per_agent(codes, len(agents))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 100.0 * _per_agent(codes, len(agents), satisfied) / n
+    return np.where(n > 0, out, np.nan)
+
+
+def agent_scorecard(tables: Tables, config: KPIConfig) -> pd.DataFrame:
+    """One row per agent: tickets, resolved, fcr_rate, csat, average_handle_time_s (unranked, all agents)."""
+    tickets = tables.tickets
+    codes, names = pd.factorize(tickets["agent_id"], sort=True)
+    agents = pd.Index(names, name="agent_id")
+    size = len(agents)
+    card = pd.DataFrame({"tickets": _per_agent(codes, size)}, index=agents, dtype="float64")
+    card["resolved"] = np.nan
+    card["fcr_rate"] = np.nan
+    if "resolved_at" in tickets:
+        card["resolved"] = _per_agent(codes, size, tickets["resolved_at"].notna().to_numpy(dtype=np.float64))
+        eligible, hit = fcr_flags(tickets)
+        eligible_n = _per_agent(codes, size, eligible.astype(np.float64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            card["fcr_rate"] = np.where(eligible_n > 0,
+                                        100.0 * _per_agent(codes, size, hit.astype(np.float64)) / eligible_n, np.nan)
+    card["csat"] = _csat_by_agent(tables, config, tickets, agents)
+    seconds = numbers(tickets, "handle_time_s").to_numpy()
+    handled = seconds > 0
+    handled_n = _per_agent(codes, size, handled.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = _per_agent(codes, size, np.where(handled, seconds, 0.0))
+        card["average_handle_time_s"] = np.where(handled_n > 0, total / handled_n, np.nan)
+    return card
+
+
+@register_kpi(name="top_performers", unit="table", direction="neutral",
+              formula="agents with >= top_performers_min_n tickets ranked by the mean percentile of "
+                      "FCR, CSAT, resolved volume and handle time (lower is better)",
+              requires=("tickets.agent_id",), category="agents")
+def top_performers(tables: Tables, config: KPIConfig) -> Measure:
+    """Top performers: agents ranked by FCR, CSAT, resolved volume and handle time (best first).
+
+    Only agents with at least ``top_performers_min_n`` tickets are ranked.  Each
+    metric is turned into a percentile rank among them (ties share the average
+    rank; handle time ranks lower-is-better); ``score`` is the mean of the
+    agent's available percentiles x 100.  Rows: rank, agent_id, tickets, resolved,
+    fcr_rate, csat, average_handle_time_s, score.
+    """
+    card = agent_scorecard(tables, config)
+    card = card.loc[card["tickets"] >= config.top_performers_min_n]
+    if not len(card):
+        return Measure(value=None, n=0, id_kind="agent_id")
+    ranks = pd.DataFrame({metric: card[metric].rank(method="average", pct=True, ascending=higher)
+                          for metric, higher in RANKED.items()})
+    card = card.assign(score=100.0 * ranks.mean(axis=1, skipna=True)).reset_index()
+    card = card.sort_values(["score", "resolved", "agent_id"], ascending=[False, False, True],
+                            na_position="last", kind="mergesort")
+    card.insert(0, "rank", range(1, len(card) + 1))
+    rows = []
+    for record in card.to_dict(orient="records"):
+        rows.append({key: (None if isinstance(value, float) and value != value else value)
+                     for key, value in record.items()})
+    for row in rows:
+        row["tickets"] = int(row["tickets"])
+        if row["resolved"] is not None:
+            row["resolved"] = int(row["resolved"])
+    return Measure(value=rows, n=len(rows), ids=card["agent_id"].reset_index(drop=True), id_kind="agent_id")
