@@ -262,7 +262,7 @@ def read_frame(path: str | Path, *, encoding: str = "utf-8") -> tuple[pd.DataFra
                 raise UnreadableFileError(f"{file} is not a readable Parquet file: {exc}") from exc
         if ROW_COL not in frame:
             frame.insert(0, ROW_COL, np.arange(1, len(frame) + 1))
-        frame.insert(0, SOURCE_COL, str(file))
+        frame.insert(0, SOURCE_COL, pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [str(file)]))
         if len(bad):
             bad.insert(0, SOURCE_COL, str(file))
             bad_parts.append(bad)
@@ -299,7 +299,20 @@ def _parse_bool(raw: pd.Series) -> pd.Series:
     return out
 
 
+def _strings(raw: pd.Series) -> pd.Series:
+    """Any column as pandas' string dtype, blanks (after strip) as missing."""
+    if pd.api.types.is_float_dtype(raw):  # 12.0 read from JSON/Parquet -> "12"
+        whole = raw.notna() & (raw % 1 == 0)
+        values = raw.astype("str").where(~whole, raw.where(whole).astype("Int64").astype("str"))
+    else:
+        values = raw.astype("str") if not pd.api.types.is_string_dtype(raw) or raw.dtype == object else raw
+    values = values.where(raw.notna())
+    stripped = values.str.strip()
+    return stripped.where(stripped != "")
+
+
 def _parse_column(raw: pd.Series, kind: str) -> pd.Series:
+    """Parse one column to its canonical type; unparseable values become missing."""
     if kind == "datetime":
         return _parse_datetime(raw)
     if kind in ("float", "int"):
@@ -307,23 +320,48 @@ def _parse_column(raw: pd.Series, kind: str) -> pd.Series:
     if kind == "bool":
         return _parse_bool(raw)
     if kind == "id":
-        values = raw.astype("string").str.strip()
-        if pd.api.types.is_float_dtype(raw):  # 12.0 read from JSON/Parquet -> "12"
-            values = raw.astype("Int64").astype("string")
-        return values.replace("", pd.NA).astype(object).where(values.notna(), None)
+        return _strings(raw)
     if kind == "category":
-        values = raw.astype("string").str.strip().str.lower().str.replace(" ", "_", regex=False)
-        return values.replace("", pd.NA).astype(object).where(values.notna(), None)
-    if pd.api.types.is_string_dtype(raw):  # text: keep as read (no per-row copies)
+        return _strings(raw).str.lower().str.replace(" ", "_", regex=False)
+    if pd.api.types.is_string_dtype(raw) and raw.dtype != object:  # text: keep as read
         return raw
-    return raw.astype(object).where(raw.notna(), None)
+    return raw.astype("str").where(raw.notna())
 
 
-def _present(raw: pd.Series) -> pd.Series:
-    """Non-missing, and for text not blank. Only text columns pay for the strip."""
+def _present(raw: pd.Series, parsed: pd.Series, kind: str) -> pd.Series:
+    """Non-missing, and for text not blank."""
+    if kind in ("id", "category"):
+        return parsed.notna()
     if pd.api.types.is_string_dtype(raw) or raw.dtype == object:
-        return raw.notna() & (raw.astype("string").str.strip() != "").fillna(False)
+        return raw.notna() & (raw.astype("str").str.strip() != "").fillna(False)
     return raw.notna()
+
+
+class _Problems:
+    """Reasons per row, collected as (mask, reason) and joined only for the bad rows."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.found: list[tuple[np.ndarray, str]] = []
+
+    def flag(self, mask: pd.Series, reason: str) -> None:
+        mask = np.asarray(pd.Series(mask, index=self.index).fillna(False), dtype=bool)
+        if mask.any():
+            self.found.append((mask, reason))
+
+    def bad(self) -> np.ndarray:
+        bad = np.zeros(len(self.index), dtype=bool)
+        for mask, _ in self.found:
+            bad |= mask
+        return bad
+
+    def reasons(self, bad: np.ndarray) -> list[str]:
+        rows = np.flatnonzero(bad)
+        texts: list[list[str]] = [[] for _ in rows]
+        for mask, reason in self.found:
+            for i in np.flatnonzero(mask[rows]):
+                texts[i].append(reason)
+        return ["; ".join(t) for t in texts]
 
 
 def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None = None,
@@ -333,55 +371,52 @@ def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None
     Returns ``(valid, quarantine)``.  Raises :class:`MissingColumnsError`
     (naming all of them) when required columns are absent.
     """
-    frame = raw.rename(columns=dict(mapping or {}))
+    frame = raw.rename(columns=dict(mapping or {})) if mapping else raw
     missing = [c for c in schema.required if c not in frame.columns]
     if missing:
         present = [c for c in frame.columns if c not in (ROW_COL, SOURCE_COL)]
         raise MissingColumnsError(table=schema.name, missing=missing, source=source, present=present)
 
-    reasons = pd.Series("", index=frame.index, dtype=object)
-
-    def flag(mask: pd.Series, reason: str) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            reasons[mask] = reasons[mask] + reason + "; "
-
+    problems = _Problems(frame.index)
     parsed = frame.copy(deep=False)
     for col in schema.columns:
         if col.name not in frame:
             continue
         raw_col = frame[col.name]
-        present_mask = _present(raw_col)
         values = _parse_column(raw_col, col.kind)
+        present_mask = _present(raw_col, values, col.kind)
         parsed[col.name] = values
         if col.required:
-            flag(~present_mask, f"{col.name} is empty")
+            problems.flag(~present_mask, f"{col.name} is empty")
         if col.kind in ("datetime", "float", "int", "bool"):
-            flag(present_mask & pd.Series(values, index=frame.index).isna(),
-                 f"{col.name} is not a valid {col.kind}")
+            problems.flag(present_mask & values.isna(), f"{col.name} is not a valid {col.kind}")
         if col.kind == "int":
-            flag(values.notna() & (values % 1 != 0), f"{col.name} is not a whole number")
+            problems.flag(values.notna() & (values % 1 != 0), f"{col.name} is not a whole number")
         if col.minimum is not None:
-            flag(values < col.minimum, f"{col.name} is below {col.minimum:g}")
+            problems.flag(values < col.minimum, f"{col.name} is below {col.minimum:g}")
         if col.maximum is not None:
-            flag(values > col.maximum, f"{col.name} is above {col.maximum:g}")
+            problems.flag(values > col.maximum, f"{col.name} is above {col.maximum:g}")
         if col.allowed is not None:
-            known = pd.Series(values, index=frame.index).isin(col.allowed)
-            flag(present_mask & ~known, f"{col.name} is not one of {', '.join(col.allowed)}")
+            problems.flag(values.notna() & ~values.isin(col.allowed),
+                          f"{col.name} is not one of {', '.join(col.allowed)}")
 
     for check in schema.checks:
         if all(c in parsed for c in check.columns):
-            flag(check.find_bad(parsed), check.description)
+            problems.flag(check.find_bad(parsed), check.description)
 
     if schema.key and schema.key in parsed:
         # among rows that are otherwise valid, the first occurrence of a key wins
-        keys = parsed[schema.key].where(reasons == "")
-        dup = keys.notna() & keys.duplicated(keep="first")
-        flag(dup, f"duplicate {schema.key} (the first occurrence is kept)")
+        keys = parsed[schema.key]
+        if problems.found:
+            keys = keys.where(~problems.bad())
+        problems.flag(keys.notna() & keys.duplicated(keep="first"),
+                      f"duplicate {schema.key} (the first occurrence is kept)")
 
-    bad = reasons != ""
+    bad = problems.bad()
+    if not bad.any():
+        return parsed.reset_index(drop=True), frame.iloc[0:0].assign(**{REASON_COL: pd.Series(dtype="str")})
     quarantine = frame.loc[bad].copy()
-    quarantine[REASON_COL] = reasons[bad].str.rstrip("; ")
+    quarantine[REASON_COL] = problems.reasons(bad)
     valid = parsed.loc[~bad].reset_index(drop=True)
     return valid, quarantine.reset_index(drop=True)
 

@@ -2,7 +2,7 @@
 
 Every table that enters cxlens is checked against one of these schemas by
 :mod:`cxlens.io` (all problems at once, bad rows to quarantine). Code inside
-cxlens trusts a validated frame: ids are strings, timestamps are tz-aware UTC,
+cxlens trusts a validated frame: ids are pandas strings, timestamps are tz-aware UTC,
 numbers are floats, flags are booleans (nullable), categories are lower-case.
 
 Scored tables produced by the pipelines extend these with

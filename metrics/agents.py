@@ -32,7 +32,7 @@ def _csat_by_agent(tables: Tables, config: KPIConfig, tickets: pd.DataFrame, age
     agent = answers["agent_id"] if "agent_id" in answers else pd.Series(None, index=answers.index, dtype=object)
     if "ticket_id" in answers and agent.isna().any():
         by_ticket = pd.Series(tickets["agent_id"].to_numpy(), index=tickets["ticket_id"].to_numpy())
-        agent = agent.fillna(answers["ticket_id"].map(by_ticket[~by_ticket.index.duplicated()]))
+        agent = agent.astype(object).fillna(answers["ticket_id"].map(by_ticket[~by_ticket.index.duplicated()]))
     codes = agents.get_indexer(agent.to_numpy())
     satisfied = (answers["score"].to_numpy() >= config.csat_threshold).astype(np.float64)
     n = _per_agent(codes, len(agents))

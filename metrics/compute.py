@@ -153,8 +153,8 @@ def compute_kpis(tables: Tables, *, config: KPIConfig | None = None, names: Iter
 def _keyed(frame: pd.DataFrame | None, by: list[str], period: str | None, time_col: str | None,
            tickets_keys: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[str]]:
     """``frame`` with the grouping columns it can be split on, and which ones it has."""
-    if frame is None:
-        return None, []
+    if frame is None or not len(frame):
+        return frame, []
     keyed = frame
     usable = [c for c in by if c in frame.columns]
     missing = [c for c in by if c not in frame.columns]
