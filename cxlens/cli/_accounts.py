@@ -1,0 +1,173 @@
+"""``cxlens train churn`` and ``cxlens accounts score | at-risk``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cxlens.cli._common import add_input_args, load_inputs
+
+__all__ = ["add_commands"]
+
+TABLES = ("accounts", "tickets", "messages", "surveys")
+
+
+def _label_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    label = parser.add_mutually_exclusive_group(required=required)
+    label.add_argument("--label-col", metavar="COLUMN",
+                       help="accounts column saying who churned (yes/no, 0/1); features at --as-of")
+    label.add_argument("--horizon", metavar="DURATION",
+                       help="churn = churned_at within this long after each snapshot, e.g. 90d, 12w, 3m")
+    parser.add_argument("--as-of", metavar="DATE", help="prediction date (default: the day after the last event)")
+
+
+def _health_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--health-config", metavar="TOML",
+                        help="health score weights and bands ([weights] usage=..., [bands] good=70 poor=40)")
+    parser.add_argument("--fit-weights", action="store_true",
+                        help="fit the health weights on past outcomes (needs churned_at)")
+
+
+def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
+    churn = train.add_parser("churn", help="train the churn model; log to MLflow and register it as @champion")
+    add_input_args(churn, tables=TABLES)
+    _label_args(churn, required=True)
+    churn.add_argument("--model", choices=("auto", "logistic", "hgb"), default="auto",
+                       help="auto picks logistic or gradient boosting by validation (default)")
+    churn.add_argument("--out", metavar="DIR", required=True,
+                       help="folder for model.joblib, model.json, calibration.png")
+    churn.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI or folder (default ./mlruns)")
+    churn.add_argument("--registered-name", default="cxlens-churn", help="MLflow registered model name")
+    churn.add_argument("--no-tracking", action="store_true", help="only write --out; do not log to MLflow")
+    churn.add_argument("--seed", type=int, default=0)
+    churn.set_defaults(func=train_churn_cmd)
+
+    accounts = sub.add_parser("accounts", help="account churn risk, health and the at-risk review")
+    asub = accounts.add_subparsers(dest="accounts_command", metavar="ACTION")
+    accounts.set_defaults(func=lambda args: accounts.print_help())
+
+    score = asub.add_parser("score", help="churn probability, health score and reasons per account")
+    add_input_args(score, tables=TABLES)
+    score.add_argument("--model", required=True, metavar="DIR|URI",
+                       help="folder from `cxlens train churn --out`, or models:/cxlens-churn@champion")
+    score.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
+    score.add_argument("--as-of", metavar="DATE", help="prediction date (default: the day after the last event)")
+    score.add_argument("--horizon", default="90d", help="look-back for --fit-weights outcomes (default 90d)")
+    _health_args(score)
+    score.add_argument("--out", metavar="FILE", required=True, help="CSV, Parquet or JSON (by suffix)")
+    score.set_defaults(func=score_cmd)
+
+    review = asub.add_parser("at-risk", help="ranked at-risk accounts as CSV and a self-contained HTML page")
+    add_input_args(review, tables=TABLES)
+    review.add_argument("--model", metavar="DIR|URI", help="a trained churn model (default: train one now)")
+    review.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
+    review.add_argument("--as-of", metavar="DATE", help="review date (default: the day after the last event)")
+    review.add_argument("--horizon", default="90d",
+                        help="churn horizon when training on the fly, and the retention period (default 90d)")
+    review.add_argument("--label-col", metavar="COLUMN", help="train on the fly from this label column instead")
+    review.add_argument("--top", type=int, default=50, help="accounts shown on the page (CSV has all)")
+    _health_args(review)
+    review.add_argument("--config", metavar="TOML", help="KPI settings (risk_threshold, ...)")
+    review.add_argument("--threshold", type=float, metavar="P",
+                        help="churn probability that counts as at risk (default: the config's risk_threshold, 0.5)")
+    review.add_argument("--out", metavar="DIR", required=True)
+    review.add_argument("--seed", type=int, default=0)
+    review.set_defaults(func=at_risk_cmd)
+
+
+def _tables(args: argparse.Namespace):
+    from cxlens.cli._kpis import print_summary
+    from cxlens.errors import DataError
+    from cxlens.pipelines.accounts import feature_tables
+
+    if not args.accounts:
+        raise DataError("Pass --accounts (one row per customer account).")
+    dataset = load_inputs(args)
+    print_summary(dataset)
+    return feature_tables(dataset)
+
+
+def _health(args: argparse.Namespace):
+    from cxlens.models.health import load_health_config
+
+    return load_health_config(args.health_config)
+
+
+def train_churn_cmd(args: argparse.Namespace) -> int:
+    from cxlens.models.labels import parse_horizon
+    from cxlens.pipelines.accounts import save_churn_model, track_churn_training, train_churn
+
+    tables = _tables(args)
+    horizon = parse_horizon(args.horizon) if args.horizon else None
+    training = train_churn(tables, horizon_days=horizon, label_col=args.label_col, as_of=args.as_of,
+                           model=args.model, random_state=args.seed)
+    paths = save_churn_model(training, args.out)
+    m = training.metrics
+    sys.stderr.write(f"cxlens: churn model {training.params['model']} ({training.params['validation']} validation): "
+                     f"ROC-AUC {_fmt(m.get('roc_auc'))}, PR-AUC {_fmt(m.get('pr_auc'))}, "
+                     f"Brier {_fmt(m.get('brier'))} on {int(m['n_validation'])} validation rows\n")
+    sys.stderr.write(f"cxlens: model written to {paths['model']}\n")
+    if not args.no_tracking:
+        run = track_churn_training(training, paths, tracking_uri=args.tracking_uri,
+                                   registered_name=args.registered_name)
+        sys.stderr.write(f"cxlens: logged MLflow run {run.run_id} to {run.tracking_uri}; "
+                         f"registered {run.alias_uri} (version {run.version})\n")
+    return 0
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def score_cmd(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cxlens.models.features import as_utc, default_as_of
+    from cxlens.models.labels import parse_horizon
+    from cxlens.pipelines.accounts import fitted_health_config, load_churn_model, score_accounts
+
+    model = load_churn_model(args.model, tracking_uri=args.tracking_uri)
+    tables = _tables(args)
+    as_of = as_utc(args.as_of) if args.as_of else default_as_of(tables)
+    health = _health(args)
+    if args.fit_weights:
+        health = fitted_health_config(tables, as_of=as_of, horizon_days=parse_horizon(args.horizon), base=health)
+    scored = score_accounts(tables, model, as_of=as_of, health=health)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        scored.to_parquet(out, index=False)
+    elif out.suffix.lower() == ".json":
+        scored.to_json(out, orient="records", indent=2)
+    else:
+        scored.to_csv(out, index=False)
+    sys.stderr.write(f"cxlens: scored {len(scored):,} accounts as of {as_of:%Y-%m-%d}; written to {out}\n")
+    return 0
+
+
+def _kpi_config(args: argparse.Namespace):
+    from cxlens.config import load_config
+    from cxlens.errors import ConfigError
+
+    if args.threshold is not None and not 0 < args.threshold < 1:
+        raise ConfigError(f"--threshold must be between 0 and 1, got {args.threshold}.")
+    overrides = {} if args.threshold is None else {"risk_threshold": args.threshold}
+    return load_config(args.config, **overrides)
+
+
+def at_risk_cmd(args: argparse.Namespace) -> int:
+    from cxlens.models.labels import parse_horizon
+    from cxlens.pipelines.accounts import at_risk_review, load_churn_model, write_at_risk_review
+
+    model = load_churn_model(args.model, tracking_uri=args.tracking_uri) if args.model else None
+    tables = _tables(args)
+    if model is None:
+        sys.stderr.write("cxlens: no --model given: training a churn model on this history first\n")
+    review = at_risk_review(tables, model=model, horizon_days=parse_horizon(args.horizon), label_col=args.label_col,
+                            as_of=args.as_of, health=_health(args), fit_health_weights=args.fit_weights,
+                            config=_kpi_config(args), random_state=args.seed)
+    paths = write_at_risk_review(review, args.out, top=args.top)
+    s = review.summary
+    sys.stderr.write(f"cxlens: {s['at_risk_accounts']} of {s['accounts_scored']} accounts at risk "
+                     f"(MRR {s['mrr_of_at_risk_accounts']:,.0f}); wrote {paths['csv']} and {paths['html']}\n")
+    return 0
