@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlens.errors import DataError
 from cxlens.io import REASON_COL, LoadedTable, load_table, write_quarantine
 
-__all__ = ["Dataset", "derive_ticket_fields", "load_dataset"]
+__all__ = ["Dataset", "derive_ticket_fields", "load_dataset", "ticket_positions"]
 
 log = logging.getLogger(__name__)
 TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
@@ -69,44 +70,69 @@ class Dataset:
         return write_quarantine(self.tables.values(), out_dir)
 
 
-def derive_ticket_fields(tickets: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame:
+def ticket_positions(ticket_ids: pd.Series, ids: pd.Series) -> np.ndarray:
+    """For each id in ``ids``, the row of the ticket with that id in ``ticket_ids`` (-1 if none).
+
+    A hash join in Arrow: ~1 s for 5M messages against 1M tickets, where
+    pandas' ``isin`` on string columns takes ~20 s.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    positions = pc.index_in(pa.array(ids, from_pandas=True, type=pa.string()),
+                            value_set=pa.array(ticket_ids, from_pandas=True, type=pa.string()))
+    return positions.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _ns(stamps: pd.Series) -> np.ndarray:
+    return stamps.dt.as_unit("ns").array.asi8
+
+
+def derive_ticket_fields(tickets: pd.DataFrame, messages: pd.DataFrame, *,
+                         positions: np.ndarray | None = None) -> pd.DataFrame:
     """Fill ``first_response_at`` and ``agent_replies`` from messages where missing.
 
     A response is a public message by a human agent (``author_role ==
-    "agent"``) sent at or after the ticket was created.
+    "agent"``) sent at or after the ticket was created.  ``positions`` (from
+    :func:`ticket_positions`) may be passed when already computed.
     """
-    agent = messages.loc[messages["author_role"] == "agent", ["ticket_id", "sent_at"]]
-    created = tickets.set_index("ticket_id")["created_at"]
-    created = created[~created.index.duplicated()]
-    # reindex, not map: Series.map with an empty datetime mapping fails in pandas 3
-    agent = agent[agent["sent_at"] >= pd.Series(created.reindex(agent["ticket_id"].to_numpy()).array,
-                                                index=agent.index)]
-    grouped = agent.groupby("ticket_id")["sent_at"]
-    out = tickets.copy()
-    # reindex again: no agent message at all is an empty mapping
-    first = pd.Series(grouped.min().reindex(out["ticket_id"].to_numpy()).array, index=out.index)
-    replies = out["ticket_id"].map(grouped.size()).fillna(0).astype("float64")
-    has_messages = out["ticket_id"].isin(messages["ticket_id"])
+    n = len(tickets)
+    if positions is None:
+        positions = ticket_positions(tickets["ticket_id"], messages["ticket_id"])
+    known = positions >= 0
+    agent = known & (messages["author_role"] == "agent").to_numpy(dtype=bool, na_value=False)
+    rows, sent = positions[agent], _ns(messages["sent_at"])[agent]
+    in_time = sent >= _ns(tickets["created_at"])[rows]
+    rows, sent = rows[in_time], sent[in_time]
+    never = np.iinfo(np.int64).max
+    first_ns = np.full(n, never, dtype=np.int64)
+    np.minimum.at(first_ns, rows, sent)
+    first = pd.Series(pd.to_datetime(np.where(first_ns == never, np.iinfo(np.int64).min, first_ns), utc=True),
+                      index=tickets.index).dt.as_unit(tickets["created_at"].dt.unit)
+    replies = pd.Series(np.bincount(rows, minlength=n).astype("float64"), index=tickets.index)
+    has_messages = np.bincount(positions[known], minlength=n) > 0
+    out = tickets.copy(deep=False)
     if "first_response_at" in out:
         out["first_response_at"] = out["first_response_at"].fillna(first)
     else:
         out["first_response_at"] = first
-    if "agent_replies" in out:
-        out["agent_replies"] = out["agent_replies"].fillna(replies.where(has_messages))
-    else:
-        out["agent_replies"] = replies.where(has_messages)
+    replies = replies.where(has_messages)
+    out["agent_replies"] = out["agent_replies"].fillna(replies) if "agent_replies" in out else replies
     return out
 
 
-def _orphans(messages: LoadedTable, tickets: pd.DataFrame) -> None:
-    frame = messages.frame
-    orphan = ~frame["ticket_id"].isin(tickets["ticket_id"])
+def _orphans(messages: LoadedTable, positions: np.ndarray) -> np.ndarray:
+    """Quarantine messages of unknown tickets; returns the positions of the kept ones."""
+    orphan = positions < 0
     if orphan.any():
+        frame = messages.frame
         bad = frame.loc[orphan].copy()
         bad[REASON_COL] = "ticket_id is not in the tickets table"
         messages.quarantine = pd.concat([messages.quarantine, bad], ignore_index=True)
         messages.frame = frame.loc[~orphan].reset_index(drop=True)
         log.warning("messages: %d rows refer to unknown tickets and were quarantined", int(orphan.sum()))
+        return positions[~orphan]
+    return positions
 
 
 def load_dataset(*, tickets: str | Path | None = None, messages: str | Path | None = None,
@@ -126,6 +152,7 @@ def load_dataset(*, tickets: str | Path | None = None, messages: str | Path | No
         if paths[name] is not None:
             data.tables[name] = load_table(paths[name], name, mapping=mapping, encoding=encoding)
     if "tickets" in data.tables and "messages" in data.tables:
-        _orphans(data.tables["messages"], data.tickets)
-        data.tables["tickets"].frame = derive_ticket_fields(data.tickets, data.messages)
+        positions = ticket_positions(data.tickets["ticket_id"], data.messages["ticket_id"])
+        positions = _orphans(data.tables["messages"], positions)
+        data.tables["tickets"].frame = derive_ticket_fields(data.tickets, data.messages, positions=positions)
     return data
