@@ -1,0 +1,242 @@
+"""Train the shipped sentiment model from ../shared/data, reproducibly, in one command.
+
+    python benchmarks/train_sentiment.py --data-dir ../shared/data --out nlp/artifacts/sentiment
+
+Data: the SemEval-2013..2016 Twitter pool (``semeval2017_task4a_train``, CC BY 3.0) minus
+the 84 ids with conflicting labels and minus every tweet of the TweetEval validation split
+(``tweeteval_val_overlap_ids.tsv``), so that split stays an honest dev set. The airline
+tweets (CC BY-NC-SA) are never used for training.
+
+Default recipe (what ships): the shared MiniLM encoder (``get_encoder("minilm")``, ONNX
+int8), frozen; its 384-d vector plus the four VADER-with-fixes numbers into a
+logistic-regression head with balanced class weights; temperature calibration on
+out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`).
+``--max-train N`` takes a seeded random sample of N tweets (the CPU budget of the run that
+produced the shipped weights: see the model card). ``--embeddings-cache DIR`` keeps the
+encoded vectors as .npy so a second run skips encoding.
+
+``--finetune`` is the full fine-tune of all-MiniLM-L6-v2 (mean pooling + linear layer,
+cross-entropy with class weights, AdamW, linear warm-up/decay), on a GPU when one is
+present. It writes a transformers model folder plus ``finetune_metrics.json`` to ``--out``;
+it runs at ~20 examples/s on 2 CPU cores (hours), so it was not run to completion for the
+shipped model, and its output is not yet wired into ``cxlens mentions score``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+LABELS = ("negative", "neutral", "positive")
+log = logging.getLogger("train_sentiment")
+
+
+def semeval_pool(data_dir: Path, *, max_ids: int | None = None, seed: int = 0,
+                 drop_tweeteval_val: bool = True) -> tuple[list[str], list[str], list[str]]:
+    """(ids, texts, labels) of the SemEval pool: first occurrence of an id, conflicts and val overlap dropped.
+
+    ``max_ids`` keeps the first ``max_ids`` ids of a seeded shuffle of all ids (taken before the
+    drops, so a sample is a prefix of the full order whatever is dropped).
+    """
+    folder = data_dir / "semeval2017_task4a_train"
+    conflicts = set(folder.joinpath("label_conflict_ids.txt").read_text().split())
+    overlap: set[str] = set()
+    if drop_tweeteval_val:
+        lines = folder.joinpath("tweeteval_val_overlap_ids.tsv").read_text().splitlines()[1:]
+        overlap = {line.split("\t")[1].strip() for line in lines if "\t" in line}
+    rows: dict[str, tuple[str, str]] = {}
+    for path in sorted(folder.glob("twitter-*-A.tsv")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) < 3:
+                continue
+            rows.setdefault(parts[0], (parts[1].strip(), "\t".join(parts[2:])))
+    order = sorted(rows)
+    random.Random(seed).shuffle(order)
+    if max_ids:
+        order = order[:max_ids]
+    ids = [i for i in order if i not in conflicts and i not in overlap and rows[i][0] in LABELS]
+    return ids, [rows[i][1] for i in ids], [rows[i][0] for i in ids]
+
+
+def tweeteval_val(data_dir: Path) -> tuple[list[str], list[str]]:
+    """TweetEval sentiment validation split, read line by line (not a CSV)."""
+    folder = data_dir / "tweeteval_sentiment"
+    labels = [int(x) for x in folder.joinpath("val_labels.txt").read_text().split()]
+    texts = folder.joinpath("val_text.txt").read_text(encoding="utf-8").split("\n")[:len(labels)]
+    return texts, [LABELS[i] for i in labels]
+
+
+def airline_tweets(data_dir: Path) -> tuple[list[str], list[str]]:
+    """Airline tweets (CC BY-NC-SA): evaluation only."""
+    with open(data_dir / "twitter_airline_sentiment" / "train.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], [r["airline_sentiment"] for r in rows]
+
+
+def encode_cached(texts: list[str], *, name: str, cache: Path | None, encoder: str = "minilm") -> np.ndarray:
+    """Encoder vectors of the normalised texts, cached as ``<cache>/<name>-<hash>.npy`` when a cache is given."""
+    from cxlens.nlp.encoders import get_encoder
+    from cxlens.nlp.sentiment import normalise_post
+
+    posts = [normalise_post(t) for t in texts]
+    key = hashlib.blake2b("\n".join(posts).encode("utf-8", "surrogatepass") + encoder.encode(),
+                          digest_size=8).hexdigest()
+    path = cache / f"{name}-{key}.npy" if cache else None
+    if path is not None and path.is_file():
+        return np.load(path)
+    t0 = time.perf_counter()
+    vectors = get_encoder(encoder).encode(posts)
+    log.info("encoded %d %s texts in %.0fs", len(posts), name, time.perf_counter() - t0)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+    return vectors
+
+
+def macro_recall(gold, pred) -> float:
+    from sklearn.metrics import recall_score
+
+    return float(recall_score(gold, pred, labels=list(LABELS), average="macro"))
+
+
+def train_head(args: argparse.Namespace) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from cxlens.nlp.sentiment import SentimentModel, train_sentiment
+
+    data_dir = Path(args.data_dir)
+    _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
+    cache = Path(args.embeddings_cache) if args.embeddings_cache else None
+    X = encode_cached(texts, name="semeval", cache=cache)
+    t0 = time.perf_counter()
+    clf = train_sentiment(texts, labels, C=args.C, embeddings=X, lexicon_features=not args.no_lexicon_features,
+                          random_state=args.seed)
+    fit_s = time.perf_counter() - t0
+    clf.save(args.out)
+    model = SentimentModel(clf)
+    val_texts, val_labels = tweeteval_val(data_dir)
+    val_pred = np.asarray(LABELS, dtype=object)[
+        model.predict_proba(val_texts, embeddings=encode_cached(val_texts, name="val", cache=cache)).argmax(1)]
+    metrics = {
+        "train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
+        "C": args.C, "lexicon_features": not args.no_lexicon_features, "fit_seconds": round(fit_s, 1),
+        "temperature": clf.temperature_,
+        "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
+        "tweeteval_val_accuracy": round(100 * accuracy_score(val_labels, val_pred), 2),
+    }
+    if not args.skip_airline:
+        air_texts, air_labels = airline_tweets(data_dir)
+        air_pred = np.asarray(LABELS, dtype=object)[
+            model.predict_proba(air_texts, embeddings=encode_cached(air_texts, name="airline", cache=cache)).argmax(1)]
+        metrics["airline_accuracy"] = round(100 * accuracy_score(air_labels, air_pred), 2)
+        metrics["airline_macro_f1"] = round(100 * f1_score(air_labels, air_pred, average="macro"), 2)
+    Path(args.out, "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def finetune(args: argparse.Namespace) -> dict:  # pragma: no cover - a GPU job, not run in tests
+    """Full fine-tune of all-MiniLM-L6-v2 for 3-class sentiment (see the module docstring)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+
+    from cxlens.nlp.encoders import minilm_model_dir
+    from cxlens.nlp.sentiment import normalise_post
+
+    torch.manual_seed(args.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    data_dir = Path(args.data_dir)
+    _, texts, labels = semeval_pool(data_dir)
+    if args.limit:
+        texts, labels = texts[:args.limit], labels[:args.limit]
+    y = torch.tensor([LABELS.index(lab) for lab in labels])
+    tok = AutoTokenizer.from_pretrained(str(minilm_model_dir()), local_files_only=True)
+    body = AutoModel.from_pretrained(str(minilm_model_dir()), local_files_only=True).to(device)
+    head = torch.nn.Linear(body.config.hidden_size, len(LABELS)).to(device)
+    counts = torch.bincount(y, minlength=3).float()
+    loss_fn = torch.nn.CrossEntropyLoss(weight=(counts.sum() / (3 * counts)).to(device))
+    params = list(body.parameters()) + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * ((len(texts) + args.batch_size - 1) // args.batch_size)
+    sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
+    posts = [normalise_post(t) for t in texts]
+
+    def forward(batch_texts):
+        enc = tok(batch_texts, truncation=True, max_length=128, padding=True, return_tensors="pt").to(device)
+        hidden = body(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return head(torch.nn.functional.normalize(pooled, dim=-1) * args.scale)
+
+    val_texts, val_labels = tweeteval_val(data_dir)
+    if args.limit:
+        val_texts, val_labels = val_texts[:args.limit], val_labels[:args.limit]
+    history = []
+    for epoch in range(args.epochs):
+        body.train()
+        perm = torch.randperm(len(posts)).tolist()
+        t0 = time.perf_counter()
+        for start in range(0, len(perm), args.batch_size):
+            idx = perm[start:start + args.batch_size]
+            loss = loss_fn(forward([posts[i] for i in idx]), y[idx].to(device))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+        body.eval()
+        preds = []
+        with torch.inference_mode():
+            for start in range(0, len(val_texts), 256):
+                batch = [normalise_post(t) for t in val_texts[start:start + 256]]
+                preds += forward(batch).argmax(1).tolist()
+        score = macro_recall(val_labels, [LABELS[i] for i in preds])
+        history.append({"epoch": epoch + 1, "tweeteval_val_macro_recall": round(100 * score, 2),
+                        "seconds": round(time.perf_counter() - t0)})
+        log.info("epoch %d: TweetEval val macro-recall %.2f", epoch + 1, 100 * score)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    body.save_pretrained(out / "encoder")
+    tok.save_pretrained(out / "encoder")
+    torch.save(head.state_dict(), out / "head.pt")
+    metrics = {"device": device, "train_size": len(posts), "epochs": args.epochs, "lr": args.lr,
+               "batch_size": args.batch_size, "history": history}
+    (out / "finetune_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "nlp" / "artifacts" / "sentiment"))
+    parser.add_argument("--C", type=float, default=2.0)
+    parser.add_argument("--max-train", type=int, default=None,
+                        help="first N ids of the seeded shuffle of the pool, before drops (default: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--embeddings-cache", default=None, metavar="DIR")
+    parser.add_argument("--skip-airline", action="store_true")
+    parser.add_argument("--no-lexicon-features", action="store_true", help="embedding only (no VADER numbers)")
+    parser.add_argument("--finetune", action="store_true", help="full fine-tune (GPU recommended)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--scale", type=float, default=20.0, help="logit scale on the normalised embedding")
+    parser.add_argument("--limit", type=int, default=None, help="--finetune on the first N tweets only (smoke run)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    metrics = finetune(args) if args.finetune else train_head(args)
+    sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
