@@ -1,0 +1,231 @@
+"""Script-QA step detection on real agent replies (Kechtel et al.'s labelled TWCS tweets) and its speed.
+
+Data: ``../shared/data/twcs/kechtel_ericsson`` (labeled/*-outbound.csv: 100 agent tweets per brand with
+multi-label activities; topics-activities/*-outbound-activities.csv: the activity definitions).
+
+Protocol, per brand and per seeded split (default 10 splits):
+
+* the tweets are split 50/50 into an *example split* and a *test split*;
+* the scorecard is built from the definitions: one step per activity, description = the activity name
+  and the authors' NLI hypothesis, rule = the authors' keyword, examples = at most 5 positive tweets
+  drawn from the example split;
+* thresholds (and whether the keyword rule helps) are tuned on the example split only
+  (:meth:`StepDetector.fit` with its labels; the example tweets are compared leave-one-out);
+* micro-F1 (pooled over every tweet x step) and macro-F1 (mean over the steps with a positive in the
+  test split) are measured on the test split.
+
+Reported: mean and sd over the splits, for the combined detector and for rules only / semantics only.
+Speed: agent messages/s through ``StepDetector.detect`` for a 10-step scorecard (the SpotifyCares one),
+uncached encoder, every outbound tweet we have (labelled, preprocessed, TWCS sample), repeated.
+
+    python benchmarks/bench_qa_kechtel.py [--encoder minilm] [--splits 10] [--bitext] [--out results.json]
+
+``--bitext`` adds the reply-vs-reference check on ``../shared/data/bitext``: 20 replies per intent
+as references, 10 other replies per intent held out; top-1 = a held-out reply is closest to its
+own intent's references.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlens.nlp.scorecard import scorecard_from_dict
+from cxlens.nlp.script_qa import StepDetector
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "twcs" / "kechtel_ericsson"
+BRANDS = ("AmazonHelp", "SpotifyCares")
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def keyword_regex(keyword: str) -> str:
+    keyword = keyword.strip().lower()
+    return (r"\b" if keyword[:1].isalnum() else "") + re.escape(keyword)
+
+
+def load_brand(brand: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    tweets = pd.read_csv(DATA / "labeled" / f"twcs-{brand}-100-outbound.csv")
+    defs = pd.read_csv(DATA / "topics-activities" / f"twcs-{brand}-outbound-activities.csv")
+    by_lower = {c.lower(): c for c in tweets.columns}
+    defs = defs[defs["Activity"].str.lower().isin(by_lower)].reset_index(drop=True)
+    label_cols = [by_lower[a.lower()] for a in defs["Activity"]]
+    return tweets, defs, label_cols
+
+
+def build_scorecard(brand: str, defs: pd.DataFrame, label_cols: list[str], texts: list[str], y: np.ndarray,
+                    example_rows: np.ndarray, rng: np.random.Generator, *, rules: bool = True) -> dict:
+    steps = []
+    for j, row in defs.iterrows():
+        positives = [i for i in example_rows if y[i, j]]
+        chosen = rng.permutation(positives)[:5] if positives else []
+        step = {"id": slug(row["Activity"]),
+                "description": f"{row['Activity']}. {row['Label']}",
+                "examples": [texts[i] for i in chosen],
+                "required": False}
+        if rules:
+            step["regexes"] = [keyword_regex(str(row["Keyword"]))]
+        steps.append(step)
+    return {"name": f"kechtel_{brand.lower()}", "steps": steps}
+
+
+def f1(y: np.ndarray, p: np.ndarray) -> float:
+    tp = float((y & p).sum())
+    denom = 2 * tp + float((~y & p).sum()) + float((y & ~p).sum())
+    return 2 * tp / denom if denom else float("nan")
+
+
+def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str) -> dict:
+    tweets, defs, label_cols = load_brand(brand)
+    texts = tweets["text"].astype(str).tolist()
+    y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
+    results: dict[str, list] = {"combined": [], "rules": [], "semantic": []}
+    per_step: dict[str, list[float]] = {slug(a): [] for a in defs["Activity"]}
+    for seed in range(splits):
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(texts))
+        dev, test = np.sort(order[: len(texts) // 2]), np.sort(order[len(texts) // 2:])
+        for variant in results:
+            card_rng = np.random.default_rng(seed)
+            card = scorecard_from_dict(build_scorecard(brand, defs, label_cols, texts, y, dev, card_rng,
+                                                       rules=variant != "semantic"), source=f"{brand}.yaml")
+            det = StepDetector(card, encoder=None if variant == "rules" else encoder, granularity=granularity)
+            labels = pd.DataFrame(y[dev], columns=[s.id for s in card.scripts[0].steps])
+            det.fit([texts[i] for i in dev], labels)
+            pred = det.predict([texts[i] for i in test]).to_numpy()
+            yt = y[test]
+            has = yt.any(0)
+            step_f1 = np.array([f1(yt[:, j], pred[:, j]) for j in range(yt.shape[1])])
+            results[variant].append({"micro": f1(yt[:, has], pred[:, has]), "macro": float(np.nanmean(step_f1[has]))})
+            if variant == "combined":
+                for j, a in enumerate(per_step):
+                    if has[j]:
+                        per_step[a].append(step_f1[j])
+    out = {"brand": brand, "steps": len(label_cols), "tweets": len(texts), "splits": splits}
+    for variant, rows in results.items():
+        micro = [r["micro"] for r in rows]
+        macro = [r["macro"] for r in rows]
+        out[variant] = {"micro_f1": round(float(np.mean(micro)), 3), "micro_sd": round(float(np.std(micro)), 3),
+                        "macro_f1": round(float(np.mean(macro)), 3), "macro_sd": round(float(np.std(macro)), 3)}
+    out["per_step_f1"] = {a: round(float(np.mean(v)), 3) if v else None for a, v in per_step.items()}
+    return out
+
+
+def agent_tweets() -> list[str]:
+    texts = []
+    for path in sorted((DATA / "labeled").glob("*-outbound.csv")):
+        texts += pd.read_csv(path)["text"].astype(str).tolist()
+    for path in sorted((DATA / "preprocessed").glob("*.csv")):
+        frame = pd.read_csv(path)
+        texts += frame.loc[~frame["inbound"].astype(bool), "text"].astype(str).tolist()
+    sample = DATA.parent / "sample.csv"
+    if sample.is_file():
+        frame = pd.read_csv(sample)
+        texts += frame.loc[~frame["inbound"].astype(bool), "text"].astype(str).tolist()
+    return list(dict.fromkeys(texts))
+
+
+def speed(encoder_name: str, *, granularity: str, repeat: int) -> dict:
+    from cxlens.nlp.encoders import MiniLMEncoder, TfidfEncoder, default_num_threads
+
+    if encoder_name.startswith("minilm"):
+        backend = encoder_name.split("-", 1)[1] if "-" in encoder_name else "auto"
+        encoder = MiniLMEncoder(backend=backend, cache_size=0)
+    else:
+        encoder = TfidfEncoder()
+    tweets, defs, label_cols = load_brand("SpotifyCares")
+    texts = tweets["text"].astype(str).tolist()
+    y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
+    card = scorecard_from_dict(build_scorecard("SpotifyCares", defs, label_cols, texts, y, np.arange(len(texts)),
+                                               np.random.default_rng(0)), source="speed.yaml")
+    det = StepDetector(card, encoder=encoder, granularity=granularity).fit()
+    batch = agent_tweets() * repeat
+    det.detect(batch[:64])  # warm-up: model load, first batches
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    det.detect(batch)
+    elapsed = time.perf_counter() - start
+    # the same run with every sentence vector already cached: what the detector costs besides the encoder
+    cached = StepDetector(card, encoder=encoder_name, granularity=granularity).fit()
+    cached.detect(batch)
+    start = time.perf_counter()
+    cached.detect(batch)
+    overhead = time.perf_counter() - start
+    return {"encoder": encoder_name, "backend": getattr(encoder, "backend_", None), "steps": len(card.scripts[0].steps),
+            "messages": len(batch), "seconds": round(elapsed, 2), "messages_per_s": round(len(batch) / elapsed, 1),
+            "without_encoder_messages_per_s": round(len(batch) / overhead, 1),
+            "threads": default_num_threads(), "cpus": os.cpu_count(), "load_average": round(load_before, 1),
+            "granularity": granularity}
+
+
+def reference_eval(encoder: str, *, granularity: str) -> dict:
+    """Reply-vs-reference on Bitext: 20 replies per intent as references, 10 others per intent held out;
+    is a held-out reply closest to its own intent's references?"""
+    from cxlens.nlp.reference_replies import ReferenceReplies, load_reference_replies
+
+    refs = load_reference_replies(DATA.parents[1] / "bitext" / "bitext_customer_support.csv")
+    shuffled = refs.sample(frac=1.0, random_state=1)
+    fit = shuffled.groupby("intent").head(20)
+    held = shuffled.drop(fit.index).groupby("intent").head(10)
+    model = ReferenceReplies(encoder=encoder, granularity=granularity).fit(fit["intent"], fit["response"])
+    sims = model.similarity_matrix(held["response"].tolist())
+    own = sims[np.arange(len(held)), model.classes_.searchsorted(held["intent"])]
+    other = (sims.sum(1) - own) / (sims.shape[1] - 1)
+    return {"held_out": len(held), "intents": len(model.classes_), "granularity": granularity,
+            "top1": round(float(np.mean(model.classes_[sims.argmax(1)] == held["intent"].to_numpy())), 3),
+            "own_similarity": round(float(own.mean()), 3), "other_similarity": round(float(other.mean()), 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encoder", default="minilm")
+    parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--granularity", default="sentence", choices=("sentence", "message"))
+    parser.add_argument("--speed-repeat", type=int, default=3, help="how many times the tweet set is scored (0: skip)")
+    parser.add_argument("--bitext", action="store_true", help="also evaluate reply-vs-reference on Bitext")
+    parser.add_argument("--out", help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    if not DATA.is_dir():
+        sys.stderr.write(f"data not found at {DATA}\n")
+        return 2
+    from cxlens.nlp.encoders import get_encoder
+
+    encoder = get_encoder(args.encoder)
+    report = {"encoder": args.encoder, "granularity": args.granularity,
+              "brands": [evaluate_brand(b, encoder, splits=args.splits, granularity=args.granularity) for b in BRANDS]}
+    for b in report["brands"]:
+        c = b["combined"]
+        sys.stdout.write(f"{b['brand']}: {b['steps']} steps, {b['splits']} splits | combined micro-F1 "
+                         f"{c['micro_f1']:.3f} ± {c['micro_sd']:.3f}, macro-F1 {c['macro_f1']:.3f} ± {c['macro_sd']:.3f} | "
+                         f"rules only macro {b['rules']['macro_f1']:.3f} | semantic only macro "
+                         f"{b['semantic']['macro_f1']:.3f}\n")
+        sys.stdout.write("  per step: " + ", ".join(f"{k} {v}" for k, v in b["per_step_f1"].items()) + "\n")
+    if args.speed_repeat:
+        report["speed"] = speed(args.encoder, granularity=args.granularity, repeat=args.speed_repeat)
+        s = report["speed"]
+        sys.stdout.write(f"speed: {s['messages_per_s']} agent messages/s ({s['messages']} messages, {s['steps']} steps, "
+                         f"{s['encoder']} {s['backend']}, {s['threads']} threads, {s['granularity']}; load average "
+                         f"{s['load_average']} on {s['cpus']} CPUs); without the encoder (cached vectors): "
+                         f"{s['without_encoder_messages_per_s']} messages/s\n")
+    if args.bitext:
+        report["references"] = r = reference_eval(args.encoder, granularity=args.granularity)
+        sys.stdout.write(f"references (Bitext, {r['granularity']}): {r['held_out']} held-out replies, {r['intents']} "
+                         f"intents: top-1 {r['top1']:.3f}; similarity to own intent {r['own_similarity']:.3f} vs "
+                         f"others {r['other_similarity']:.3f}\n")
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""``cxlens qa`` (score conversations against a scorecard) and ``cxlens scorecard check | list | from-abcd``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cxlens.cli._common import add_input_args, load_inputs
+
+__all__ = ["add_commands"]
+
+
+def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
+    qa = sub.add_parser("qa", help="script QA: score agent messages and conversations against a scorecard",
+                        description="Detect scorecard steps in every agent message, score each conversation "
+                                    "(script_adherence 0-100, auto_fail), summarise per agent and team.")
+    add_input_args(qa, tables=("tickets", "messages"))
+    qa.add_argument("--scorecard", required=True, metavar="FILE|NAME",
+                    help="a scorecard .yaml/.toml file or a shipped name (see `cxlens scorecard list`)")
+    qa.add_argument("--out", required=True, metavar="DIR", help="folder for the tables and qa_report.md")
+    qa.add_argument("--encoder", default="minilm",
+                    help="text encoder for semantic matching: minilm (default), minilm-onnx, minilm-torch, tfidf, "
+                         "or none (rules only)")
+    qa.add_argument("--granularity", choices=("sentence", "message"), default="sentence",
+                    help="compare sentences (default; evidence is a sentence) or whole messages")
+    qa.add_argument("--threshold", type=float, default=None,
+                    help="default semantic threshold (cosine) for items without their own")
+    qa.add_argument("--references", metavar="FILE",
+                    help="reference replies per intent (e.g. Bitext CSV) for reply-vs-reference similarity")
+    qa.add_argument("--reference-columns", default="intent,response", metavar="INTENT,TEXT",
+                    help="the intent and reply columns of --references (default intent,response)")
+    qa.set_defaults(func=qa_command)
+
+    card = sub.add_parser("scorecard", help="check, list or generate QA scorecards")
+    csub = card.add_subparsers(dest="scorecard_command", metavar="ACTION")
+    card.set_defaults(func=lambda args: card.print_help())
+    check = csub.add_parser("check", help="validate scorecard files (all problems, with file and line)")
+    check.add_argument("files", nargs="+", metavar="FILE|NAME")
+    check.set_defaults(func=scorecard_check)
+    lister = csub.add_parser("list", help="the scorecards shipped with cxlens")
+    lister.set_defaults(func=scorecard_list)
+    abcd = csub.add_parser("from-abcd", help="generate abcd_<flow>.yaml scorecards from the ABCD guidelines")
+    abcd.add_argument("--abcd-dir", required=True, metavar="DIR", help="folder with kb.json, guidelines.json, ontology.json")
+    abcd.add_argument("--out", required=True, metavar="DIR")
+    abcd.set_defaults(func=scorecard_from_abcd)
+
+
+def _encoder(name: str):
+    return None if name.lower() in ("none", "rules") else name
+
+
+def qa_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cxlens.errors import ConfigError
+    from cxlens.pipelines.qa import qa_detector, qa_run, reference_model, write_qa_outputs
+
+    if not args.messages:
+        raise ConfigError("cxlens qa needs --messages (and usually --tickets for request types and agents).")
+    encoder = _encoder(args.encoder)
+    # everything that can be wrong with the configuration fails here, before any data is read
+    detector = qa_detector(args.scorecard, encoder=encoder, granularity=args.granularity, threshold=args.threshold)
+    references = None
+    if args.references:
+        if encoder is None:
+            raise ConfigError("--references needs an encoder (not --encoder none).")
+        intent_col, _, text_col = args.reference_columns.partition(",")
+        references = reference_model(args.references, encoder=encoder, intent_col=intent_col.strip(),
+                                     text_col=(text_col or "response").strip())
+    dataset = load_inputs(args)
+    summary = dataset.summary()
+    for row in summary:
+        sys.stderr.write(f"cxlens: {row['table']}: read {row['read']:,}, used {row['used']:,}, "
+                         f"quarantined {row['quarantined']:,}\n")
+    if dataset.n_quarantined():
+        for name, path in dataset.write_quarantine(args.out).items():
+            sys.stderr.write(f"cxlens: {name}: quarantined rows written to {path}\n")
+    run = qa_run(detector, dataset, references=references)
+    written = write_qa_outputs(run, args.out, summary=summary)
+    conv = run.result.conversations
+    scored = conv["script_adherence"].notna()
+    sys.stderr.write(f"cxlens: {int(scored.sum()):,} conversations scored against {run.scorecard.name}: "
+                     f"mean adherence {conv.loc[scored, 'script_adherence'].mean():.1f}, "
+                     f"auto-fail {int(conv['auto_fail'].fillna(False).astype(bool).sum()):,}\n")
+    sys.stderr.write(f"cxlens: wrote {', '.join(p.name for p in written.values())} to {Path(args.out)}\n")
+    for note in run.notes:
+        sys.stderr.write(f"cxlens: note: {note}\n")
+    return 0
+
+
+def scorecard_check(args: argparse.Namespace) -> int:
+    from cxlens.errors import ConfigError, UnknownNameError
+    from cxlens.nlp.scorecard import load_scorecard
+
+    failed = 0
+    for name in args.files:
+        try:
+            card = load_scorecard(name)
+        except (ConfigError, UnknownNameError) as exc:
+            failed += 1
+            sys.stderr.write(f"{exc}\n")
+            continue
+        n_steps = sum(len(s.steps) for s in card.scripts)
+        n_forbidden = sum(len(s.forbidden) for s in card.scripts)
+        sys.stdout.write(f"{card.source}: ok ({card.name}: {len(card.scripts)} script(s), {n_steps} steps, "
+                         f"{n_forbidden} forbidden items)\n")
+    return 2 if failed else 0
+
+
+def scorecard_list(args: argparse.Namespace) -> int:
+    from cxlens.nlp.scorecard import get_scorecard_names, load_scorecard
+
+    for name in get_scorecard_names():
+        card = load_scorecard(name)
+        sys.stdout.write(f"{name}\t{len(card.scripts)} script(s)\t{card.description[:90]}\n")
+    return 0
+
+
+def scorecard_from_abcd(args: argparse.Namespace) -> int:
+    from cxlens.nlp.procedures import write_abcd_scorecards
+
+    for path in write_abcd_scorecards(args.abcd_dir, args.out):
+        sys.stdout.write(f"{path}\n")
+    return 0
