@@ -131,13 +131,22 @@ def mrr_churned(tables: Tables, config: KPIConfig) -> Measure:
     return _mrr_sum(tables, "churned_in_period")
 
 
-def _mrr_change(tables: Tables, sign: float) -> Measure:
+def _kept_mrr(tables: Tables):
+    """Accounts kept through the period with both MRRs known: (states, before, after, kept) or None."""
     states = account_states(tables)
     if states is None:
-        return _none()
+        return None
     before = numbers(states.accounts, MRR_START).to_numpy()
     after = numbers(states.accounts, "mrr").to_numpy()
     kept = states.at_start & states.at_end & ~np.isnan(before) & ~np.isnan(after)
+    return states, before, after, kept
+
+
+def _mrr_change(tables: Tables, sign: float) -> Measure:
+    found = _kept_mrr(tables)
+    if found is None:
+        return _none()
+    states, before, after, kept = found
     change = np.clip(sign * (after[kept] - before[kept]), 0, None)
     return Measure(value=float(change.sum()), n=int(kept.sum()), ids=states.ids(kept), id_kind="account_id")
 
@@ -212,12 +221,10 @@ def customer_lifetime_value(tables: Tables, config: KPIConfig) -> Measure:
               requires=("accounts.mrr_start", "accounts.mrr"), category="revenue")
 def upsell_rate(tables: Tables, config: KPIConfig) -> Measure:
     """Upsell rate: share of accounts kept through the period whose MRR went up, in %."""
-    states = account_states(tables)
-    if states is None:
+    found = _kept_mrr(tables)
+    if found is None:
         return _none()
-    before = numbers(states.accounts, MRR_START).to_numpy()
-    after = numbers(states.accounts, "mrr").to_numpy()
-    kept = states.at_start & states.at_end & ~np.isnan(before) & ~np.isnan(after)
+    states, before, after, kept = found
     n = int(kept.sum())
     if not n:
         return _none()
