@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cxlens {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no library warnings (status lines and errors still print)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train_parser = sub.add_parser("train", help="train a model (classifier, sentiment, churn)")
     train = train_parser.add_subparsers(dest="train_command", metavar="MODEL")
