@@ -19,6 +19,7 @@ Speed: agent messages/s through ``StepDetector.detect`` for a 10-step scorecard 
 uncached encoder, every outbound tweet we have (labelled, preprocessed, TWCS sample), repeated.
 
     python benchmarks/bench_qa_kechtel.py [--encoder minilm] [--splits 10] [--bitext] [--out results.json]
+    python benchmarks/bench_qa_kechtel.py --side inbound --speed-repeat 0   # customer topics, same protocol
 
 ``--bitext`` adds the reply-vs-reference check on ``../shared/data/bitext``: 20 replies per intent
 as references, 10 other replies per intent held out; top-1 = a held-out reply is closest to its
@@ -54,9 +55,15 @@ def keyword_regex(keyword: str) -> str:
     return (r"\b" if keyword[:1].isalnum() else "") + re.escape(keyword)
 
 
-def load_brand(brand: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    tweets = pd.read_csv(DATA / "labeled" / f"twcs-{brand}-100-outbound.csv")
-    defs = pd.read_csv(DATA / "topics-activities" / f"twcs-{brand}-outbound-activities.csv")
+def load_brand(brand: str, side: str = "outbound") -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Labelled tweets and their definitions: agent activities (outbound) or customer topics (inbound)."""
+    if side == "inbound":
+        tweets = pd.read_csv(DATA / "labeled" / f"twcs-{brand}-200-inbound.csv")
+        defs = pd.read_csv(DATA / "topics-activities" / f"twcs-{brand}-inbound-topics.csv")
+        defs = defs.rename(columns={"Topic": "Activity"})
+    else:
+        tweets = pd.read_csv(DATA / "labeled" / f"twcs-{brand}-100-outbound.csv")
+        defs = pd.read_csv(DATA / "topics-activities" / f"twcs-{brand}-outbound-activities.csv")
     by_lower = {c.lower(): c for c in tweets.columns}
     defs = defs[defs["Activity"].str.lower().isin(by_lower)].reset_index(drop=True)
     label_cols = [by_lower[a.lower()] for a in defs["Activity"]]
@@ -85,8 +92,8 @@ def f1(y: np.ndarray, p: np.ndarray) -> float:
     return 2 * tp / denom if denom else float("nan")
 
 
-def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str) -> dict:
-    tweets, defs, label_cols = load_brand(brand)
+def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str, side: str = "outbound") -> dict:
+    tweets, defs, label_cols = load_brand(brand, side)
     texts = tweets["text"].astype(str).tolist()
     y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
     results: dict[str, list] = {"combined": [], "rules": [], "semantic": []}
@@ -193,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--granularity", default="sentence", choices=("sentence", "message"))
     parser.add_argument("--speed-repeat", type=int, default=3, help="how many times the tweet set is scored (0: skip)")
     parser.add_argument("--bitext", action="store_true", help="also evaluate reply-vs-reference on Bitext")
+    parser.add_argument("--side", choices=("outbound", "inbound"), default="outbound",
+                        help="outbound: agent activities (script steps); inbound: customer topics (multi-label "
+                             "topics from descriptions + 5 examples each, the text-understanding benchmark)")
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args(argv)
     if not DATA.is_dir():
@@ -201,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     from cxlens.nlp.encoders import get_encoder
 
     encoder = get_encoder(args.encoder)
-    report = {"encoder": args.encoder, "granularity": args.granularity,
-              "brands": [evaluate_brand(b, encoder, splits=args.splits, granularity=args.granularity) for b in BRANDS]}
+    report = {"encoder": args.encoder, "granularity": args.granularity, "side": args.side,
+              "brands": [evaluate_brand(b, encoder, splits=args.splits, granularity=args.granularity, side=args.side)
+                         for b in BRANDS]}
     for b in report["brands"]:
         c = b["combined"]
         sys.stdout.write(f"{b['brand']}: {b['steps']} steps, {b['splits']} splits | combined micro-F1 "
