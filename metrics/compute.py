@@ -16,6 +16,7 @@ import pandas as pd
 
 from cxlens.config import KPIConfig
 from cxlens.errors import ConfigError
+from cxlens.dataset import ticket_positions
 from cxlens.metrics._registry import KPI, Measure, Tables, get_kpi, get_kpi_names
 
 __all__ = ["KPIReport", "available_kpis", "compute_kpis", "explain_kpi", "make_tables"]
@@ -152,22 +153,36 @@ def compute_kpis(tables: Tables, *, config: KPIConfig | None = None, names: Iter
 
 def _keyed(frame: pd.DataFrame | None, by: list[str], period: str | None, time_col: str | None,
            tickets_keys: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[str]]:
-    """``frame`` with the grouping columns it can be split on, and which ones it has."""
+    """The grouping keys of ``frame``'s rows (a narrow frame, row-aligned) and which ones it has.
+
+    Keys a table lacks are taken from its ticket (``ticket_id``) through an
+    Arrow hash join, so no wide table is copied or joined.
+    """
     if frame is None or not len(frame):
         return frame, []
-    keyed = frame
-    usable = [c for c in by if c in frame.columns]
-    missing = [c for c in by if c not in frame.columns]
-    if missing and tickets_keys is not None and "ticket_id" in frame.columns:
-        keyed = frame.join(tickets_keys[missing], on="ticket_id")
-        usable = list(by)
+    keys: dict[str, pd.Series] = {}
+    via_ticket = tickets_keys is not None and "ticket_id" in frame.columns
+    positions: list[np.ndarray] = []
+
+    def from_ticket(col: str) -> pd.Series:
+        if not positions:
+            positions.append(ticket_positions(pd.Series(tickets_keys.index), frame["ticket_id"]))
+        values = pd.api.extensions.take(tickets_keys[col].array, positions[0], allow_fill=True)
+        return pd.Series(values, index=frame.index)
+
+    for col in by:
+        if col in frame.columns:
+            keys[col] = frame[col]
+        elif via_ticket:
+            keys[col] = from_ticket(col)
+    usable = [c for c in by if c in keys]
     if period is not None and time_col is not None and time_col in frame.columns:
-        keyed = keyed.assign(_period=frame[time_col].dt.tz_convert(None).dt.to_period(PERIODS[period]))
-        usable = usable + ["_period"]
-    elif period is not None and tickets_keys is not None and "ticket_id" in frame.columns:
-        keyed = keyed.join(tickets_keys[["_period"]], on="ticket_id") if "_period" not in keyed else keyed
-        usable = usable + ["_period"]
-    return keyed, usable
+        keys["_period"] = frame[time_col].dt.tz_convert(None).dt.to_period(PERIODS[period])
+        usable.append("_period")
+    elif period is not None and via_ticket:
+        keys["_period"] = from_ticket("_period")
+        usable.append("_period")
+    return pd.DataFrame(keys, index=frame.index), usable
 
 
 def _grouped(kpis: Sequence[KPI], tables: Tables, config: KPIConfig, *, by: list[str], period: str | None):
@@ -193,6 +208,7 @@ def _grouped(kpis: Sequence[KPI], tables: Tables, config: KPIConfig, *, by: list
     # tickets of the group regardless of creation period, for stock KPIs (backlog)
     all_positions = (_group_positions(tickets, by) if tickets is not None and by and len(tickets) else None)
 
+    all_slices: dict[tuple, pd.DataFrame | None] = {}
     group_keys: set[tuple] = set()
     for _, positions, _ in split.values():
         if positions:
@@ -215,7 +231,9 @@ def _grouped(kpis: Sequence[KPI], tables: Tables, config: KPIConfig, *, by: list
                 parts[name] = _slice(frame, positions.get(key))
         if tickets is not None and by:
             ticket_key = tuple(labels[c] for c in by)
-            parts["tickets_all"] = _slice(tickets, all_positions.get(ticket_key) if all_positions else None)
+            if ticket_key not in all_slices:  # one slice per ticket group, shared by its periods
+                all_slices[ticket_key] = _slice(tickets, all_positions.get(ticket_key) if all_positions else None)
+            parts["tickets_all"] = all_slices[ticket_key]
         else:
             parts["tickets_all"] = tickets
         group_tables = Tables(**parts, period_start=start or tables.period_start, period_end=end or tables.period_end)
