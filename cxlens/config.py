@@ -35,7 +35,7 @@ from typing import Any
 
 from cxlens.errors import ConfigError
 
-__all__ = ["BusinessHours", "KPIConfig", "SLAPolicy", "load_config"]
+__all__ = ["BusinessHours", "KPIConfig", "SLAPolicy", "load_config", "read_toml"]
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -158,17 +158,22 @@ def _build(cls: type, data: dict[str, Any], *, section: str, source: str) -> Any
         raise ConfigError(f"{source}: [{section}] is invalid: {exc}") from exc
 
 
+def read_toml(path: str | Path, *, what: str = "Config file") -> dict[str, Any]:
+    """A TOML file as a dict; a missing or invalid file is a :class:`ConfigError` naming it."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{what} {path} does not exist.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> KPIConfig:
     """Defaults, then the TOML file (if any), then keyword overrides."""
     kpi: dict[str, Any] = {}
     if path is not None:
         source = str(path)
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"Config file {source} does not exist.") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+        data = read_toml(path)
         unknown = sorted(set(data) - {"kpi", "sla", "business_hours"})
         if unknown:
             raise ConfigError(f"{source}: unknown section(s) {unknown}; use [kpi], [sla], [business_hours].")

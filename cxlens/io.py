@@ -128,12 +128,7 @@ def _read_csv(path: Path, *, sep: str, encoding: str) -> tuple[pd.DataFrame, pd.
         raise UnreadableFileError(f"{path} is empty: it has no header row.") from exc
     except pd.errors.ParserError:
         pass
-    try:
-        text = path.read_text(encoding=encoding)
-    except UnicodeDecodeError as exc:
-        raise UnreadableFileError(
-            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). Pass --encoding."
-        ) from exc
+    text = _read_text(path, encoding=encoding)
     return _salvage_csv(text, path=path, common=common, first_row=1)
 
 
@@ -195,13 +190,17 @@ def _read_csv_lenient(text: str, *, path: Path, common: dict) -> tuple[pd.DataFr
     return frame, bad
 
 
-def _read_jsonl(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_text(path: Path, *, encoding: str) -> str:
     try:
-        text = path.read_text(encoding=encoding)
+        return path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(
-            f"{path} is not valid {encoding} text (byte {exc.start}). Pass --encoding."
+            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). Pass --encoding."
         ) from exc
+
+
+def _read_jsonl(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    text = _read_text(path, encoding=encoding)
     records, bad, rows = [], [], []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

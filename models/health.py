@@ -28,13 +28,13 @@ Each account's reasons are its weakest components, in words.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cxlens.config import read_toml
 from cxlens.errors import ConfigError, DataError
 
 __all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "HealthConfig", "component_scores", "fit_weights",
@@ -73,12 +73,7 @@ def load_health_config(source: str | Path | dict | None = None) -> HealthConfig:
         data, where = source, "health config"
     else:
         where = str(source)
-        try:
-            data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"Health config {where} does not exist.") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{where} is not valid TOML: {exc}") from exc
+        data = read_toml(source, what="Health config")
     unknown = sorted(set(data) - {"weights", "bands"})
     if unknown:
         raise ConfigError(f"{where}: unknown section(s) {unknown}; use [weights] and [bands].")
