@@ -12,7 +12,6 @@ TOML file overrides any of them::
     [sla]                       # seconds; keys are channel or channel.priority
     first_response_s = { email = 86400, chat = 60, "email.urgent" = 3600 }
     resolution_s = { email = 259200 }
-    pause_statuses = ["pending", "on_hold"]
 
     [business_hours]
     timezone = "Europe/Berlin"
@@ -102,13 +101,12 @@ class SLAPolicy:
     """Targets in seconds per channel, optionally refined per ``channel.priority``.
 
     A ticket with no target for its channel has no SLA and is not counted in
-    ``sla_compliance_rate``.  Time spent in ``pause_statuses`` (the tickets'
-    ``paused_s`` column, where present) does not count against resolution.
+    ``sla_compliance_rate``.  Time spent in paused statuses (pending, on hold:
+    the tickets' ``paused_s`` column, where present) does not count against resolution.
     """
 
     first_response_s: tuple[tuple[str, float], ...] = DEFAULT_FIRST_RESPONSE_S
     resolution_s: tuple[tuple[str, float], ...] = ()
-    pause_statuses: tuple[str, ...] = ("pending", "on_hold")
 
     def target(self, kind: str, channel: str | None, priority: str | None) -> float | None:
         """The target for one ticket: ``channel.priority`` first, then ``channel``, then ``*``."""

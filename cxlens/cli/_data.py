@@ -69,7 +69,7 @@ def archive_paths(folder: Path) -> dict[str, str]:
 
 
 def demo_cmd(args: argparse.Namespace) -> int:
-    from cxlens.cli._kpis import _print_report, print_summary
+    from cxlens.cli._kpis import print_report, print_summary
     from cxlens.dataset import load_dataset
     from cxlens.errors import DataError
     from cxlens.pipelines.kpi_report import kpi_report, kpi_tables, write_kpi_report
@@ -92,7 +92,7 @@ def demo_cmd(args: argparse.Namespace) -> int:
     # one computation: the report holds the overall figures and the per channel x month groups
     report = kpi_report(kpi_tables(dataset), by=["channel"], period="month")
     path = write_kpi_report(report, Path(args.out) / "kpis.json")
-    write_kpi_report(report, Path(args.out) / "kpis_by_channel_month.csv", fmt="csv")
-    _print_report(report)
+    groups_csv = write_kpi_report(report, Path(args.out) / "kpis_by_channel_month.csv", fmt="csv")
+    print_report(report, groups_hint=f"per channel x month figures in {groups_csv}")
     sys.stderr.write(f"cxlens: KPI report written to {path}\n")
     return 0

@@ -98,7 +98,7 @@ def print_summary(dataset) -> None:
 
 
 def kpis_compute(args: argparse.Namespace) -> int:
-    from cxlens.pipelines.kpi_report import kpi_report, kpi_report_text, kpi_tables, write_kpi_report
+    from cxlens.pipelines.kpi_report import kpi_report, kpi_tables, write_kpi_report
 
     config = _config(args)
     dataset = load_inputs(args)
@@ -114,11 +114,12 @@ def kpis_compute(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         report.to_frame().to_csv(sys.stdout, index=False)
     if args.format == "table":
-        _print_report(report)
+        print_report(report)
     return 0
 
 
-def _print_report(report) -> None:
+def print_report(report, *, groups_hint: str = "use --format csv/json or --out for the per-group figures") -> None:
+    """The overall figures as a table on stdout, then a line about groups and skipped KPIs."""
     from rich.console import Console
     from rich.table import Table
 
@@ -133,8 +134,7 @@ def _print_report(report) -> None:
     console = Console()
     console.print(table)
     if report.groups:
-        frame = report.to_frame()
-        console.print(f"{len(frame)} groups; use --format csv/json or --out for the per-group figures.")
+        console.print(f"{len(report.groups)} groups; {groups_hint}.")
     if report.skipped:
         console.print(f"[dim]{len(report.skipped)} KPIs skipped for missing inputs "
                       f"(e.g. {next(iter(report.skipped))}: needs {', '.join(next(iter(report.skipped.values())))}).[/dim]")
