@@ -1,0 +1,135 @@
+"""Reading a ``cxlens score`` output folder (or a folder of raw canonical tables).
+
+The layout is documented in docs/score-output.md; this module is the one place that knows the
+file names, so the dashboard, the report and the notebooks only call :func:`read_scored`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cxlens.errors import DataError
+
+__all__ = ["AI_TICKET_COLUMNS", "PART_TABLES", "SINGLE_TABLES", "ScoredArchive", "is_score_output",
+           "read_scored", "read_parts"]
+
+log = logging.getLogger(__name__)
+
+#: tables written as ``<name>/part-NNNNN.parquet`` (one part per chunk)
+PART_TABLES = ("tickets", "messages", "qa_conversations", "qa_steps")
+#: tables written as one ``<name>.parquet``
+SINGLE_TABLES = ("mentions", "accounts", "surveys")
+#: ticket columns only a scoring run adds
+AI_TICKET_COLUMNS = ("request_type", "request_type_confidence", "topic_id", "topic", "topic_confidence",
+                     "sentiment", "sentiment_score", "script_adherence", "auto_fail")
+RAW_TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
+
+
+@dataclass
+class ScoredArchive:
+    """The tables of a scored (or raw) archive; any may be ``None``."""
+
+    path: Path
+    tickets: pd.DataFrame | None = None
+    messages: pd.DataFrame | None = None
+    accounts: pd.DataFrame | None = None
+    surveys: pd.DataFrame | None = None
+    mentions: pd.DataFrame | None = None
+    qa_conversations: pd.DataFrame | None = None
+    qa_steps: pd.DataFrame | None = None
+    kpis: dict[str, Any] | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    scored: bool = False
+
+    def has(self, table: str, *columns: str) -> bool:
+        """Whether ``table`` is present and has every one of ``columns``."""
+        frame = getattr(self, table, None)
+        return frame is not None and all(c in frame.columns for c in columns)
+
+
+def is_score_output(path: str | Path) -> bool:
+    """A folder written by ``cxlens score`` (it has a manifest.json)."""
+    return (Path(path) / "manifest.json").is_file()
+
+
+def read_parts(folder: str | Path, *, columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+    """All ``part-*.parquet`` files of a folder as one frame (``None`` if there are none)."""
+    parts = sorted(Path(folder).glob("part-*.parquet"))
+    if not parts:
+        return None
+    frames = [pd.read_parquet(p, columns=_present(p, columns)) for p in parts]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _present(path: Path, columns: Sequence[str] | None) -> list[str] | None:
+    if columns is None:
+        return None
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(path).names)
+    return [c for c in columns if c in names]
+
+
+def _raw_file(folder: Path, table: str) -> Path | None:
+    for ext in (".parquet", ".csv", ".jsonl", ".json", ".tsv"):
+        candidate = folder / f"{table}{ext}"
+        if candidate.is_file():
+            return candidate
+    candidate = folder / table
+    return candidate if candidate.is_dir() else None
+
+
+def read_scored(path: str | Path, *, tables: Sequence[str] | None = None,
+                columns: dict[str, Sequence[str]] | None = None) -> ScoredArchive:
+    """Read a ``cxlens score`` output folder, or a folder of raw canonical tables.
+
+    ``tables`` limits which tables are read; ``columns`` maps a table to the columns to read
+    (missing ones are skipped), to keep memory low on big archives.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder: pass the --out folder of `cxlens score`, "
+                        f"or a folder of canonical tables such as examples/archive.")
+    columns = columns or {}
+    wanted = set(tables) if tables is not None else set(PART_TABLES + SINGLE_TABLES)
+    if is_score_output(folder):
+        archive = ScoredArchive(path=folder, scored=True)
+        archive.manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if archive.manifest.get("status") != "complete":
+            log.warning("%s: the scoring run is not complete (status %r); showing what is there.",
+                        folder, archive.manifest.get("status"))
+        for name in PART_TABLES:
+            if name in wanted:
+                setattr(archive, name, read_parts(folder / name, columns=columns.get(name)))
+        for name in SINGLE_TABLES:
+            file = folder / f"{name}.parquet"
+            if name in wanted and file.is_file():
+                setattr(archive, name, pd.read_parquet(file, columns=_present(file, columns.get(name))))
+        kpis = folder / "kpis.json"
+        if kpis.is_file():
+            archive.kpis = json.loads(kpis.read_text(encoding="utf-8"))
+        return archive
+    from cxlens.dataset import load_dataset
+
+    found = {name: _raw_file(folder, name) for name in RAW_TABLES if name in wanted}
+    found = {k: v for k, v in found.items() if v is not None}
+    if not found:
+        raise DataError(f"{folder} has neither a manifest.json (a `cxlens score` output) nor any of "
+                        f"{', '.join(t + '.csv' for t in RAW_TABLES)}.")
+    dataset = load_dataset(**found)
+    archive = ScoredArchive(path=folder, scored=False,
+                            manifest={"counts": {s["table"]: s for s in dataset.summary()}, "status": "raw"})
+    for name in found:
+        frame = dataset.frame(name)
+        keep = columns.get(name)
+        if frame is not None and keep is not None:
+            frame = frame[[c for c in keep if c in frame.columns]]
+        setattr(archive, name, frame)
+    return archive
