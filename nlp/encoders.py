@@ -154,6 +154,7 @@ class MiniLMEncoder:
         self._tokenizer = None
         self._run_batch: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
         self.backend_: str | None = None
+        self.device_ = "cpu"
 
     def __repr__(self) -> str:
         return (f"MiniLMEncoder(batch_size={self.batch_size}, max_length={self.max_length}, "
@@ -186,13 +187,21 @@ class MiniLMEncoder:
         hf_logging.disable_progress_bar()
         threads = self.num_threads or default_num_threads()
         self._tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-        backend = self._resolve_backend()
+        backend = "torch" if self.device_ != "cpu" else self._resolve_backend()
         if backend == "onnx":
             self._run_batch = _onnx_runner(model_dir, threads)
         else:
-            self._run_batch = _torch_runner(model_dir, threads)
+            self._run_batch = _torch_runner(model_dir, threads, self.device_)
         self.backend_ = backend
         log.info("MiniLM encoder loaded (%s backend, %d threads, max_length=%d)", backend, threads, self.max_length)
+
+    def use_device(self, device: str) -> None:
+        """Run on ``device`` ("cpu" or "cuda"); a GPU uses the fp32 torch backend. Reloads if needed."""
+        if device != "cpu" and not cuda_available():
+            raise ConfigError(f"device {device!r}: torch sees no CUDA device here; use cpu.")
+        if device != self.device_:
+            self.device_ = device
+            self._run_batch = None
 
     # -- encoding ------------------------------------------------------------------------------
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
@@ -268,24 +277,35 @@ class MiniLMEncoder:
         return {"size": len(self._cache), "max_size": self.cache_size}
 
 
-def _torch_runner(model_dir: Path, threads: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def cuda_available() -> bool:
+    """Whether torch is installed and sees a CUDA device (imports torch only when asked)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def _torch_runner(model_dir: Path, threads: int, device: str = "cpu") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     _require("torch", "torch", "The MiniLM text encoder (torch backend)")
     import torch
     from transformers import AutoModel
 
     torch.set_num_threads(threads)
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).to(device)
     model.eval()
 
     def run(input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            ids_t = torch.from_numpy(input_ids)
-            mask_t = torch.from_numpy(mask)
+            ids_t = torch.from_numpy(input_ids).to(device)
+            mask_t = torch.from_numpy(mask).to(device)
             hidden = model(input_ids=ids_t, attention_mask=mask_t,
                            token_type_ids=torch.zeros_like(ids_t)).last_hidden_state
             m = mask_t.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return pooled.numpy()
+            return pooled.float().cpu().numpy()
 
     return run
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "cxlens.cli._convert",
     "cxlens.cli._topics",
     "cxlens.cli._sentiment",
+    "cxlens.cli._score",
 )
 
 log = logging.getLogger("cxlens")
