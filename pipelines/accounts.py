@@ -336,7 +336,7 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
     threshold = config.risk_threshold
     tickets = recent_problem_tickets(tables.tickets, as_of=as_of)
     per_account = tickets.groupby("account_id")["ticket_id"].apply(lambda s: " ".join(s)) if len(tickets) else {}
-    table["recent_problem_tickets"] = table["account_id"].map(per_account).fillna("")
+    table["recent_problem_tickets"] = table["account_id"].map(per_account).astype("str").fillna("")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     at_risk = table["churn_probability"] >= threshold
     summary = {

@@ -1,0 +1,199 @@
+"""cxlens score: outputs keep every input row and column, counts reconcile, runs resume, bad input is set aside."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cxlens.cli import main
+from cxlens.errors import ConfigError
+from cxlens.pipelines.score import ScoreInputs, run_score
+from cxlens.pipelines.score_heads import HeadOptions
+from cxlens.pipelines.score_output import read_scored
+
+pytestmark = pytest.mark.slow
+N_TICKETS = 120
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory, repo_root) -> Path:
+    """The first tickets of the example archive, their messages, accounts, surveys and mentions."""
+    src = repo_root / "examples" / "archive"
+    out = tmp_path_factory.mktemp("archive")
+    tickets = pd.read_csv(src / "tickets.csv", dtype=str).head(N_TICKETS)
+    tickets.to_csv(out / "tickets.csv", index=False)
+    messages = pd.read_csv(src / "messages.csv", dtype=str)
+    messages[messages["ticket_id"].isin(tickets["ticket_id"])].to_csv(out / "messages.csv", index=False)
+    for name in ("accounts", "surveys", "mentions"):
+        pd.read_csv(src / f"{name}.csv", dtype=str).to_csv(out / f"{name}.csv", index=False)
+    return out
+
+
+def _inputs(folder: Path, **extra) -> ScoreInputs:
+    return ScoreInputs(tickets=str(folder / "tickets.csv"), messages=str(folder / "messages.csv"), **extra)
+
+
+OPTIONS = HeadOptions(scorecard="general_support")
+
+
+@pytest.fixture(scope="module")
+def reference_run(archive, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref") / "out"
+    summary = run_score(_inputs(archive, accounts=str(archive / "accounts.csv"), surveys=str(archive / "surveys.csv"),
+                                mentions=str(archive / "mentions.csv")),
+                        out=out, options=OPTIONS, chunk_rows=40)
+    return summary, read_scored(out)
+
+
+def _tickets(folder: Path) -> pd.DataFrame:
+    frame = read_scored(folder, tables=["tickets"]).tickets
+    return frame.sort_values("ticket_id").reset_index(drop=True)
+
+
+def test_scored_tickets_keep_every_input_row_and_column(archive, reference_run):
+    summary, scored = reference_run
+    raw = pd.read_csv(archive / "tickets.csv", dtype=str)
+    assert summary.manifest["status"] == "complete"
+    assert sorted(scored.tickets["ticket_id"]) == sorted(raw["ticket_id"])
+    assert set(raw.columns) <= set(scored.tickets.columns)
+    for col in ("request_type", "request_type_confidence", "topic_id", "topic", "sentiment", "sentiment_score",
+                "script_adherence", "auto_fail"):
+        assert col in scored.tickets.columns
+    has_text = scored.tickets["customer_text"].notna()
+    assert has_text.mean() > 0.9
+    assert scored.tickets.loc[has_text, "request_type"].notna().all()
+    assert scored.tickets.loc[~has_text, "request_type"].isna().all()
+    assert scored.tickets.loc[has_text, "sentiment"].isin(["negative", "neutral", "positive"]).all()
+    assert scored.tickets["script_adherence"].between(0, 100).any()
+    assert len(scored.messages) == len(pd.read_csv(archive / "messages.csv"))
+    customer = scored.messages["author_role"] == "customer"
+    assert scored.messages.loc[customer, "sentiment"].notna().all()
+    assert scored.messages.loc[~customer, "sentiment"].isna().all()
+
+
+def test_ticket_sentiment_is_the_majority_of_its_customer_messages(reference_run):
+    _, scored = reference_run
+    msgs = scored.messages[scored.messages["author_role"] == "customer"]
+    some = msgs.groupby("ticket_id")["sentiment"].agg(list)
+    order = ["negative", "neutral", "positive"]
+    for tid, labels in some.head(40).items():
+        counts = {lab: labels.count(lab) for lab in order}
+        expected = max(order, key=lambda lab: (counts[lab], -order.index(lab)))
+        assert scored.tickets.set_index("ticket_id").loc[tid, "sentiment"] == expected
+
+
+def test_counts_reconcile_and_downstream_tables_are_written(reference_run):
+    summary, scored = reference_run
+    for table, c in summary.manifest["counts"].items():
+        assert c["read"] == c["used"] + c["quarantined"], table
+    assert scored.accounts is not None and "churn_probability" in scored.accounts
+    assert scored.mentions is not None and "sentiment" in scored.mentions
+    assert scored.kpis["kpis"]["ticket_volume"] == N_TICKETS
+    assert "sentiment_index" in scored.kpis["kpis"] and "script_adherence_rate" in scored.kpis["kpis"]
+    assert summary.manifest["inputs"]["tickets"][0]["sha256"]
+    assert not (summary.out / "_work").exists()
+
+
+def test_an_interrupted_run_resumes_without_duplicates_or_losses(archive, reference_run, tmp_path):
+    out = tmp_path / "out"
+
+    def stop(k: int) -> None:
+        if k == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_score(_inputs(archive), out=out, options=OPTIONS, chunk_rows=40, after_chunk=stop)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "running" and manifest["chunks"]["done"] == [0, 1]
+    summary = run_score(_inputs(archive), out=out, options=OPTIONS, chunk_rows=40)
+    assert summary.resumed_chunks == 2
+    resumed, reference = _tickets(out), reference_run[1].tickets.sort_values("ticket_id").reset_index(drop=True)
+    assert resumed["ticket_id"].is_unique and len(resumed) == N_TICKETS
+    pd.testing.assert_series_equal(resumed["request_type"], reference["request_type"])
+    pd.testing.assert_series_equal(resumed["script_adherence"], reference["script_adherence"])
+
+
+def test_a_killed_process_resumes_from_the_last_finished_chunk(archive, tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "cxlens", "-q", "score", "--tickets", str(archive / "tickets.csv"),
+           "--messages", str(archive / "messages.csv"), "--out", str(out), "--chunk-rows", "20", "--skip", "topic"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        parts = list((out / "tickets").glob("part-*.parquet")) if (out / "tickets").is_dir() else []
+        if len(parts) >= 2 or proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] != "complete", "the run finished before it could be killed"
+    finished = len(manifest["chunks"].get("done", []))
+    assert main(["-q", "score", "--tickets", str(archive / "tickets.csv"), "--messages", str(archive / "messages.csv"),
+                 "--out", str(out), "--chunk-rows", "20", "--skip", "topic"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["chunks"]["done"]) == N_TICKETS // 20
+    assert finished >= 1
+    tickets = _tickets(out)
+    assert tickets["ticket_id"].is_unique and len(tickets) == N_TICKETS
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_bad_rows_and_a_corrupted_part_are_quarantined_not_fatal(archive, tmp_path):
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    raw = pd.read_csv(archive / "tickets.csv", dtype=str)
+    raw.iloc[:60].to_csv(folder / "part-1.csv", index=False)
+    second = raw.iloc[60:].copy()
+    second.loc[second.index[0], "created_at"] = "not a date"
+    second.to_csv(folder / "part-2.csv", index=False)
+    (folder / "part-3.parquet").write_bytes(b"PAR1 this is not parquet")
+    messages = pd.read_csv(archive / "messages.csv", dtype=str)
+    orphan = messages.iloc[[0]].assign(ticket_id="NO-SUCH-TICKET", message_id="M-ORPHAN")
+    pd.concat([messages, orphan]).to_csv(tmp_path / "messages.csv", index=False)
+    out = tmp_path / "out"
+    summary = run_score(ScoreInputs(tickets=str(folder), messages=str(tmp_path / "messages.csv")), out=out,
+                        options=HeadOptions(skip=("topic", "qa")), chunk_rows=50)
+    counts = summary.manifest["counts"]
+    assert counts["tickets"]["used"] == N_TICKETS - 1 and counts["tickets"]["quarantined"] == 1
+    assert [Path(f["source"]).name for f in counts["tickets"]["unreadable_files"]] == ["part-3.parquet"]
+    assert counts["messages"]["quarantined"] >= 1
+    quarantine = pd.read_csv(out / "quarantine" / "tickets.csv", dtype=str)
+    reasons = " | ".join(quarantine["_reason"])
+    assert "created_at is not a valid datetime" in reasons and "part-3.parquet" in " ".join(quarantine["_source"])
+    q_messages = pd.read_csv(out / "quarantine" / "messages.csv", dtype=str)
+    assert "M-ORPHAN" in set(q_messages["message_id"])
+
+
+def test_other_options_in_the_same_folder_need_overwrite(archive, tmp_path):
+    out = tmp_path / "out"
+    opts = HeadOptions(skip=("topic", "qa", "sentiment"))
+    run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=30)
+    again = run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=30)
+    assert "already holds this complete run" in again.notes[0]
+    with pytest.raises(ConfigError, match="--overwrite"):
+        run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=40)
+    summary = run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=40, overwrite=True)
+    assert summary.manifest["counts"]["tickets"]["used"] == 40
+    assert summary.manifest["counts"]["tickets"]["skipped_by_limit"] == N_TICKETS - 40
+
+
+def test_cli_reports_counts_and_refuses_a_broken_scorecard(archive, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nscripts: [{id: s, steps: [{id: a, bogus: 1}]}]\n")
+    code = main(["score", "--tickets", str(archive / "tickets.csv"), "--out", str(tmp_path / "o1"),
+                 "--scorecard", str(bad)])
+    assert code != 0 and not (tmp_path / "o1").exists()
+    assert main(["score", "--tickets", str(archive / "tickets.csv"), "--out", str(tmp_path / "o2"), "--limit", "25",
+                 "--skip", "topic", "--fast"]) == 0
+    err = capsys.readouterr().err
+    assert "tickets: read 25, used 25, quarantined 0, skipped by --limit 95" in err
+    assert "tickets/s end to end" in err
