@@ -119,8 +119,9 @@ def mentions_from_twcs(raw: pd.DataFrame) -> pd.DataFrame:
         "in_reply_to": parent[inbound].replace("nan", None).to_numpy(),
     })
     ids = customer["tweet_id"]
-    out["replied_at"] = ids.map(first["_when"]).map(lambda t: t.isoformat() if pd.notna(t) else None).to_numpy()
-    out["brand"] = ids.map(first["author_id"]).to_numpy()
+    replied = first["_when"].reindex(ids.to_numpy())  # reindex, not map: an empty reply table keeps its dtype
+    out["replied_at"] = [t.isoformat() if pd.notna(t) else None for t in replied]
+    out["brand"] = first["author_id"].reindex(ids.to_numpy()).to_numpy()
     for col in ("_source", "_row"):
         if col in customer:
             out.insert(0, col, customer[col].to_numpy())

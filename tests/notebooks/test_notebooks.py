@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 EXPECTED = ("01_top_topics.ipynb", "02_at_risk_accounts.ipynb", "03_kpi_deep_dive.ipynb")
 # the analysis comes from cxlens; these only display it or find files
-ALLOWED_IMPORTS = {"cxlens", "pandas", "numpy", "matplotlib", "os", "pathlib", "tempfile", "dataclasses"}
+ALLOWED_IMPORTS = {"cxlens", "pandas", "numpy", "matplotlib", "os", "pathlib", "tempfile", "dataclasses", "warnings"}
 CELL_TIMEOUT_S = 300
 
 

@@ -134,3 +134,15 @@ def test_mentions_cli_end_to_end(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["mentions"] == len(rows) and summary["spikes"] >= 1
     assert "SPIKE" in capsys.readouterr().err
+
+
+def test_twcs_export_of_customer_tweets_only_has_no_replies():
+    """An export with no brand replies (e.g. only inbound tweets) used to crash on the empty reply table."""
+    from cxlens.pipelines.mentions import mentions_from_twcs
+
+    raw = pd.DataFrame({"tweet_id": ["1", "2"], "author_id": ["a", "b"], "inbound": ["True", "True"],
+                        "created_at": ["Tue Oct 31 22:10:47 +0000 2017"] * 2, "text": ["x", "y"],
+                        "in_response_to_tweet_id": [None, None]})
+    out = mentions_from_twcs(raw)
+    assert list(out["mention_id"]) == ["1", "2"]
+    assert out["replied_at"].isna().all() and out["brand"].isna().all()
