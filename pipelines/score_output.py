@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxlens.errors import DataError
 
-__all__ = ["AI_TICKET_COLUMNS", "PART_TABLES", "SINGLE_TABLES", "ScoredArchive", "is_score_output",
+__all__ = ["AI_TICKET_COLUMNS", "archive_tables", "PART_TABLES", "SINGLE_TABLES", "ScoredArchive", "is_score_output",
            "read_scored", "read_parts"]
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,18 @@ def _raw_file(folder: Path, table: str) -> Path | None:
             return candidate
     candidate = folder / table
     return candidate if candidate.is_dir() else None
+
+
+def archive_tables(path: str | Path) -> dict[str, str]:
+    """The canonical tables found in a folder (``tickets.csv``, ``messages.parquet``, ...): name -> path."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DataError(f"--archive {folder}: not a folder.")
+    found = {name: _raw_file(folder, name) for name in RAW_TABLES}
+    found = {k: str(v) for k, v in found.items() if v is not None}
+    if "tickets" not in found:
+        raise DataError(f"--archive {folder}: no tickets.csv / .parquet / .jsonl in it (the tickets table is required).")
+    return found
 
 
 def read_scored(path: str | Path, *, tables: Sequence[str] | None = None,

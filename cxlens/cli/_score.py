@@ -19,6 +19,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                     "writing Parquet parts and a manifest to --out. Rerun the same command after a crash "
                     "or Ctrl-C to continue from the last finished chunk. Output layout: docs/score-output.md.")
     add_input_args(score)
+    score.add_argument("--archive", metavar="DIR",
+                       help="a folder holding tickets.*, messages.*, accounts.*, surveys.*, mentions.* "
+                            "(e.g. examples/archive); explicit --tickets etc. take precedence")
     score.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
     score.add_argument("--scorecard", metavar="FILE|NAME",
                        help="score agent messages against this scorecard (see `cxlens scorecard list`)")
@@ -82,8 +85,12 @@ def score_command(args: argparse.Namespace) -> int:
         from cxlens.nlp.scorecard import load_scorecard
 
         load_scorecard(args.scorecard)
-    inputs = score_inputs_from({t: getattr(args, t) for t in ("tickets", "messages", "mentions", "accounts", "surveys")},
-                               mapping=parse_mapping(args.map), encoding=args.encoding)
+    paths = {t: getattr(args, t) for t in ("tickets", "messages", "mentions", "accounts", "surveys")}
+    if args.archive:
+        from cxlens.pipelines.score_output import archive_tables
+
+        paths = {**archive_tables(args.archive), **{k: v for k, v in paths.items() if v}}
+    inputs = score_inputs_from(paths, mapping=parse_mapping(args.map), encoding=args.encoding)
     options = HeadOptions(request_type_model=args.request_type_model, topic_model=args.topic_model,
                           sentiment_model=args.sentiment_model, fast_sentiment=args.fast, scorecard=args.scorecard,
                           device=args.device, skip=tuple(sorted(set(args.skip))))

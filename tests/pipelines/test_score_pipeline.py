@@ -192,8 +192,9 @@ def test_cli_reports_counts_and_refuses_a_broken_scorecard(archive, tmp_path, ca
     code = main(["score", "--tickets", str(archive / "tickets.csv"), "--out", str(tmp_path / "o1"),
                  "--scorecard", str(bad)])
     assert code != 0 and not (tmp_path / "o1").exists()
-    assert main(["score", "--tickets", str(archive / "tickets.csv"), "--out", str(tmp_path / "o2"), "--limit", "25",
+    assert main(["score", "--archive", str(archive), "--out", str(tmp_path / "o2"), "--limit", "25",
                  "--skip", "topic", "--fast"]) == 0
     err = capsys.readouterr().err
     assert "tickets: read 25, used 25, quarantined 0, skipped by --limit 95" in err
+    assert "mentions: read 400, used 400" in err and "accounts: read" in err
     assert "tickets/s end to end" in err
