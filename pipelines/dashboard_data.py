@@ -23,14 +23,17 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
-from cxlens.metrics import Measure, Tables, explain_kpi, get_kpi
+from cxlens.metrics import Measure, Tables, get_kpi
 from cxlens.pipelines.score_output import ScoredArchive
 
 __all__ = ["Chart", "DashboardFilters", "DashboardSettings", "FilteredArchive", "Metric", "Page",
-           "filter_choices", "filtered_archive", "format_value", "kpi_metric", "month_bounds", "monthly_kpis"]
+           "filter_choices", "filtered_archive", "format_value", "kpi_metric", "missing_notes", "month_bounds",
+           "monthly_kpis"]
 
 TIME_COLUMNS = {"tickets": "created_at", "surveys": "responded_at", "mentions": "posted_at"}
 MONTH = "month"
+#: long free-text columns no KPI reads; left out of the KPI tables (and so of trend drill-down rows)
+TEXT_COLUMNS = ("text", "customer_text")
 
 
 @dataclass(frozen=True)
@@ -169,23 +172,41 @@ class FilteredArchive:
     """The archive after the filters, plus what the KPI engine needs beside it.
 
     ``data.tickets`` are the tickets created in the period; ``tickets_all`` the tickets of the
-    channel / team / agent selection whatever their creation date (for the backlog).
+    channel / team / agent selection whatever their creation date (for the backlog). ``start`` /
+    ``end`` span the period (the chosen dates, else the data's span); ``chosen`` holds only the
+    dates the user picked (monthly figures are cut to them, else they cover whole months). KPI tables
+    leave out the long text columns (no KPI reads them) and are cached per period, so the
+    month-by-month trends slice each table once.
     """
 
     data: ScoredArchive
     tickets_all: pd.DataFrame | None
     start: pd.Timestamp | None
     end: pd.Timestamp | None
+    chosen: tuple[pd.Timestamp | None, pd.Timestamp | None] = (None, None)
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _narrow(self, name: str) -> pd.DataFrame | None:
+        key = ("narrow", name)
+        if key not in self._cache:
+            frame = self.tickets_all if name == "tickets_all" else getattr(self.data, name)
+            if frame is not None:
+                frame = frame.drop(columns=[c for c in TEXT_COLUMNS if c in frame.columns])
+            self._cache[key] = frame
+        return self._cache[key]
 
     def tables(self, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> Tables:
         """KPI input tables for ``[start, end]`` (default: the whole filtered period)."""
         start = self.start if start is None else start
         end = self.end if end is None else end
-        d = self.data
-        return Tables(tickets=_between(d.tickets, "tickets", start, end), messages=d.messages,
-                      accounts=d.accounts, surveys=_between(d.surveys, "surveys", start, end),
-                      mentions=_between(d.mentions, "mentions", start, end), tickets_all=self.tickets_all,
-                      period_start=start, period_end=end)
+        key = ("tables", start, end)
+        if key not in self._cache:
+            self._cache[key] = Tables(
+                tickets=_between(self._narrow("tickets"), "tickets", start, end), messages=self._narrow("messages"),
+                accounts=self.data.accounts, surveys=_between(self.data.surveys, "surveys", start, end),
+                mentions=_between(self._narrow("mentions"), "mentions", start, end),
+                tickets_all=self._narrow("tickets_all"), period_start=start, period_end=end)
+        return self._cache[key]
 
 
 def _between(frame: pd.DataFrame | None, table: str, start: pd.Timestamp | None,
@@ -218,7 +239,8 @@ def filter_choices(archive: ScoredArchive) -> dict[str, Any]:
             "teams": _values(tickets, "team"), "agents": _values(tickets, "agent_id")}
 
 
-def _period_bounds(archive: ScoredArchive, filters: DashboardFilters) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+def _period_bounds(archive: ScoredArchive,
+                   filters: DashboardFilters) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     stamps = []
     for table, column in TIME_COLUMNS.items():
         frame = getattr(archive, table)
@@ -272,7 +294,8 @@ def filtered_archive(archive: ScoredArchive, filters: DashboardFilters) -> Filte
             surveys = surveys.loc[linked]
         data.surveys = _between(surveys, "surveys", start, end)
     data.mentions = _between(archive.mentions, "mentions", start, end)
-    return FilteredArchive(data=data, tickets_all=tickets_all, start=start, end=end)
+    chosen = (start if filters.start is not None else None, end if filters.end is not None else None)
+    return FilteredArchive(data=data, tickets_all=tickets_all, start=start, end=end, chosen=chosen)
 
 
 # ---------------------------------------------------------------- KPIs through the engine
@@ -292,6 +315,23 @@ def kpi_metric(name: str, tables: Tables, config: KPIConfig, *, label: str | Non
     return Metric(label=label, value=value, unit=kpi.unit, n=int(measure.n), kpi=name, note=note)
 
 
+def missing_notes(metrics: list[Metric], skipped: list[tuple[str, str]] = ()) -> list[str]:
+    """The page's notes on what could not be shown: one per missing input, then other reasons."""
+    by_need: dict[str, list[str]] = {}
+    other = []
+    for metric in metrics:
+        if metric.value is None and metric.note:
+            if metric.note.startswith("needs "):
+                by_need.setdefault(metric.note[len("needs "):], []).append(metric.label)
+            else:
+                other.append(f"{metric.label}: {metric.note}.")
+    for what, need in skipped:
+        by_need.setdefault(need, []).append(what)
+    notes = [f"Not shown, the archive has no {need}: {', '.join(dict.fromkeys(labels))}."
+             for need, labels in by_need.items()]
+    return notes + other
+
+
 def month_bounds(filtered: FilteredArchive) -> list[pd.Period]:
     """The calendar months the filtered period covers."""
     if filtered.start is None or filtered.end is None:
@@ -300,46 +340,67 @@ def month_bounds(filtered: FilteredArchive) -> list[pd.Period]:
                                 filtered.end.tz_convert(None).to_period("M"), freq="M"))
 
 
+def _source(tables: Tables, id_kind: str) -> pd.DataFrame | None:
+    """The table a measure's ids point into (as in ``cxlens.metrics.explain_kpi``)."""
+    return {"ticket_id": tables.tickets_all if tables.tickets_all is not None else tables.tickets,
+            "account_id": tables.accounts, "mention_id": tables.mentions, "agent_id": tables.tickets}.get(id_kind)
+
+
 def monthly_kpis(filtered: FilteredArchive, names: list[str], config: KPIConfig, *,
                  label: dict[str, str] | None = None,
-                 cost_per_month: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+                 cost_per_month: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str]]]:
     """Each KPI per calendar month, through the engine, with the rows behind every point.
 
     Each month is sliced like ``compute_kpis(period="month")`` does (tickets by creation, surveys
-    by response, mentions by posting; accounts whole with the month as the period). Returns
+    by response, mentions by posting; accounts whole with the month as the period), cut to the
+    chosen dates when the user picked some. Returns
     ``(points, rows, skipped)``: points have ``month``, ``kpi``, ``value``, ``n``; rows are the
-    source rows of each point (``cxlens.metrics.explain_kpi``) with ``month`` and ``kpi`` added;
-    skipped are notes for KPIs whose inputs are missing. ``cost_per_month`` sets each month's
-    ``operating_cost`` (pro rata for a month the period covers in part).
+    source rows of each point (the measure's ids looked up as ``cxlens.metrics.explain_kpi``
+    does) with ``month`` and ``kpi`` added; skipped are ``(what, missing inputs)`` for KPIs whose
+    inputs are missing (see :func:`missing_notes`).
+    ``cost_per_month`` sets each month's ``operating_cost`` (pro rata for a month the period
+    covers in part).
     """
     label = label or {}
-    points, rows, skipped = [], [], []
-    months = month_bounds(filtered)
+    points, skipped = [], []
+    ids: dict[str, list[pd.DataFrame]] = {}
     base = filtered.tables()
     usable = []
     for name in names:
         missing = get_kpi(name).missing_inputs(base)
         if missing:
-            skipped.append(f"{label.get(name, name)}: needs {', '.join(missing)}")
+            skipped.append((f"{label.get(name, name.replace('_', ' '))} by month", ", ".join(missing)))
         else:
             usable.append(name)
-    for month in months:
-        start = max(month.start_time.tz_localize("UTC"), filtered.start)
-        end = min(month.end_time.tz_localize("UTC"), filtered.end)
+    for month in month_bounds(filtered) if usable else []:
+        start, end = month.start_time.tz_localize("UTC"), month.end_time.tz_localize("UTC")
+        start = start if filtered.chosen[0] is None else max(start, filtered.chosen[0])
+        end = end if filtered.chosen[1] is None else min(end, filtered.chosen[1])
         tables = filtered.tables(start=start, end=end)
         month_config = config
         if cost_per_month is not None:
             share = (end - start).total_seconds() / (month.end_time - month.start_time).total_seconds()
             month_config = dataclasses.replace(config, operating_cost=cost_per_month * min(1.0, share))
         for name in usable:
-            measure, behind = explain_kpi(name, tables, config=month_config)
+            measure = get_kpi(name)(tables, month_config)
             value = measure.value
-            if isinstance(value, float) and math.isnan(value):
+            if isinstance(value, (float, np.floating)) and math.isnan(float(value)):
                 value = None
             points.append({MONTH: str(month), "kpi": label.get(name, name), "value": value, "n": int(measure.n)})
-            if len(behind):
-                rows.append(behind.assign(**{MONTH: str(month), "kpi": label.get(name, name)}))
+            if measure.ids is not None and len(measure.ids):
+                ids.setdefault(measure.id_kind, []).append(pd.DataFrame(
+                    {measure.id_kind: pd.unique(pd.Series(measure.ids).dropna().to_numpy()),
+                     MONTH: str(month), "kpi": label.get(name, name)}))
     point_frame = pd.DataFrame(points, columns=[MONTH, "kpi", "value", "n"])
     point_frame["value"] = pd.to_numeric(point_frame["value"], errors="coerce")
+    rows = []
+    for id_kind, parts in ids.items():
+        keys = pd.concat(parts, ignore_index=True)
+        source = _source(base, id_kind)
+        if source is None or id_kind not in source.columns:
+            rows.append(keys)
+        else:
+            source = source.drop_duplicates(id_kind) if id_kind != "agent_id" else source
+            rows.append(keys.merge(source, on=id_kind, how="inner", sort=False))
     row_frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=[MONTH, "kpi"])
     return point_frame, row_frame, skipped

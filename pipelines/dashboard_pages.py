@@ -10,7 +10,6 @@ and each chart keeps the rows behind its bars. The four classic pages live here;
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -26,14 +25,12 @@ from cxlens.metrics.satisfaction import responses
 from cxlens.pipelines.dashboard_ai_pages import at_risk_page, quality_page, topics_page
 from cxlens.pipelines.dashboard_data import (
     MONTH, Chart, DashboardFilters, DashboardSettings, FilteredArchive, Metric, Page, filtered_archive,
-    kpi_metric, monthly_kpis,
+    kpi_metric, missing_notes, monthly_kpis,
 )
 from cxlens.pipelines.score_output import ScoredArchive
 
 __all__ = ["PAGES", "SOLVED_ON", "WEEKDAYS", "customer_satisfaction_page", "dashboard_page", "dashboard_pages",
            "page_titles", "retention_page", "solved_on_contact", "support_kpis_page", "team_service_page"]
-
-log = logging.getLogger(__name__)
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 SOLVED_ON = ("1st contact", "2nd contact", "3rd+ contact", "unresolved", "contacts unknown")
@@ -104,7 +101,7 @@ def team_service_page(filtered: FilteredArchive, settings: DashboardSettings) ->
             note="1st contact = first contact resolution (one contact, not reopened); reopened counts as 2nd."))
     if "first_response_at" in tickets:
         seconds = first_response_seconds(tickets, config)
-        rows = tickets.assign(weekday=tickets["created_at"].dt.dayofweek.map(dict(enumerate(WEEKDAYS))).to_numpy(),
+        rows = tickets.assign(weekday=tickets["created_at"].dt.day_of_week.map(dict(enumerate(WEEKDAYS))).to_numpy(),
                               first_response_s=seconds.to_numpy())
         rows = rows.loc[rows["first_response_s"].notna().to_numpy()]
         kpi = get_kpi("first_response_time_mean_s")
@@ -186,8 +183,7 @@ def customer_satisfaction_page(filtered: FilteredArchive, settings: DashboardSet
         page.charts.append(_trend_chart("retention_trend", "Retention rate by month (%)", points, rows, unit="%",
                                         note="Customers at the month end minus the month's new customers, over "
                                              "customers at its start."))
-    page.notes += [f"Not shown: {s}" for s in skipped + more + most]
-    page.notes += [f"{m.label}: {m.note}" for m in page.metrics if m.value is None and m.note]
+    page.notes += missing_notes(page.metrics, skipped + more + most)
     return page
 
 
@@ -244,6 +240,7 @@ def support_kpis_page(filtered: FilteredArchive, settings: DashboardSettings) ->
                      + ("; the line is the target." if settings.cost_per_ticket_target is not None else ".")))
     else:
         page.notes.append(f"Cost per ticket and cost % of revenue: {cost_note}.")
+    skipped_all = []
     for key, names, title, unit in (
             ("resolution_time_trend", ["resolution_time_median_s"], "Time to resolve by month (median, seconds)", "s"),
             ("sla_trend", ["sla_compliance_rate"], "SLA compliance by month (%)", "%"),
@@ -252,9 +249,9 @@ def support_kpis_page(filtered: FilteredArchive, settings: DashboardSettings) ->
         points, rows, skipped = monthly_kpis(filtered, names, config)
         if len(points):
             page.charts.append(_trend_chart(key, title, points, rows, unit=unit))
-        page.notes += [f"Not shown: {s}" for s in skipped]
-    page.notes += [f"{m.label}: {m.note}" for m in page.metrics
-                   if m.value is None and m.note and not m.label.startswith(("Cost per", "Support cost"))]
+        skipped_all += skipped
+    page.notes += missing_notes([m for m in page.metrics if not m.label.startswith(("Cost per", "Support cost"))],
+                                skipped_all)
     return page
 
 
@@ -288,6 +285,7 @@ def retention_page(filtered: FilteredArchive, settings: DashboardSettings) -> Pa
         page.metrics.append(Metric(label="Net MRR movement", value=net, unit="currency",
                                    note="new - churned only: expansion and contraction need accounts.mrr_start"
                                    if partial else "new + expansion - contraction - churned"))
+    skipped_all = []
     for key, name, title, unit in (("churn_trend", "churn_rate", "Churn rate by month (%)", "%"),
                                    ("revenue_churn_trend", "mrr_churned", "Revenue churn by month (MRR lost)",
                                     "currency"),
@@ -295,7 +293,7 @@ def retention_page(filtered: FilteredArchive, settings: DashboardSettings) -> Pa
         points, rows, skipped = monthly_kpis(filtered, [name], config)
         if len(points):
             page.charts.append(_trend_chart(key, title, points, rows, unit=unit))
-        page.notes += [f"Not shown: {s}" for s in skipped]
+        skipped_all += skipped
     points, rows, skipped = monthly_kpis(filtered, list(RETENTION_LABELS), config, label=RETENTION_LABELS)
     if len(points):
         sign = points["kpi"].map({"contraction": -1.0, "churned": -1.0}).fillna(1.0)
@@ -306,8 +304,8 @@ def retention_page(filtered: FilteredArchive, settings: DashboardSettings) -> Pa
                                  kind="bar", data=data, x=MONTH, y="value", series="kpi", rows=rows, drill=MONTH,
                                  unit="currency", note="Contraction and churned MRR are drawn below zero; "
                                                        "net = new + expansion - contraction - churned."))
-    page.notes += [f"MRR movements: {s}" for s in skipped]
-    page.notes += [f"{m.label}: {m.note}" for m in page.metrics if m.value is None and m.note]
+    skipped_all += [(f"{what.split(' by month')[0]} MRR in the movements chart", need) for what, need in skipped]
+    page.notes += missing_notes(page.metrics, skipped_all)
     return page
 
 
@@ -337,7 +335,8 @@ def dashboard_page(key: str, archive: ScoredArchive | FilteredArchive, *, filter
     functions = {k: f for k, _, f in PAGES}
     if key not in functions:
         raise UnknownNameError(kind="dashboard page", name=key, known=functions)
-    filtered = archive if isinstance(archive, FilteredArchive) else filtered_archive(archive, filters or DashboardFilters())
+    filtered = (archive if isinstance(archive, FilteredArchive)
+                else filtered_archive(archive, filters or DashboardFilters()))
     return functions[key](filtered, settings or DashboardSettings())
 
 

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "cxlens.cli._topics",
     "cxlens.cli._sentiment",
     "cxlens.cli._score",
+    "cxlens.cli._dashboard",
 )
 
 log = logging.getLogger("cxlens")

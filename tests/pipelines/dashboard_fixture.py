@@ -5,17 +5,15 @@ The AI columns here are NOT model output. They are derived from the archive's tr
 report and browser tests have a complete score folder in the documented layout
 (docs/score-output.md) without running any model. Nothing outside tests/ may use it.
 
-Used by tests/pipelines/test_dashboard_*.py and test_report_html.py through
-:func:`load_fixture_module` (pytest runs with ``--import-mode=importlib``, so test files load
-this helper by path).
+Used by tests/pipelines/test_dashboard_*.py and test_report_html.py; pytest runs with
+``--import-mode=importlib``, so each of them loads this helper by file path in its ``score_dir``
+fixture, which writes the folder once per session under pytest's base temp folder.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -25,14 +23,6 @@ ARCHIVE = REPO / "examples" / "archive"
 STEPS = ("greet", "identify_issue", "empathise", "verify_identity", "resolve", "offer_further_help",
          "close_politely")
 AUTO_FAIL_STEPS = ("verify_identity",)
-
-
-def load_fixture_module() -> ModuleType:
-    """This module, loaded by file path (for test files under importlib import mode)."""
-    spec = importlib.util.spec_from_file_location("cxlens_test_dashboard_fixture", __file__)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _topic_label(request_type: str) -> str:
@@ -186,3 +176,20 @@ def write_fixture_score_dir(out: str | Path, *, seed: int = 7) -> Path:
                 "counts": counts, "inputs": {"archive": str(ARCHIVE)}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return out
+
+
+#: the settings the report fixture is written with (a cost, so the cost charts are drawn)
+REPORT_MONTHLY_COST = 40000.0
+REPORT_COST_TARGET = 200.0
+
+
+def write_fixture_report(score_dir: str | Path, out: str | Path) -> Path:
+    """TEST FIXTURE: ``cxlens report`` of the fixture score folder (written once, then reused)."""
+    from cxlens.pipelines.dashboard_data import DashboardSettings
+    from cxlens.pipelines.report_html import write_report
+
+    out = Path(out)
+    if out.is_file():
+        return out
+    settings = DashboardSettings(monthly_cost=REPORT_MONTHLY_COST, cost_per_ticket_target=REPORT_COST_TARGET)
+    return write_report(score_dir, out, settings=settings)

@@ -1,0 +1,158 @@
+"""End to end: `streamlit run` the dashboard, click through every page in headless Chromium, and
+open the offline report from a file:// URL with every network request refused.
+
+Uses Debian's /usr/bin/chromium through the Playwright Python package (no browser download);
+skips with the reason when either is missing. Screenshots go to tmp_path.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from importlib.util import module_from_spec, spec_from_file_location
+from pathlib import Path
+
+import pytest
+
+from cxlens.pipelines.dashboard_app import streamlit_command, streamlit_env
+from cxlens.pipelines.dashboard_pages import PAGES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _needs_browser() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (no browser is downloaded by the tests)")
+    pytest.importorskip("playwright.sync_api",
+                        reason="the playwright package is not installed (pip install playwright)")
+    pytest.importorskip("streamlit", reason="streamlit is not installed (pip install -e '.[dashboard]')")
+
+
+def _fixture_module():
+    spec = spec_from_file_location("cxlens_test_dashboard_fixture", Path(__file__).with_name("dashboard_fixture.py"))
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def score_dir(tmp_path_factory) -> Path:
+    return _fixture_module().write_fixture_score_dir(tmp_path_factory.getbasetemp() / "dashboard-score")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"streamlit exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not answer in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(score_dir, tmp_path_factory):
+    _needs_browser()
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    command = streamlit_command(score_dir, port=port, open_browser=False, address="127.0.0.1")
+    env = streamlit_env(score_dir, monthly_cost=40000, cost_target=200)
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    _needs_browser()
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 2000})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+SETTLED_JS = """title => {
+    const titles = Array.from(document.querySelectorAll('h1')).map(e => e.innerText.trim());
+    const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
+    const drawn = document.querySelectorAll(
+        '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stVegaLiteChart"] canvas.marks').length;
+    const done = document.body.innerText.includes('cxlens dashboard: page shown');
+    return titles.includes(title) && done && !document.querySelector('[data-stale="true"]')
+        && charts > 0 && charts === drawn;
+}"""
+
+
+def _settled(page, title: str) -> None:
+    """Wait until the page shows ``title``, the script run is over (the app's footer is there, nothing is
+    stale) and Vega drew every chart (each fixture page has at least one)."""
+    page.wait_for_function(SETTLED_JS, arg=title, timeout=60_000)
+
+
+def test_dashboard_browser_clicks_through_every_page(dashboard_url, browser, tmp_path):
+    page = browser.new_page()
+    page.goto(dashboard_url, wait_until="domcontentloaded")
+    _settled(page, PAGES[0][1])
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for key, title, _ in PAGES:
+        sidebar.get_by_text(title, exact=True).click()
+        _settled(page, title)
+        shot = tmp_path / f"dashboard-{key}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        assert page.locator('[data-testid="stException"]').count() == 0, f"{title}: Streamlit shows an exception"
+        assert page.locator('[data-testid="stMetric"]').count() > 0, f"{title}: no metrics shown"
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() > 0, f"{title}: no charts shown"
+    page.close()
+
+
+def test_report_opens_offline_in_chromium(score_dir, browser, tmp_path, tmp_path_factory):
+    out = _fixture_module().write_fixture_report(score_dir, tmp_path_factory.getbasetemp() / "dashboard-report.html")
+    requested: list[str] = []
+    page = browser.new_page()
+
+    def refuse(route):
+        requested.append(route.request.url)
+        route.abort()
+
+    page.route("http*://**/*", refuse)
+    page.goto(out.as_uri(), wait_until="load")
+    for _, title, _ in PAGES:
+        assert page.locator("h2").filter(has_text=title).count() == 1, title
+    images = page.locator("img.chart")
+    assert images.count() > 10
+    assert page.evaluate("() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert requested == [], f"the report asked the network for {requested}"
+    page.close()
+
