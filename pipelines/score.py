@@ -36,10 +36,12 @@ from cxlens.pipelines.score_heads import HeadOptions, customer_texts, score_head
     scored_ticket_chunk
 from cxlens.pipelines.score_partition import Partition, TableCounts, partition_inputs, quarantine_part
 
-__all__ = ["ScoreInputs", "ScoreSummary", "run_score"]
+__all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "fresh_cache", "mark_chunk_done", "read_chunk", "run_score",
+           "score_chunk"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
+ChunkScorer = Callable[..., int]
 MANIFEST_VERSION = 1
 TEXT_COLUMNS = ("text", "subject", "customer_text")
 
@@ -120,12 +122,67 @@ def _write_part(frame: pd.DataFrame, path: Path) -> None:
 # ---------------------------------------------------------------- stages
 
 
-def _chunk_frames(work: Path, k: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    tickets = pd.read_parquet(work / "tickets" / f"chunk-{k:05d}.parquet")
+def chunk_files(work: Path, k: int) -> tuple[Path, list[Path]]:
+    """The partition files of chunk ``k``: its tickets file and its message files (maybe none)."""
     folder = work / "messages" / f"chunk-{k:05d}"
-    parts = sorted(folder.glob("m-*.parquet")) if folder.is_dir() else []
-    messages = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else None
-    return tickets, messages
+    return work / "tickets" / f"chunk-{k:05d}.parquet", sorted(folder.glob("m-*.parquet")) if folder.is_dir() else []
+
+
+def read_chunk(tickets: Any, messages: list[Any]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """One chunk's frames from its files (paths or file-like objects, as :func:`chunk_files` lists them)."""
+    frame = pd.read_parquet(tickets)
+    return frame, pd.concat([pd.read_parquet(p) for p in messages], ignore_index=True) if messages else None
+
+
+def _chunk_frames(work: Path, k: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    return read_chunk(*chunk_files(work, k))
+
+
+def score_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
+                heads) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """Score one chunk as every engine does: ``({table: frame}, duplicate messages set aside)``.
+
+    The tables are the parts of ``PART_TABLES`` this chunk has (tickets always). The encoder's
+    in-run cache is emptied first, so the result depends on the chunk alone (see :func:`fresh_cache`).
+    """
+    fresh_cache(heads.encoder)
+    dups = None
+    if messages is not None:
+        from cxlens.dataset import derive_ticket_fields
+
+        messages, dups = _drop_duplicate_messages(messages)
+        tickets = derive_ticket_fields(tickets, messages)
+        messages = scored_messages(messages, heads)
+    scored, conversations, steps = scored_ticket_chunk(tickets, messages, heads)
+    tables = {"tickets": scored, "messages": messages, "qa_conversations": conversations, "qa_steps": steps}
+    return {name: frame for name, frame in tables.items() if frame is not None}, dups
+
+
+def fresh_cache(encoder) -> None:
+    """Empty ``encoder``'s in-run cache: what the engines do before each chunk and before a topic fit.
+
+    The int8 ONNX encoder quantises activations per batch, so a text's vector depends (slightly:
+    cosine ~0.99) on the other texts of its batch. With the cache kept across chunks, a chunk's
+    labels would depend on what this process encoded before (the topic sample, earlier chunks):
+    engines that split the chunks over processes, and resumed runs, would differ. Within a chunk
+    every head still shares the vectors (a text is encoded once per chunk).
+    """
+    if hasattr(encoder, "clear_cache"):
+        encoder.clear_cache()
+
+
+def mark_chunk_done(out: Path, manifest: dict, k: int, *, duplicates: int | None, seconds: float) -> None:
+    """Record chunk ``k`` (its parts already written) as done in the manifest, and save it.
+
+    ``duplicates``: duplicate messages quarantined in this chunk (``None``: the chunk has no messages).
+    """
+    chunks = manifest["chunks"]
+    chunks["done"] = sorted(set(chunks.get("done", [])) | {k})
+    chunks.setdefault("duplicate_messages", {})
+    if duplicates is not None:
+        chunks["duplicate_messages"][str(k)] = duplicates
+    manifest["timings"].setdefault("chunks_s", {})[str(k)] = round(seconds, 3)
+    _save(out, manifest)
 
 
 def fitted_topic_model(out: Path, work: Path, partition: Partition, options: HeadOptions, *,
@@ -144,6 +201,7 @@ def fitted_topic_model(out: Path, work: Path, partition: Partition, options: Hea
     if len(texts) < 50:
         return None, f"Topics skipped: only {len(texts)} customer texts (a topic model needs at least 50)."
     encoder = get_encoder(options.encoder)
+    fresh_cache(encoder)
     model = TopicModel(encoder=options.encoder, random_state=0).fit(texts, embeddings=encoder.encode(texts))
     folder = out / "topic_model"
     model.save(folder)
@@ -152,44 +210,28 @@ def fitted_topic_model(out: Path, work: Path, partition: Partition, options: Hea
 
 def _score_chunks(out: Path, work: Path, manifest: dict, partition: Partition, options: HeadOptions,
                   progress: Progress, *, after_chunk: Callable[[int], None] | None) -> int:
+    """The local engine's chunk stage: the chunks not done yet, one after the other, in this process."""
     heads = score_heads(options)
     manifest["models"] = heads.versions
+    manifest["engine"] = {"name": "local"}
     done = set(manifest["chunks"].get("done", []))
-    resumed = len(done)
     total = sum(partition.chunk_sizes)
     rows_done = sum(partition.chunk_sizes[k] for k in done)
     progress("score", rows_done, total)
-    dup_quarantined = manifest["chunks"].get("duplicate_messages", {})
     for k in range(partition.chunks):
         if k in done:
             continue
         started = time.perf_counter()
-        tickets, messages = _chunk_frames(work, k)
-        if messages is not None:
-            messages, dups = _drop_duplicate_messages(messages)
-            dup_quarantined[str(k)] = quarantine_part(dups, work, "messages", "duplicates", k)
-            from cxlens.dataset import derive_ticket_fields
-
-            tickets = derive_ticket_fields(tickets, messages)
-            messages = scored_messages(messages, heads)
-        scored, conversations, steps = scored_ticket_chunk(tickets, messages, heads)
-        name = f"part-{k:05d}.parquet"
-        _write_part(scored, out / "tickets" / name)
-        if messages is not None:
-            _write_part(messages, out / "messages" / name)
-        if conversations is not None:
-            _write_part(conversations, out / "qa_conversations" / name)
-            _write_part(steps, out / "qa_steps" / name)
-        done.add(k)
-        manifest["chunks"]["done"] = sorted(done)
-        manifest["chunks"]["duplicate_messages"] = dup_quarantined
-        manifest["timings"].setdefault("chunks_s", {})[str(k)] = round(time.perf_counter() - started, 3)
-        _save(out, manifest)
-        rows_done += len(tickets)
+        tables, dups = score_chunk(*_chunk_frames(work, k), heads)
+        duplicates = None if dups is None else quarantine_part(dups, work, "messages", "duplicates", k)
+        for name, frame in tables.items():
+            _write_part(frame, out / name / f"part-{k:05d}.parquet")
+        mark_chunk_done(out, manifest, k, duplicates=duplicates, seconds=time.perf_counter() - started)
+        rows_done += partition.chunk_sizes[k]
         progress("score", rows_done, total)
         if after_chunk is not None:
             after_chunk(k)
-    return resumed
+    return len(done)
 
 
 def _drop_duplicate_messages(messages: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -269,8 +311,16 @@ def _finish_quarantine(out: Path, work: Path) -> dict[str, str]:
 def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = HeadOptions(), chunk_rows: int = 20_000,
               limit: int | None = None, topic_sample: int = 10_000, fit_topics: bool = True,
               kpi_config=None, overwrite: bool = False, keep_work: bool = False, progress: Progress | None = None,
-              after_chunk: Callable[[int], None] | None = None) -> ScoreSummary:
-    """Score an archive into ``out``; rerunning the same call resumes. See the module docstring."""
+              after_chunk: Callable[[int], None] | None = None,
+              chunk_scorer: ChunkScorer | None = None) -> ScoreSummary:
+    """Score an archive into ``out``; rerunning the same call resumes. See the module docstring.
+
+    ``chunk_scorer`` replaces the chunk stage (stage 3), which is all an engine changes: it gets
+    ``(out, work, manifest, partition, options, progress, after_chunk=...)``, scores the chunks not
+    yet in ``manifest["chunks"]["done"]`` with :func:`score_chunk`, writes their parts, records each
+    with :func:`mark_chunk_done` and returns how many chunks were already done. The default is
+    this process, one chunk after the other; :mod:`cxlens.pipelines.score_spark` passes Spark's.
+    """
     from cxlens.config import KPIConfig
 
     out = Path(out)
@@ -312,8 +362,8 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
             summary.notes.append(stages["topic_model"]["note"])
 
     t0 = time.perf_counter()
-    summary.resumed_chunks = _score_chunks(out, work, manifest, partition, options, progress,
-                                           after_chunk=after_chunk)
+    summary.resumed_chunks = (chunk_scorer or _score_chunks)(out, work, manifest, partition, options, progress,
+                                                             after_chunk=after_chunk)
     manifest["timings"]["score_s"] = round(manifest["timings"].get("score_s", 0) + time.perf_counter() - t0, 3)
     dup = sum(manifest["chunks"].get("duplicate_messages", {}).values())
     if dup and "messages" in manifest["counts"]:

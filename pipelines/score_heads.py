@@ -6,8 +6,10 @@ not once per batch). The functions below are plain and engine-independent; the l
 (:mod:`cxlens.pipelines.score`) and the Spark engine (:mod:`cxlens.pipelines.score_spark`) call them
 on each chunk, so both give the same rows.
 
-The text of a message is encoded once per run: every head gets its vectors from the shared
-encoder's in-run cache (:func:`cxlens.nlp.encoders.get_encoder`), which is keyed by the text.
+The text of a message is encoded once per chunk: every head gets its vectors from the shared
+encoder's in-run cache (:func:`cxlens.nlp.encoders.get_encoder`), which is keyed by the text and
+emptied at the start of each chunk (:func:`cxlens.pipelines.score.fresh_cache`: int8 vectors depend
+slightly on their batch, so a chunk must not reuse vectors from other chunks' batches).
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
 
     heads = ScoreHeads(options=options, versions={"cxlens": __version__})
     heads.encoder = get_encoder(options.encoder)
+    if hasattr(heads.encoder, "clear_cache"):  # the QA fit below must not reuse vectors of other batches
+        heads.encoder.clear_cache()
     if options.device != "cpu" and hasattr(heads.encoder, "use_device"):
         heads.encoder.use_device(options.device)
     heads.versions["encoder"] = repr(heads.encoder)
