@@ -199,22 +199,28 @@ def _read_text(path: Path, *, encoding: str) -> str:
         ) from exc
 
 
+def parse_jsonl_line(line: str, lineno: int, records: list, rows: list, bad: list) -> None:
+    """One JSON Lines line: an object goes to ``records`` (its line number to ``rows``), anything else to
+    ``bad`` with its reason; blank lines are skipped."""
+    if not line.strip():
+        return
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        bad.append({ROW_COL: lineno, REASON_COL: f"line is not JSON ({exc.msg})", "_raw": line[:1000]})
+        return
+    if not isinstance(obj, dict):
+        bad.append({ROW_COL: lineno, REASON_COL: "line is JSON but not an object", "_raw": line[:1000]})
+        return
+    records.append(obj)
+    rows.append(lineno)
+
+
 def _read_jsonl(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     text = _read_text(path, encoding=encoding)
     records, bad, rows = [], [], []
     for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            bad.append({ROW_COL: lineno, REASON_COL: f"line is not JSON ({exc.msg})", "_raw": line[:1000]})
-            continue
-        if not isinstance(obj, dict):
-            bad.append({ROW_COL: lineno, REASON_COL: "line is JSON but not an object", "_raw": line[:1000]})
-            continue
-        records.append(obj)
-        rows.append(lineno)
+        parse_jsonl_line(line, lineno, records, rows, bad)
     frame = pd.DataFrame.from_records(records)
     frame.insert(0, ROW_COL, rows) if records else None
     return frame, pd.DataFrame(bad)

@@ -11,7 +11,6 @@ reported as a :class:`FileProblem` instead of stopping the run: the rest of the 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import UnreadableFileError
-from cxlens.io import REASON_COL, ROW_COL, SOURCE_COL, _files, _format_of, read_frame
+from cxlens.io import ROW_COL, SOURCE_COL, _files, _format_of, parse_jsonl_line, read_frame
 
 __all__ = ["FileProblem", "RawChunk", "file_fingerprint", "input_files", "iter_raw_chunks"]
 
@@ -107,18 +106,7 @@ def _jsonl_chunks(path: Path, *, encoding: str, chunk_rows: int) -> Iterator[Raw
     try:
         with path.open(encoding=encoding) as handle:
             for lineno, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    bad.append({ROW_COL: lineno, REASON_COL: f"line is not JSON ({exc.msg})", "_raw": line[:1000]})
-                    continue
-                if not isinstance(obj, dict):
-                    bad.append({ROW_COL: lineno, REASON_COL: "line is JSON but not an object", "_raw": line[:1000]})
-                    continue
-                records.append(obj)
-                rows.append(lineno)
+                parse_jsonl_line(line.rstrip("\n"), lineno, records, rows, bad)
                 if len(records) >= chunk_rows:
                     yield flush()
                     records, rows, bad = [], [], []

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import pytest
@@ -32,11 +31,8 @@ AI_PAGES = ("Top topics", "At-risk accounts", "Quality")
 
 
 @pytest.fixture(scope="module")
-def score_dir(tmp_path_factory) -> Path:
-    spec = spec_from_file_location("cxlens_test_dashboard_fixture", Path(__file__).with_name("dashboard_fixture.py"))
-    module = module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.write_fixture_score_dir(tmp_path_factory.getbasetemp() / "dashboard-score")
+def score_dir(dashboard_score_dir) -> Path:
+    return dashboard_score_dir
 
 
 def _app(monkeypatch, folder: Path, **env: str) -> AppTest:

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import pytest
@@ -32,16 +31,9 @@ def _needs_browser() -> None:
     pytest.importorskip("streamlit", reason="streamlit is not installed (pip install -e '.[dashboard]')")
 
 
-def _fixture_module():
-    spec = spec_from_file_location("cxlens_test_dashboard_fixture", Path(__file__).with_name("dashboard_fixture.py"))
-    module = module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def score_dir(tmp_path_factory) -> Path:
-    return _fixture_module().write_fixture_score_dir(tmp_path_factory.getbasetemp() / "dashboard-score")
+def score_dir(dashboard_score_dir) -> Path:
+    return dashboard_score_dir
 
 
 def _free_port() -> int:
@@ -135,8 +127,8 @@ def test_dashboard_browser_clicks_through_every_page(dashboard_url, browser, tmp
     page.close()
 
 
-def test_report_opens_offline_in_chromium(score_dir, browser, tmp_path, tmp_path_factory):
-    out = _fixture_module().write_fixture_report(score_dir, tmp_path_factory.getbasetemp() / "dashboard-report.html")
+def test_report_opens_offline_in_chromium(score_dir, browser, dashboard_fixture, tmp_path, tmp_path_factory):
+    out = dashboard_fixture.write_fixture_report(score_dir, tmp_path_factory.getbasetemp() / "dashboard-report.html")
     requested: list[str] = []
     page = browser.new_page()
 

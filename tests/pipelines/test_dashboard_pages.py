@@ -4,7 +4,6 @@ drill-down rows behind each chart adding up to what the chart draws."""
 from __future__ import annotations
 
 from datetime import date
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 COST = 40000.0
 
 
-def _fixture_module():
-    spec = spec_from_file_location("cxlens_test_dashboard_fixture", Path(__file__).with_name("dashboard_fixture.py"))
-    module = module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    return read_scored(_fixture_module().write_fixture_score_dir(tmp_path_factory.getbasetemp() / "dashboard-score"))
+def archive(dashboard_score_dir):
+    return read_scored(dashboard_score_dir)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 import pytest
@@ -20,19 +19,10 @@ REMOTE = re.compile(r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:ht
                     r"""|(?:url\(\s*["']?\s*(?:https?:)?//)""", re.IGNORECASE)
 
 
-def _fixture_module():
-    spec = spec_from_file_location("cxlens_test_dashboard_fixture", Path(__file__).with_name("dashboard_fixture.py"))
-    module = module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> str:
-    fixture = _fixture_module()
-    base = tmp_path_factory.getbasetemp()
-    score_dir = fixture.write_fixture_score_dir(base / "dashboard-score")
-    return fixture.write_fixture_report(score_dir, base / "dashboard-report.html").read_text(encoding="utf-8")
+def report(dashboard_fixture, dashboard_score_dir, tmp_path_factory) -> str:
+    out = tmp_path_factory.getbasetemp() / "dashboard-report.html"
+    return dashboard_fixture.write_fixture_report(dashboard_score_dir, out).read_text(encoding="utf-8")
 
 
 def test_report_html_has_every_page(report):

@@ -24,17 +24,8 @@ N_TICKETS = 120
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory, repo_root) -> Path:
-    """The first tickets of the example archive, their messages, accounts, surveys and mentions."""
-    src = repo_root / "examples" / "archive"
-    out = tmp_path_factory.mktemp("archive")
-    tickets = pd.read_csv(src / "tickets.csv", dtype=str).head(N_TICKETS)
-    tickets.to_csv(out / "tickets.csv", index=False)
-    messages = pd.read_csv(src / "messages.csv", dtype=str)
-    messages[messages["ticket_id"].isin(tickets["ticket_id"])].to_csv(out / "messages.csv", index=False)
-    for name in ("accounts", "surveys", "mentions"):
-        pd.read_csv(src / f"{name}.csv", dtype=str).to_csv(out / f"{name}.csv", index=False)
-    return out
+def archive(small_archive) -> Path:
+    return small_archive
 
 
 def _inputs(folder: Path, **extra) -> ScoreInputs:

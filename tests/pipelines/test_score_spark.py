@@ -49,17 +49,9 @@ def test_spark_engine_without_java_says_what_to_install(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory, repo_root) -> Path:
-    """The first tickets of the example archive, their messages, accounts and surveys."""
-    src = repo_root / "examples" / "archive"
-    out = tmp_path_factory.mktemp("archive")
-    tickets = pd.read_csv(src / "tickets.csv", dtype=str).head(N_TICKETS)
-    tickets.to_csv(out / "tickets.csv", index=False)
-    messages = pd.read_csv(src / "messages.csv", dtype=str)
-    messages[messages["ticket_id"].isin(tickets["ticket_id"])].to_csv(out / "messages.csv", index=False)
-    for name in ("accounts", "surveys"):
-        shutil.copy(src / f"{name}.csv", out / f"{name}.csv")
-    return out
+def archive(small_archive) -> Path:
+    """The first 120 tickets of the example archive, their messages, accounts and surveys."""
+    return small_archive
 
 
 def _inputs(folder: Path, *, downstream: bool = True) -> ScoreInputs:
