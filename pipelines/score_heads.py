@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "score_heads", "scored_messages", "scored_ticket_chunk",
-           "ticket_sentiment"]
+           "steps_with_evidence", "ticket_sentiment"]
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,22 @@ def ticket_sentiment(tickets: pd.DataFrame, messages: pd.DataFrame | None,
     return pd.DataFrame({"sentiment": label, "sentiment_score": score})
 
 
+def steps_with_evidence(steps: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
+    """``steps`` plus ``evidence`` (the matched text span) and ``evidence_message_id`` of the first
+    message where each found step was detected (empty when the step was not found)."""
+    out = steps.copy()
+    out["evidence"], out["evidence_message_id"] = "", ""
+    if not len(evidence) or not len(out):
+        return out
+    first = (evidence[evidence["kind"] == "step"].sort_values(["ticket_id", "position"], kind="mergesort")
+             .drop_duplicates(["ticket_id", "script", "item"]).rename(columns={"item": "step"}))
+    keyed = first.set_index(["ticket_id", "script", "step"])
+    index = pd.MultiIndex.from_frame(out[["ticket_id", "script", "step"]])
+    out["evidence"] = keyed["evidence"].reindex(index).fillna("").to_numpy()
+    out["evidence_message_id"] = keyed["message_id"].reindex(index).astype("str").fillna("").to_numpy()
+    return out
+
+
 def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
                         heads: ScoreHeads) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
     """Score one chunk: ``(tickets, qa_conversations, qa_steps)``.
@@ -225,7 +241,7 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
         from cxlens.nlp.script_scoring import score_script_qa
 
         result = score_script_qa(heads.qa, messages, out)
-        conversations, steps = result.conversations, result.steps
+        conversations, steps = result.conversations, steps_with_evidence(result.steps, result.evidence)
         conv = conversations.set_index("ticket_id")
         out["script_adherence"] = out["ticket_id"].map(conv["script_adherence"]).astype("float64")
         out["auto_fail"] = out["ticket_id"].map(conv["auto_fail"].astype(object)).astype("boolean")

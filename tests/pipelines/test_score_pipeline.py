@@ -189,3 +189,12 @@ def test_cli_reports_counts_and_refuses_a_broken_scorecard(archive, tmp_path, ca
     assert "tickets: read 25, used 25, quarantined 0, skipped by --limit 95" in err
     assert "mentions: read 400, used 400" in err and "accounts: read" in err
     assert "tickets/s end to end" in err
+
+
+def test_qa_steps_carry_the_evidence_span_of_each_found_step(reference_run):
+    _, scored = reference_run
+    steps, messages = scored.qa_steps, scored.messages.set_index("message_id")
+    found = steps["found"].astype(bool)
+    assert found.any() and (steps.loc[found, "evidence"] != "").all() and (steps.loc[~found, "evidence"] == "").all()
+    for row in steps[found].head(30).itertuples():
+        assert row.evidence in messages.loc[row.evidence_message_id, "text"]
