@@ -108,6 +108,8 @@ def _plot_frame(chart) -> pd.DataFrame:
 
 def _vega_spec(chart, frame: pd.DataFrame) -> dict[str, Any]:
     """A Vega-Lite spec for the chart (a plain dict: no altair import, no schema validation per rerun)."""
+    from cxlens.pipelines.dashboard_data import SEMANTIC_COLOURS
+
     many = frame["x"].nunique() > 12 or frame["x"].str.len().max() > 14
     x = {"field": "x", "type": "nominal", "sort": None, "title": chart.x,
          "axis": {"labelAngle": -40 if many else 0, "labelLimit": 160}}
@@ -117,6 +119,9 @@ def _vega_spec(chart, frame: pd.DataFrame) -> dict[str, Any]:
                     {"field": "y", "type": "quantitative", "title": chart.y, "format": ",.2f"}]}
     if chart.series:
         encoding["color"] = {"field": "series", "type": "nominal", "title": chart.series}
+        names = [str(v) for v in pd.unique(frame["series"])]
+        if names and all(n in SEMANTIC_COLOURS for n in names):
+            encoding["color"]["scale"] = {"domain": names, "range": [SEMANTIC_COLOURS[n] for n in names]}
         encoding["tooltip"].append({"field": "series", "type": "nominal", "title": chart.series})
         if chart.kind != "line":
             encoding["xOffset"] = {"field": "series", "type": "nominal"}

@@ -36,6 +36,11 @@ MONTH = "month"
 TEXT_COLUMNS = ("text", "customer_text")
 
 
+#: fixed colours for series whose values carry a meaning (sentiment, health bands): red is always bad
+SEMANTIC_COLOURS = {"negative": "#c0392b", "neutral": "#9e9e9e", "positive": "#3a9d5d",
+                    "poor": "#c0392b", "average": "#e0a030", "good": "#3a9d5d"}
+
+
 @dataclass(frozen=True)
 class DashboardFilters:
     """Period (inclusive dates, UTC) and channel / team / agent selections (empty = all)."""

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxlens.pipelines.dashboard_data import Chart, DashboardFilters, DashboardSettings, Page
+from cxlens.pipelines.dashboard_data import SEMANTIC_COLOURS, Chart, DashboardFilters, DashboardSettings, Page
 
 __all__ = ["chart_png", "render_report_html", "report_pages", "write_report"]
 
@@ -120,7 +120,7 @@ def chart_png(chart: Chart) -> bytes:
             part = data.loc[data[chart.series].astype(str) == name]
             values = pd.Series(pd.to_numeric(part[chart.y], errors="coerce").to_numpy(),
                                index=part[chart.x].astype(str)).reindex(x_labels).to_numpy(dtype=float)
-            color = PALETTE[i % len(PALETTE)]
+            color = SEMANTIC_COLOURS.get(name, PALETTE[i % len(PALETTE)])
             if chart.kind == "line":
                 ax.plot(positions, values, marker="o", label=name, color=color)
             else:
