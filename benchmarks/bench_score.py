@@ -97,6 +97,34 @@ def run_cxlens_score(archive: Path, out: Path, extra: list[str]) -> dict:
             "cli_summary": proc.stderr.strip().splitlines()[-6:]}
 
 
+def downstream_only(archive: Path, *, mentions: bool) -> dict:
+    """The run's last stage alone (accounts, KPIs; mentions if asked) on an archive's tickets and messages.
+
+    The chunk stage's memory does not grow with the archive; this stage reads the narrow columns of
+    every ticket and message, so it decides the peak on big archives. Run in a child process
+    (``--downstream-only``) so its peak RSS is its own.
+    """
+    from cxlens.config import KPIConfig
+    from cxlens.pipelines.score import ScoreInputs, ScoreSummary, _downstream
+
+    out = Path(tempfile.mkdtemp(prefix="cxlens-bench-downstream-"))
+    try:
+        for table in ("tickets", "messages"):
+            (out / table).mkdir()
+            (out / table / "part-00000.parquet").symlink_to((archive / f"{table}.parquet").resolve())
+        inputs = ScoreInputs(tickets=str(archive / "tickets.parquet"), messages=str(archive / "messages.parquet"),
+                             accounts=str(archive / "accounts.parquet"), surveys=str(archive / "surveys.parquet"),
+                             mentions=str(archive / "mentions.parquet") if mentions else None)
+        manifest = {"options": {"heads": {"fast_sentiment": False}}, "counts": {}, "models": {}}
+        started = time.perf_counter()
+        _downstream(out, out / "_work", inputs, manifest, KPIConfig(), ScoreSummary(out=out, manifest=manifest))
+        seconds = time.perf_counter() - started
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "kpis": manifest.get("kpis_computed")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -104,8 +132,13 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=300, help="tickets in the naive loop's sample")
     parser.add_argument("--extra", default="", help="more `cxlens score` options, e.g. '--scorecard general_support'")
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
+    parser.add_argument("--downstream-only", action="store_true",
+                        help="measure only the last stage (accounts + KPIs over every ticket and message)")
     args = parser.parse_args()
     archive = archive_for(args.tickets, args.seed)
+    if args.downstream_only:
+        print(json.dumps({"archive": str(archive), "downstream": downstream_only(archive, mentions=False)}, indent=2))
+        return
     results = {"archive": str(archive), "distinct": distinct_texts(archive)}
     results["naive"] = naive_tickets_per_second(archive, args.naive_sample)
     results["naive"]["load_average_after"] = round(os.getloadavg()[0], 2)
