@@ -251,29 +251,41 @@ def _small_table(path: str, name: str, inputs: ScoreInputs):
     return load_table(path, name, mapping=dict(inputs.mapping), encoding=inputs.encoding, allow_empty=True)
 
 
-def _scored_tickets_for_models(out: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _scored_tickets_for_models(out: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Timestamp | None]:
+    """Every scored ticket without its text columns, the customer messages (3 columns) the account
+    features count, and the last message time: what the last stage needs, and no more (it holds
+    them all at once, so on big archives this decides the run's peak memory)."""
+    import pyarrow.parquet as pq
+
     from cxlens.pipelines.score_output import read_parts
 
     parts = sorted((out / "tickets").glob("part-*.parquet"))
-    import pyarrow.parquet as pq
-
     columns = [c for c in pq.read_schema(parts[0]).names if c not in TEXT_COLUMNS]
     tickets = read_parts(out / "tickets", columns=columns)
-    messages = read_parts(out / "messages", columns=["ticket_id", "sent_at", "author_role", "author_id"]) \
-        if (out / "messages").is_dir() else None
-    return tickets, messages
+    message_parts = sorted((out / "messages").glob("part-*.parquet")) if (out / "messages").is_dir() else []
+    if not message_parts:
+        return tickets, None, None
+    last = max(pq.read_table(p, columns=["sent_at"])["sent_at"].to_pandas().max() for p in message_parts)
+    customer = pd.concat([pd.read_parquet(p, columns=["ticket_id", "sent_at", "author_role"],
+                                          filters=[("author_role", "==", "customer")]) for p in message_parts],
+                         ignore_index=True)
+    return tickets, customer, last
 
 
 def _accounts_stage(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, tickets: pd.DataFrame,
-                    messages: pd.DataFrame | None, surveys: pd.DataFrame | None, kpi_config) -> pd.DataFrame:
-    from cxlens.models.features import FeatureTables
+                    messages: pd.DataFrame | None, last_message: pd.Timestamp | None, surveys: pd.DataFrame | None,
+                    kpi_config) -> pd.DataFrame:
+    from cxlens.models.features import FeatureTables, default_as_of
     from cxlens.pipelines.accounts import at_risk_review
 
     loaded = _small_table(inputs.accounts, "accounts", inputs)
     _count_small(manifest, work, loaded)
     accounts = loaded.frame
+    # "now" = the day after the last event, counting every message (only customer ones are kept)
+    stamps = None if last_message is None else pd.DataFrame({"sent_at": [last_message]})
+    as_of = default_as_of(FeatureTables(accounts=accounts, tickets=tickets, messages=stamps, surveys=surveys))
     review = at_risk_review(FeatureTables(accounts=accounts, tickets=tickets, messages=messages, surveys=surveys),
-                            config=kpi_config)
+                            config=kpi_config, as_of=as_of)
     keep = [c for c in review.table.columns if c not in accounts.columns or c == "account_id"]
     scored = accounts.merge(review.table[keep], on="account_id", how="left")
     manifest["models"]["churn"] = str(review.model_info.get("trained", review.model_info))
@@ -401,10 +413,12 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         _count_small(manifest, work, loaded)
         surveys = loaded.frame
         _write_part(surveys, out / "surveys.parquet")
-    tickets, messages = _scored_tickets_for_models(out)
+    tickets, messages, last_message = _scored_tickets_for_models(out)
     if inputs.accounts:
-        accounts = _accounts_stage(out, work, inputs, manifest, tickets, messages, surveys, kpi_config)
-    report = compute_kpis(make_tables(tickets=tickets, messages=messages, accounts=accounts, surveys=surveys,
+        accounts = _accounts_stage(out, work, inputs, manifest, tickets, messages, last_message, surveys,
+                                   kpi_config)
+    del messages  # no KPI reads messages: the ticket fields derived from them are on the tickets
+    report = compute_kpis(make_tables(tickets=tickets, accounts=accounts, surveys=surveys,
                                       mentions=mentions), config=kpi_config)
     (out / "kpis.json").write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
     manifest["kpis_computed"] = len(report.kpis)
