@@ -106,12 +106,18 @@ def score_command(args: argparse.Namespace) -> int:
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        if args.engine == "spark":
-            from cxlens.pipelines.score_spark import run_score_spark
+        try:
+            if args.engine == "spark":
+                from cxlens.pipelines.score_spark import run_score_spark
 
-            summary = run_score_spark(inputs, master=args.master, progress=progress, **common)
-        else:
-            summary = run_score(inputs, progress=progress, **common)
+                summary = run_score_spark(inputs, master=args.master, progress=progress, **common)
+            else:
+                summary = run_score(inputs, progress=progress, **common)
+        except KeyboardInterrupt:
+            bar.stop()
+            sys.stderr.write(f"cxlens: interrupted; the finished chunks are kept in {args.out}: rerun the same "
+                             f"command to continue from there\n")
+            return 130
     _report(summary)
     return 0
 

@@ -198,3 +198,26 @@ def test_qa_steps_carry_the_evidence_span_of_each_found_step(reference_run):
     assert found.any() and (steps.loc[found, "evidence"] != "").all() and (steps.loc[~found, "evidence"] == "").all()
     for row in steps[found].head(30).itertuples():
         assert row.evidence in messages.loc[row.evidence_message_id, "text"]
+
+
+def test_ctrl_c_stops_with_130_and_says_how_to_continue(archive, tmp_path):
+    out = tmp_path / "out"
+    # a terminal's Ctrl-C: SIGINT with Python's default handler (a background shell may have it ignored)
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from cxlens.cli import main; sys.exit(main(sys.argv[1:]))")
+    args = ["-q", "score", "--tickets", str(archive / "tickets.csv"), "--messages", str(archive / "messages.csv"),
+            "--out", str(out), "--chunk-rows", "20", "--skip", "topic"]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "tickets").is_dir() and list((out / "tickets").glob("part-*.parquet")):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=120)[1]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] != "complete", "the run finished before Ctrl-C"
+    assert proc.returncode == 130 and "rerun the same command to continue" in err
+    assert main(args) == 0
+    assert len(_tickets(out)) == N_TICKETS
