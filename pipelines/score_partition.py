@@ -82,8 +82,8 @@ def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, 
                        progress: Progress) -> tuple[list[np.ndarray], TableCounts]:
     counts, problems, ids = TableCounts(), [], []
     (work / "tickets").mkdir(parents=True, exist_ok=True)
-    k = 0
-    for raw in iter_raw_chunks(path, chunk_rows=chunk_rows, encoding=encoding, problems=problems):
+    k = 0  # chunks written; j below numbers the raw chunks read (a chunk of only bad rows writes no chunk)
+    for j, raw in enumerate(iter_raw_chunks(path, chunk_rows=chunk_rows, encoding=encoding, problems=problems)):
         if limit is not None and counts.used >= limit:
             counts.skipped_by_limit += len(raw.frame)
             continue
@@ -94,7 +94,7 @@ def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, 
             counts.skipped_by_limit += len(valid) - keep
             counts.read -= len(valid) - keep
             valid = valid.iloc[:keep]
-        counts.quarantined += quarantine_part(bad, work, "tickets", "read", k)
+        counts.quarantined += quarantine_part(bad, work, "tickets", "read", j)
         if len(valid):
             valid.to_parquet(work / "tickets" / f"chunk-{k:05d}.parquet", index=False)
             ids.append(valid["ticket_id"].to_numpy(dtype=object))

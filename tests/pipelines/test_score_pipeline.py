@@ -221,3 +221,15 @@ def test_ctrl_c_stops_with_130_and_says_how_to_continue(archive, tmp_path):
     assert proc.returncode == 130 and "rerun the same command to continue" in err
     assert main(args) == 0
     assert len(_tickets(out)) == N_TICKETS
+
+
+def test_every_quarantined_row_is_in_the_quarantine_file_even_from_all_bad_chunks(archive, tmp_path):
+    raw = pd.read_csv(archive / "tickets.csv", dtype=str).head(40)
+    raw.loc[10:29, "created_at"] = "never"          # chunk 1 (rows 10-19) all bad, chunk 2 (20-29) all bad
+    raw.to_csv(tmp_path / "tickets.csv", index=False)
+    summary = run_score(ScoreInputs(tickets=str(tmp_path / "tickets.csv")), out=tmp_path / "out",
+                        options=HeadOptions(skip=("topic", "qa", "sentiment", "request_type")), chunk_rows=10)
+    counts = summary.manifest["counts"]["tickets"]
+    assert (counts["used"], counts["quarantined"]) == (20, 20)
+    quarantine = pd.read_csv(tmp_path / "out" / "quarantine" / "tickets.csv", dtype=str)
+    assert sorted(quarantine["ticket_id"]) == sorted(raw.loc[10:29, "ticket_id"])
