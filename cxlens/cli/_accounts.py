@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs
+from cxlens.cli._common import add_input_args, load_inputs, print_summary
 
 __all__ = ["add_commands"]
 
@@ -76,7 +76,6 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def _tables(args: argparse.Namespace):
-    from cxlens.cli._kpis import print_summary
     from cxlens.errors import DataError
     from cxlens.pipelines.accounts import feature_tables
 

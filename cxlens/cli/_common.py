@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Iterable, Mapping
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cxlens.dataset import Dataset
 
-__all__ = ["add_input_args", "load_inputs"]
+__all__ = ["add_input_args", "load_inputs", "print_summary", "write_counts"]
 
 
 def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] = (
@@ -28,3 +30,17 @@ def load_inputs(args: argparse.Namespace) -> "Dataset":
 
     paths = {name: getattr(args, name, None) for name in ("tickets", "messages", "accounts", "surveys", "mentions")}
     return load_dataset(**paths, mapping=parse_mapping(args.map), encoding=args.encoding)
+
+
+def write_counts(rows: Iterable[Mapping]) -> None:
+    """One stderr line per table: read / used / quarantined, plus what --limit skipped and unreadable files."""
+    for row in rows:
+        extra = f", skipped by --limit {row['skipped_by_limit']:,}" if row.get("skipped_by_limit") else ""
+        files = f", unreadable files {len(row['unreadable_files'])}" if row.get("unreadable_files") else ""
+        sys.stderr.write(f"cxlens: {row['table']}: read {row['read']:,}, used {row['used']:,}, "
+                         f"quarantined {row['quarantined']:,}{extra}{files}\n")
+
+
+def print_summary(dataset: "Dataset") -> None:
+    """Read / used / quarantined per table of a loaded dataset, on stderr."""
+    write_counts(dataset.summary())

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cxlens.cli._common import add_input_args, load_inputs
+from cxlens.cli._common import add_input_args, load_inputs, print_summary
 
 __all__ = ["add_commands", "EXAMPLES_DIR"]
 
@@ -36,7 +36,6 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def validate_cmd(args: argparse.Namespace) -> int:
-    from cxlens.cli._kpis import print_summary
 
     dataset = load_inputs(args)
     print_summary(dataset)
@@ -69,7 +68,7 @@ def archive_paths(folder: Path) -> dict[str, str]:
 
 
 def demo_cmd(args: argparse.Namespace) -> int:
-    from cxlens.cli._kpis import print_report, print_summary
+    from cxlens.cli._kpis import print_report
     from cxlens.dataset import load_dataset
     from cxlens.errors import DataError
     from cxlens.pipelines.kpi_report import kpi_report, kpi_tables, write_kpi_report

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs
+from cxlens.cli._common import add_input_args, load_inputs, print_summary
 
 __all__ = ["add_commands"]
 
@@ -88,13 +88,6 @@ def _quarantine(dataset, args: argparse.Namespace) -> None:
     written = dataset.write_quarantine(out)
     for name, path in written.items():
         sys.stderr.write(f"cxlens: {name}: quarantined rows written to {path}\n")
-
-
-def print_summary(dataset) -> None:
-    """Read / used / quarantined per table, on stderr."""
-    for row in dataset.summary():
-        sys.stderr.write(f"cxlens: {row['table']}: read {row['read']:,}, used {row['used']:,}, "
-                         f"quarantined {row['quarantined']:,}\n")
 
 
 def kpis_compute(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs
+from cxlens.cli._common import add_input_args, load_inputs, write_counts
 
 __all__ = ["add_commands"]
 
@@ -69,9 +69,7 @@ def qa_command(args: argparse.Namespace) -> int:
                                      text_col=(text_col or "response").strip())
     dataset = load_inputs(args)
     summary = dataset.summary()
-    for row in summary:
-        sys.stderr.write(f"cxlens: {row['table']}: read {row['read']:,}, used {row['used']:,}, "
-                         f"quarantined {row['quarantined']:,}\n")
+    write_counts(summary)
     if dataset.n_quarantined():
         for name, path in dataset.write_quarantine(args.out).items():
             sys.stderr.write(f"cxlens: {name}: quarantined rows written to {path}\n")

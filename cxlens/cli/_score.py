@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cxlens.cli._common import add_input_args
+from cxlens.cli._common import add_input_args, write_counts
 
 __all__ = ["add_commands"]
 
@@ -124,11 +124,7 @@ def score_command(args: argparse.Namespace) -> int:
 
 def _report(summary) -> None:
     manifest = summary.manifest
-    for table, c in manifest.get("counts", {}).items():
-        extra = f", skipped by --limit {c['skipped_by_limit']:,}" if c.get("skipped_by_limit") else ""
-        files = f", unreadable files {len(c['unreadable_files'])}" if c.get("unreadable_files") else ""
-        sys.stderr.write(f"cxlens: {table}: read {c['read']:,}, used {c['used']:,}, "
-                         f"quarantined {c['quarantined']:,}{extra}{files}\n")
+    write_counts({"table": table, **c} for table, c in manifest.get("counts", {}).items())
     for table, path in manifest.get("quarantine", {}).items():
         sys.stderr.write(f"cxlens: {table}: quarantined rows (with reasons) in {path}\n")
     if summary.resumed_chunks:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from cxlens.cli._common import write_counts
+
 __all__ = ["add_commands"]
 
 
@@ -67,8 +69,7 @@ def mentions_score_cmd(args: argparse.Namespace) -> int:
     if args.spike_k < 0 or args.spike_window < 1:
         raise ConfigError("--spike-k must be >= 0 and --spike-window >= 1.")
     table = read_mentions(args.input, fmt=args.format, mapping=parse_mapping(args.map), encoding=args.encoding)
-    sys.stderr.write(f"cxlens: mentions: read {table.n_read:,}, used {len(table.frame):,}, "
-                     f"quarantined {len(table.quarantine):,}\n")
+    write_counts([table.summary()])
     model = None if args.fast else load_sentiment_model(args.model)
     report = mentions_report(table.frame, brands=parse_brands(args.brands), fast=args.fast, model=model,
                              period=args.period, spike_k=args.spike_k, spike_window=args.spike_window,
