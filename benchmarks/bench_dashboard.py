@@ -29,16 +29,6 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-SETTLED_JS = """title => {
-    const titles = Array.from(document.querySelectorAll('h1')).map(e => e.innerText.trim());
-    const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
-    const drawn = document.querySelectorAll(
-        '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stVegaLiteChart"] canvas.marks').length;
-    const done = document.body.innerText.includes('cxlens dashboard: page shown');
-    return titles.includes(title) && done && !document.querySelector('[data-stale="true"]') && charts === drawn;
-}"""
 
 
 def _free_port() -> int:
@@ -50,7 +40,7 @@ def _free_port() -> int:
 def _app_run(folder: Path) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    from cxlens.pipelines.dashboard_app import streamlit_command, streamlit_env
+    from cxlens.pipelines.dashboard_app import BROWSER_ARGS, PAGE_DRAWN_JS, streamlit_command, streamlit_env
     from cxlens.pipelines.dashboard_pages import PAGES
 
     port = _free_port()
@@ -58,7 +48,7 @@ def _app_run(folder: Path) -> dict[str, float]:
     times: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS,
+            profile, executable_path="/usr/bin/chromium", headless=True, args=list(BROWSER_ARGS),
             viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto("about:blank")
@@ -74,7 +64,7 @@ def _app_run(folder: Path) -> dict[str, float]:
                     time.sleep(0.05)
             times["server up"] = time.perf_counter() - began
             page.goto(url)
-            page.wait_for_function(SETTLED_JS, arg=PAGES[0][1], timeout=120_000)
+            page.wait_for_function(PAGE_DRAWN_JS, arg=[PAGES[0][1], 0], timeout=120_000)
             times["app, cold"] = time.perf_counter() - began
             footer = re.search(r"page shown in ([0-9.]+) s", page.inner_text("body"))
             times["app script"] = float(footer.group(1)) if footer else float("nan")
@@ -82,14 +72,14 @@ def _app_run(folder: Path) -> dict[str, float]:
             for _, title, _ in PAGES[1:]:
                 start = time.perf_counter()
                 page.locator('[data-testid="stSidebar"]').get_by_text(title, exact=True).click()
-                page.wait_for_function(SETTLED_JS, arg=title, timeout=120_000)
+                page.wait_for_function(PAGE_DRAWN_JS, arg=[title, 0], timeout=120_000)
                 switches.append(time.perf_counter() - start)
             times["page switch (median)"] = statistics.median(switches)
             times["page switch (max)"] = max(switches)
             fresh = context.new_page()
             start = time.perf_counter()
             fresh.goto(url)
-            fresh.wait_for_function(SETTLED_JS, arg=PAGES[0][1], timeout=120_000)
+            fresh.wait_for_function(PAGE_DRAWN_JS, arg=[PAGES[0][1], 0], timeout=120_000)
             times["reopen (server up)"] = time.perf_counter() - start
         finally:
             server.terminate()

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ENV_CONFIG", "ENV_COST", "ENV_DIR", "ENV_TARGET", "main", "run_dashboard", "source_folder",
+__all__ = ["BROWSER_ARGS", "ENV_CONFIG", "PAGE_DRAWN_JS", "ENV_COST", "ENV_DIR", "ENV_TARGET", "main", "run_dashboard", "source_folder",
            "streamlit_command", "streamlit_env"]
 
 ENV_DIR = "CXLENS_DASHBOARD_DIR"
@@ -36,6 +36,21 @@ MAX_ROWS = 5000
 SMALL_TABLE = 20
 PICK = "(pick a value)"
 FOOTER = "cxlens dashboard: page shown"
+#: Chromium flags for headless runs of the app here (no GPU, no sandbox as root, no calls home)
+BROWSER_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync")
+#: For a browser driver's wait_for_function, with arg ``[title, min_charts]``: true once the page
+#: shows ``title``, the script run is over (the footer is there, nothing is stale), and Vega drew
+#: every chart, of which there are at least ``min_charts``.
+PAGE_DRAWN_JS = """([title, minCharts]) => {
+    const titles = Array.from(document.querySelectorAll('h1')).map(e => e.innerText.trim());
+    const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
+    const drawn = document.querySelectorAll(
+        '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stVegaLiteChart"] canvas.marks').length;
+    const done = document.body.innerText.includes('%s');
+    return titles.includes(title) && done && !document.querySelector('[data-stale="true"]')
+        && charts >= minCharts && charts === drawn;
+}""" % FOOTER
 ALL = "(all)"
 
 

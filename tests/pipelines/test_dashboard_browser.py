@@ -15,14 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from cxlens.pipelines.dashboard_app import streamlit_command, streamlit_env
+from cxlens.pipelines.dashboard_app import BROWSER_ARGS, PAGE_DRAWN_JS, streamlit_command, streamlit_env
 from cxlens.pipelines.dashboard_pages import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
 def _needs_browser() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not found: apt-get install chromium (no browser is downloaded by the tests)")
@@ -85,7 +81,7 @@ def browser(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=list(BROWSER_ARGS),
             viewport={"width": 1400, "height": 2000})
         try:
             yield context
@@ -93,21 +89,10 @@ def browser(tmp_path_factory):
             context.close()
 
 
-SETTLED_JS = """title => {
-    const titles = Array.from(document.querySelectorAll('h1')).map(e => e.innerText.trim());
-    const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]').length;
-    const drawn = document.querySelectorAll(
-        '[data-testid="stVegaLiteChart"] svg.marks, [data-testid="stVegaLiteChart"] canvas.marks').length;
-    const done = document.body.innerText.includes('cxlens dashboard: page shown');
-    return titles.includes(title) && done && !document.querySelector('[data-stale="true"]')
-        && charts > 0 && charts === drawn;
-}"""
-
-
 def _settled(page, title: str) -> None:
     """Wait until the page shows ``title``, the script run is over (the app's footer is there, nothing is
     stale) and Vega drew every chart (each fixture page has at least one)."""
-    page.wait_for_function(SETTLED_JS, arg=title, timeout=60_000)
+    page.wait_for_function(PAGE_DRAWN_JS, arg=[title, 1], timeout=60_000)
 
 
 def test_dashboard_browser_clicks_through_every_page(dashboard_url, browser, tmp_path):
