@@ -265,11 +265,13 @@ def _scored_tickets_for_models(out: Path) -> tuple[pd.DataFrame, pd.DataFrame | 
     message_parts = sorted((out / "messages").glob("part-*.parquet")) if (out / "messages").is_dir() else []
     if not message_parts:
         return tickets, None, None
-    last = max(pq.read_table(p, columns=["sent_at"])["sent_at"].to_pandas().max() for p in message_parts)
-    customer = pd.concat([pd.read_parquet(p, columns=["ticket_id", "sent_at", "author_role"],
-                                          filters=[("author_role", "==", "customer")]) for p in message_parts],
-                         ignore_index=True)
-    return tickets, customer, last
+    last, customer = None, []
+    for part in message_parts:  # one read per part; only its customer rows are kept
+        frame = pd.read_parquet(part, columns=["ticket_id", "sent_at", "author_role"])
+        latest = frame["sent_at"].max()
+        last = latest if last is None or latest > last else last
+        customer.append(frame[frame["author_role"] == "customer"])
+    return tickets, pd.concat(customer, ignore_index=True), last
 
 
 def _accounts_stage(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, tickets: pd.DataFrame,
