@@ -134,8 +134,14 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     parser.add_argument("--downstream-only", action="store_true",
                         help="measure only the last stage (accounts + KPIs over every ticket and message)")
+    parser.add_argument("--naive-only", action="store_true", help="measure only the naive per-text loop")
     args = parser.parse_args()
     archive = archive_for(args.tickets, args.seed)
+    if args.naive_only:
+        naive = naive_tickets_per_second(archive, args.naive_sample)
+        naive["load_average_after"] = round(os.getloadavg()[0], 2)
+        print(json.dumps({"archive": str(archive), "naive": naive}, indent=2))
+        return
     if args.downstream_only:
         print(json.dumps({"archive": str(archive), "downstream": downstream_only(archive, mentions=False)}, indent=2))
         return
