@@ -132,13 +132,16 @@ class MiniLMEncoder:
         ``"torch"`` (fp32) or ``"onnx"`` (int8, built on first use into the cache dir).
     num_threads : inference threads; default :func:`default_num_threads`.
     cache_size : how many text vectors the in-run cache keeps (0 turns it off).
+    model_dir : a folder with a MiniLM-architecture model (config, weights, tokenizer), e.g. one written
+        by :func:`cxlens.nlp.finetune.finetune_encoder`; ``None``: the stock all-MiniLM-L6-v2.
 
     The model loads lazily on the first ``encode``. ``backend="torch"`` sets torch's global
     intra-op thread count to ``num_threads`` at load time.
     """
 
     def __init__(self, *, batch_size: int = 64, max_length: int = DEFAULT_MAX_LENGTH, backend: str = "auto",
-                 num_threads: int | None = None, cache_size: int = 200_000) -> None:
+                 num_threads: int | None = None, cache_size: int = 200_000,
+                 model_dir: str | Path | None = None) -> None:
         if backend not in _BACKENDS:
             raise UnknownNameError(kind="encoder backend", name=backend, known=_BACKENDS)
         if batch_size < 1 or max_length < 8:
@@ -148,6 +151,7 @@ class MiniLMEncoder:
         self.backend = backend
         self.num_threads = num_threads
         self.cache_size = cache_size
+        self.model_dir = model_dir
         self.name = "minilm" if backend == "auto" else f"minilm-{backend}"
         self._lock = threading.Lock()
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
@@ -157,8 +161,9 @@ class MiniLMEncoder:
         self.device_ = "cpu"
 
     def __repr__(self) -> str:
+        tuned = f", model_dir={str(self.model_dir)!r}" if self.model_dir else ""
         return (f"MiniLMEncoder(batch_size={self.batch_size}, max_length={self.max_length}, "
-                f"backend={self.backend!r}, num_threads={self.num_threads})")
+                f"backend={self.backend!r}, num_threads={self.num_threads}{tuned})")
 
     @property
     def dim(self) -> int:
@@ -178,7 +183,10 @@ class MiniLMEncoder:
         if self._run_batch is not None:
             return
         _require("transformers", "transformers", "The MiniLM text encoder")
-        model_dir = minilm_model_dir()
+        model_dir = Path(self.model_dir) if self.model_dir else minilm_model_dir()
+        if not (model_dir / "config.json").is_file():
+            raise ConfigError(f"{model_dir} is not an encoder folder (no config.json); expected a folder written "
+                              "by `cxlens train classifier --head finetune` or save_pretrained().")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from transformers import AutoTokenizer

@@ -50,15 +50,16 @@ def _fingerprint(model_dir: Path) -> str:
         if p.is_file():
             h.update(p.read_bytes())
     weights = model_dir / "model.safetensors"
-    if weights.is_file():
-        st = weights.stat()
-        h.update(f"{st.st_size}".encode())
+    if weights.is_file():  # the content, not the size: a fine-tuned copy has the same size
+        with weights.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                h.update(block)
     return h.hexdigest()[:16]
 
 
 def ensure_int8_model(model_dir: Path) -> Path:
     """Path of the cached int8 model for ``model_dir``, building it if it is not there yet."""
-    target = cache_dir() / "onnx" / f"minilm-l6-v2-{_fingerprint(model_dir)}" / "model-int8.onnx"
+    target = cache_dir() / "onnx" / f"minilm-{_fingerprint(model_dir)}" / "model-int8.onnx"
     if target.is_file():
         return target
     log.warning("Building the int8 ONNX MiniLM encoder into %s (one time, ~30 s)", target.parent)

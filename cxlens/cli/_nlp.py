@@ -8,7 +8,7 @@ from pathlib import Path
 
 __all__ = ["add_commands"]
 
-HEAD_CHOICES = ("logreg", "tfidf", "ensemble")
+HEAD_CHOICES = ("logreg", "tfidf", "ensemble", "finetune")
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -21,13 +21,19 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     clf.add_argument("--multi-label", action="store_true", help="a text can have several labels (one-vs-rest)")
     clf.add_argument("--label-sep", default="|", help="separator of several labels in one cell (default '|')")
     clf.add_argument("--head", choices=HEAD_CHOICES, default="logreg",
-                     help="logreg on MiniLM embeddings (default), tfidf linear, or both averaged")
+                     help="logreg on MiniLM embeddings (default), tfidf linear, both averaged, or finetune: tune the "
+                          "MiniLM encoder itself on the labels first (slow on CPU; uses a GPU when there is one)")
     clf.add_argument("--encoder", default="minilm", help="encoder name: minilm (ONNX int8 when available), "
                                                        "minilm-torch, minilm-onnx, tfidf")
     clf.add_argument("--threshold", default=None,
                      help="confidence below which the label is 'other' (multi-label: per-label keep threshold, "
                           "or 'auto' to tune one per label)")
     clf.add_argument("--C", type=float, default=None, help="inverse regularisation of the logistic regression")
+    clf.add_argument("--epochs", type=int, default=4, help="--head finetune: passes over the data (default 4)")
+    clf.add_argument("--lr", type=float, default=5e-5, help="--head finetune: peak learning rate (default 5e-5)")
+    clf.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                     help="--head finetune: where to train (auto: CUDA when torch sees a GPU)")
+    clf.add_argument("--seed", type=int, default=0, help="random seed of the folds and the fine-tuning")
     clf.add_argument("--out", required=True, metavar="DIR", help="folder for the saved model")
     clf.add_argument("--tracking-uri", default=None,
                      help="MLflow tracking URI (default: a local file store ./mlruns)")
@@ -110,9 +116,11 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
     y = _labels(frame, args.label_col, multi_label=args.multi_label, sep=args.label_sep)
     texts = frame[args.text_col].fillna("").astype(str).tolist()
     model = TextClassifier(encoder=args.encoder, head=args.head, multi_label=args.multi_label,
-                           threshold=_threshold(args.threshold), C=args.C)
+                           threshold=_threshold(args.threshold), C=args.C, epochs=args.epochs,
+                           learning_rate=args.lr, device=args.device, random_state=args.seed)
     t0 = time.perf_counter()
-    model.fit(texts, y)
+    with _progress_bar(quiet=getattr(args, "quiet", False)) as progress:
+        model.fit(texts, y, progress=progress)
     fit_s = time.perf_counter() - t0
     model.save(args.out)
     sys.stderr.write(f"cxlens: trained {args.head} classifier on {len(texts):,} texts, {len(model.classes_)} labels "
@@ -121,6 +129,31 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
         _track(args, model, {"n_texts": len(texts), "n_labels": len(model.classes_), "fit_seconds": fit_s,
                              "temperature": model.temperature_})
     return 0
+
+
+class _progress_bar:
+    """A rich progress bar on stderr (only on a terminal) fed by ``progress(stage, done, total)`` callbacks."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                             TextColumn("{task.completed}/{task.total} batches"), TimeElapsedColumn(),
+                             TimeRemainingColumn(), transient=True, disable=quiet or not sys.stderr.isatty())
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self._bar.__enter__()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in self._tasks:
+                self._tasks[stage] = self._bar.add_task(stage, total=total)
+            self._bar.update(self._tasks[stage], completed=done, total=total)
+
+        return progress
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(*exc)
 
 
 def _track(args: argparse.Namespace, model, metrics: dict) -> None:
