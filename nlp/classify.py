@@ -121,6 +121,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     random_state : seed of the folds (and of the fine-tuning).
     epochs, learning_rate : fine-tuning passes over the data and peak learning rate (``head="finetune"``).
     device : ``"auto"`` (CUDA when torch sees one), ``"cpu"`` or ``"cuda"``; fine-tuning only.
+    finetune_options : more keyword options of :func:`cxlens.nlp.finetune.finetune_encoder` (``loss``,
+        ``batch_size``, ``max_length``).
 
     Attributes
     ----------
@@ -136,7 +138,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                  calibration: str = "temperature", cv: int = 3, class_weight: str | None = None,
                  other_label: str = "other", min_similarity: float | None = None, n_anchors: int = 16,
                  max_iter: int = 2000, random_state: int = 0, epochs: int = FINETUNE_DEFAULTS["epochs"],
-                 learning_rate: float = FINETUNE_DEFAULTS["lr"], device: str = "auto") -> None:
+                 learning_rate: float = FINETUNE_DEFAULTS["lr"], device: str = "auto",
+                 finetune_options: dict | None = None) -> None:
         self.encoder = encoder
         self.head = head
         self.multi_label = multi_label
@@ -153,6 +156,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.device = device
+        self.finetune_options = finetune_options
 
     # -- parts ---------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -277,8 +281,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise DataError("head='finetune' tunes the encoder, so it needs the raw texts, not an embedding array.")
         if not isinstance(self.encoder, str) or not self.encoder.startswith("minilm"):
             raise ConfigError(f"head='finetune' fine-tunes MiniLM; encoder={self.encoder!r} cannot be tuned.")
+        extra = dict(self.finetune_options or {})
+        unknown = set(extra) - {"loss", "batch_size", "max_length"}
+        if unknown:
+            raise ConfigError(f"finetune_options: unknown {sorted(unknown)}; known: loss, batch_size, max_length.")
         return finetune_encoder(_texts(X), Y, multi_label=self.multi_label, epochs=self.epochs,
-                                lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress)
+                                lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress,
+                                **extra)
 
     def _folds(self, Y):
         from sklearn.model_selection import KFold, StratifiedKFold

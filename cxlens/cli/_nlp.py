@@ -31,6 +31,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     clf.add_argument("--C", type=float, default=None, help="inverse regularisation of the logistic regression")
     clf.add_argument("--epochs", type=int, default=4, help="--head finetune: passes over the data (default 4)")
     clf.add_argument("--lr", type=float, default=5e-5, help="--head finetune: peak learning rate (default 5e-5)")
+    clf.add_argument("--loss", choices=("cross-entropy", "contrastive"), default="cross-entropy",
+                     help="--head finetune: cross-entropy through a linear layer, or supervised contrastive "
+                          "(single-label; better with a handful of examples per label)")
     clf.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                      help="--head finetune: where to train (auto: CUDA when torch sees a GPU)")
     clf.add_argument("--seed", type=int, default=0, help="random seed of the folds and the fine-tuning")
@@ -117,7 +120,8 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
     texts = frame[args.text_col].fillna("").astype(str).tolist()
     model = TextClassifier(encoder=args.encoder, head=args.head, multi_label=args.multi_label,
                            threshold=_threshold(args.threshold), C=args.C, epochs=args.epochs,
-                           learning_rate=args.lr, device=args.device, random_state=args.seed)
+                           learning_rate=args.lr, device=args.device, random_state=args.seed,
+                           finetune_options={"loss": args.loss} if args.head == "finetune" else None)
     t0 = time.perf_counter()
     with _progress_bar(quiet=getattr(args, "quiet", False)) as progress:
         model.fit(texts, y, progress=progress)

@@ -80,10 +80,35 @@ def test_finetune_head_separates_the_labels_and_round_trips(tmp_path):
         load_classifier(saved)
 
 
+def test_contrastive_loss_pulls_a_label_together():
+    import torch
+
+    from cxlens.nlp.finetune import _class_batches, _contrastive_loss
+
+    labels = torch.tensor([0, 0, 1, 1])
+    together = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    mixed = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1], [0.1, 0.9]])
+    assert float(_contrastive_loss(together, labels)) < float(_contrastive_loss(mixed, labels))
+    y = np.array([0] * 10 + [1] * 3 + [2] * 7)
+    batches = _class_batches(y, 8, np.random.default_rng(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(20))  # every text once per epoch
+    assert all(np.bincount(y[b]).max() <= 4 for b in batches)
+
+
+def test_finetune_contrastive_trains_and_rejects_multi_label():
+    y = np.array([0] * 6 + [1] * 6)
+    out = finetune_encoder(TEXTS, y, epochs=1, batch_size=8, loss="contrastive")
+    assert json.loads((out / "finetune.json").read_text())["loss"] == "contrastive"
+    with pytest.raises(ConfigError, match="single-label"):
+        finetune_encoder(TEXTS, np.eye(2, dtype=int)[y], multi_label=True, loss="contrastive")
+
+
 def test_finetune_head_bad_input_is_a_clear_error():
     emb = np.random.default_rng(0).normal(size=(12, 384)).astype(np.float32)
     with pytest.raises(DataError, match="raw texts"):
         TextClassifier(encoder="minilm-torch", head="finetune").fit(emb, LABELS)
+    with pytest.raises(ConfigError, match="unknown"):
+        TextClassifier(encoder="minilm-torch", head="finetune", finetune_options={"bogus": 1}).fit(TEXTS, LABELS)
     with pytest.raises(ConfigError, match="cannot be tuned"):
         TextClassifier(encoder="tfidf", head="finetune").fit(TEXTS, LABELS)
     from cxlens.nlp.encoders import cuda_available
