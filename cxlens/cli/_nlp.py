@@ -223,7 +223,7 @@ def predict_cmd(args: argparse.Namespace) -> int:
 def evaluate_cmd(args: argparse.Namespace) -> int:
     import json
 
-    from cxlens.nlp.classify import evaluate_classifier, write_evaluation
+    from cxlens.nlp.classify_evaluation import evaluate_classifier, write_evaluation
 
     model = _load_model(args.model)
     cols = [args.text_col] + [c.strip() for c in args.label_col.split(",") if c.strip()]
