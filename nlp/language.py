@@ -106,10 +106,16 @@ def _script_of(code: int) -> str | None:
     return None
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def dominant_script(text: str) -> tuple[str | None, int, bool]:
     """``(script, n_letters, has_kana)`` of the letters in ``text`` (handles, URLs, digits removed)."""
-    counts: dict[str, int] = {}
-    for ch in _STRIP.sub(" ", text):
+    stripped = _STRIP.sub(" ", text)
+    n_ascii = len(_ASCII_LETTER.findall(stripped))  # ASCII letters are Latin: counted in C, not per character
+    counts: dict[str, int] = {"latin": n_ascii} if n_ascii else {}
+    for ch in _NON_ASCII.findall(stripped):
         if ch.isalpha():
             script = _script_of(ord(ch)) or "other"
             counts[script] = counts.get(script, 0) + 1

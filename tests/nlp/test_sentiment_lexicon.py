@@ -113,3 +113,16 @@ def test_sentiment_labels_and_posts_normalised():
         score_sentiment("a single string")
     assert np.all(score_sentiment([], fast=True).columns == ["sentiment", "sentiment_score", "sentiment_confidence",
                                                                 "language", "sentiment_flag"])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hello world", ("latin", 10, False)),
+    ("@user 123 https://x.co #1", (None, 0, False)),
+    ("Привет мир hello", ("cyrillic", 14, False)),
+    ("日本語のテキスト", ("kana", 8, True)),
+    ("中文字 ab", ("han", 5, False)),
+    ("café Ñandú", ("latin", 9, False)),
+    ("😀😀 !!", (None, 0, False)),
+])
+def test_dominant_script_counts_letters_per_script(text, expected):
+    assert dominant_script(text) == expected
