@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from cxlens.dataset import Dataset
 
-__all__ = ["add_input_args", "load_inputs", "print_summary", "write_counts"]
+__all__ = ["StageProgress", "add_input_args", "load_inputs", "print_summary", "write_counts"]
 
 
 def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] = (
@@ -44,3 +44,29 @@ def write_counts(rows: Iterable[Mapping]) -> None:
 def print_summary(dataset: "Dataset") -> None:
     """Read / used / quarantined per table of a loaded dataset, on stderr."""
     write_counts(dataset.summary())
+
+
+class StageProgress:
+    """A rich progress bar on stderr (only on a terminal) fed by ``progress(stage, done, total)`` callbacks:
+    one bar per stage, with elapsed and remaining time. ``with StageProgress(quiet=q) as progress: ...``"""
+
+    def __init__(self, *, quiet: bool, unit: str = "batches") -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                             TextColumn("{task.completed}/{task.total} " + unit), TimeElapsedColumn(),
+                             TimeRemainingColumn(), transient=True, disable=quiet or not sys.stderr.isatty())
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        self._bar.__enter__()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in self._tasks:
+                self._tasks[stage] = self._bar.add_task(stage, total=total)
+            self._bar.update(self._tasks[stage], completed=done, total=total)
+
+        return progress
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(*exc)

@@ -123,7 +123,9 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
                            learning_rate=args.lr, device=args.device, random_state=args.seed,
                            finetune_options={"loss": args.loss} if args.head == "finetune" else None)
     t0 = time.perf_counter()
-    with _progress_bar(quiet=getattr(args, "quiet", False)) as progress:
+    from cxlens.cli._common import StageProgress
+
+    with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
         model.fit(texts, y, progress=progress)
     fit_s = time.perf_counter() - t0
     model.save(args.out)
@@ -133,31 +135,6 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
         _track(args, model, {"n_texts": len(texts), "n_labels": len(model.classes_), "fit_seconds": fit_s,
                              "temperature": model.temperature_})
     return 0
-
-
-class _progress_bar:
-    """A rich progress bar on stderr (only on a terminal) fed by ``progress(stage, done, total)`` callbacks."""
-
-    def __init__(self, *, quiet: bool) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                             TextColumn("{task.completed}/{task.total} batches"), TimeElapsedColumn(),
-                             TimeRemainingColumn(), transient=True, disable=quiet or not sys.stderr.isatty())
-        self._tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        self._bar.__enter__()
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in self._tasks:
-                self._tasks[stage] = self._bar.add_task(stage, total=total)
-            self._bar.update(self._tasks[stage], completed=done, total=total)
-
-        return progress
-
-    def __exit__(self, *exc) -> None:
-        self._bar.__exit__(*exc)
 
 
 def _track(args: argparse.Namespace, model, metrics: dict) -> None:

@@ -43,7 +43,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     sent.add_argument("--model", default=None, metavar="DIR")
     sent.set_defaults(func=sentiment_cmd)
 
-    tr = train.add_parser("sentiment", help="train a sentiment head on your own labelled posts")
+    tr = train.add_parser("sentiment", help="train a sentiment model on your own labelled posts (head, or "
+                                            "--finetune-epochs N to tune the encoder too)")
     tr.add_argument("--data", required=True, metavar="FILE", help="labelled posts (CSV, JSONL, JSON, Parquet)")
     tr.add_argument("--text-col", required=True, metavar="COL")
     tr.add_argument("--label-col", required=True, metavar="COL",
@@ -53,6 +54,11 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     tr.add_argument("--no-lexicon-features", action="store_true",
                     help="the encoder vector only (default: plus the four lexicon numbers)")
     tr.add_argument("--C", type=float, default=2.0, help="inverse regularisation (default 2)")
+    tr.add_argument("--finetune-epochs", type=int, default=0, metavar="N",
+                    help="fine-tune MiniLM end to end on the labels for N passes before fitting the head (default 0: "
+                         "frozen encoder; about 40 posts/s per pass on 2 CPU cores, uses a GPU when there is one)")
+    tr.add_argument("--lr", type=float, default=5e-5, help="fine-tuning peak learning rate (default 5e-5)")
+    tr.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to fine-tune")
     tr.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default ./mlruns)")
     tr.add_argument("--experiment", default="cxlens-sentiment", help="MLflow experiment name")
     tr.add_argument("--register-name", default=None, help="register the model under this name")
@@ -118,11 +124,16 @@ def train_sentiment_cmd(args: argparse.Namespace) -> int:
     frame = frame[frame[args.label_col].notna()]
     texts = frame[args.text_col].fillna("").astype(str).tolist()
     t0 = time.perf_counter()
-    model = train_sentiment(texts, frame[args.label_col].tolist(), encoder=args.encoder, C=args.C,
-                            lexicon_features=not args.no_lexicon_features)
+    from cxlens.cli._common import StageProgress
+
+    with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
+        model = train_sentiment(texts, frame[args.label_col].tolist(), encoder=args.encoder, C=args.C,
+                                lexicon_features=not args.no_lexicon_features, finetune_epochs=args.finetune_epochs,
+                                learning_rate=args.lr, device=args.device, progress=progress)
     fit_s = time.perf_counter() - t0
     model.save(args.out)
-    sys.stderr.write(f"cxlens: trained sentiment head ({args.encoder}) on {len(texts):,} posts in {fit_s:.1f}s; "
+    what = f"fine-tuned encoder ({args.finetune_epochs} epochs) + head" if args.finetune_epochs else "head"
+    sys.stderr.write(f"cxlens: trained sentiment {what} ({args.encoder}) on {len(texts):,} posts in {fit_s:.1f}s; "
                      f"saved to {args.out}\n")
     if not args.no_tracking:
         from cxlens.tracking import log_run

@@ -48,21 +48,10 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def topics_discover(args: argparse.Namespace) -> int:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from cxlens.cli._common import StageProgress
     from cxlens.pipelines.topics import discover_topics
 
-    quiet = getattr(args, "quiet", False)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), transient=True, disable=quiet or not sys.stderr.isatty(),
-                  console=None) as bar:
-        tasks: dict[str, int] = {}
-
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bar.add_task(step, total=total)
-            bar.update(tasks[step], completed=done, total=total)
-
+    with StageProgress(quiet=getattr(args, "quiet", False), unit="") as progress:
         result = discover_topics(
             args.input, text_col=args.text_col, out=args.out, time_col=args.time_col, period=args.period,
             where=args.where, limit=args.limit, encoder=args.encoder, n_topics=args.n_topics,

