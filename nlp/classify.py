@@ -214,6 +214,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                 raise DataError(f"head={self.head!r} needs the raw texts; it got an embedding array.")
             out["tfidf"] = _texts(X)
         if "emb" in kinds:
+            if pre and getattr(self, "encoder_dir_", None) is not None:
+                raise DataError("This classifier has its own fine-tuned encoder (head='finetune'): pass the texts; "
+                                "vectors from another encoder would not fit its head.")
             out["emb"] = self.encode(X)
         return out
 

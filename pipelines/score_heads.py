@@ -211,7 +211,9 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
         label = pd.Series(None, index=out.index, dtype="str")
         confidence = pd.Series(np.nan, index=out.index, dtype="float64")
         if texts:
-            labels, conf = heads.request_type.predict_confidence(vectors)
+            # a fine-tuned classifier encodes with its own encoder: it gets the texts, not the shared vectors
+            own = getattr(heads.request_type, "encoder_dir_", None) is not None
+            labels, conf = heads.request_type.predict_confidence(texts if own else vectors)
             label[has_text] = labels
             confidence[has_text] = conf
         out["request_type"], out["request_type_confidence"] = label, confidence

@@ -70,6 +70,8 @@ def test_finetune_head_separates_the_labels_and_round_trips(tmp_path):
     proba = model.predict_proba(["refund my order", "where is my order"])
     assert proba[0, list(model.classes_).index("refund")] > 0.5
     assert proba[1, list(model.classes_).index("shipping")] > 0.5
+    with pytest.raises(DataError, match="own fine-tuned encoder"):
+        model.predict(np.zeros((2, 384), dtype=np.float32))  # stock-encoder vectors would be silently wrong
     saved = model.save(tmp_path / "model")
     assert (saved / "encoder" / "model.safetensors").is_file()
     assert model.encoder_dir_ == saved / "encoder"  # a pickled (MLflow) copy points at the saved folder

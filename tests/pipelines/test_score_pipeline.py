@@ -233,3 +233,34 @@ def test_every_quarantined_row_is_in_the_quarantine_file_even_from_all_bad_chunk
     assert (counts["used"], counts["quarantined"]) == (20, 20)
     quarantine = pd.read_csv(tmp_path / "out" / "quarantine" / "tickets.csv", dtype=str)
     assert sorted(quarantine["ticket_id"]) == sorted(raw.loc[10:29, "ticket_id"])
+
+
+class _Recorder:
+    """A request-type model stand-in that records what it is given."""
+
+    def __init__(self, *, tuned: bool) -> None:
+        self.encoder_dir_ = "tuned-encoder" if tuned else None
+        self.seen = None
+
+    def predict_confidence(self, X):
+        self.seen = X
+        return ["refund"] * len(X), [0.9] * len(X)
+
+
+@pytest.mark.parametrize("tuned", [True, False])
+def test_score_chunk_gives_a_fine_tuned_classifier_the_texts_not_shared_vectors(tuned):
+    import numpy as np
+
+    from cxlens.nlp.encoders import TfidfEncoder
+    from cxlens.pipelines.score_heads import ScoreHeads, scored_ticket_chunk
+
+    tickets = pd.DataFrame({"ticket_id": ["t1", "t2"], "text": ["refund please", "where is my parcel"]})
+    model = _Recorder(tuned=tuned)
+    heads = ScoreHeads(options=HeadOptions(skip=("topic", "qa", "sentiment")), encoder=TfidfEncoder(),
+                       request_type=model)
+    out, _, _ = scored_ticket_chunk(tickets, None, heads)
+    assert list(out["request_type"]) == ["refund", "refund"]
+    if tuned:
+        assert model.seen == ["refund please", "where is my parcel"]
+    else:
+        assert isinstance(model.seen, np.ndarray) and model.seen.shape == (2, 384)
