@@ -113,8 +113,8 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
                      epochs: int = FINETUNE_DEFAULTS["epochs"], lr: float = FINETUNE_DEFAULTS["lr"],
                      batch_size: int = FINETUNE_DEFAULTS["batch_size"],
                      max_length: int = FINETUNE_DEFAULTS["max_length"], seed: int = FINETUNE_DEFAULTS["seed"],
-                     loss: str = FINETUNE_DEFAULTS["loss"], device: str = "auto", threads: int | None = None, out_dir: str | Path | None = None,
-                     progress: Progress | None = None) -> Path:
+                     loss: str = FINETUNE_DEFAULTS["loss"], device: str = "auto", threads: int | None = None,
+                     out_dir: str | Path | None = None, progress: Progress | None = None) -> Path:
     """Fine-tune MiniLM on ``texts`` and write the tuned encoder folder; returns its path.
 
     ``targets``: class index per text (single-label, ``0..k-1``) or a 0/1 indicator matrix

@@ -1,4 +1,4 @@
-"""Sentiment with a fine-tuned encoder: SentimentHead(finetune_epochs=N) and `cxlens train sentiment --finetune-epochs`."""
+"""Sentiment with a tuned encoder: SentimentHead(finetune_epochs=N), `cxlens train sentiment --finetune-epochs`."""
 
 from __future__ import annotations
 
