@@ -15,11 +15,11 @@ out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`).
 produced the shipped weights: see the model card). ``--embeddings-cache DIR`` keeps the
 encoded vectors as .npy so a second run skips encoding.
 
-``--finetune`` is the full fine-tune of all-MiniLM-L6-v2 (mean pooling + linear layer,
-cross-entropy with class weights, AdamW, linear warm-up/decay), on a GPU when one is
-present. It writes a transformers model folder plus ``finetune_metrics.json`` to ``--out``;
-it runs at ~20 examples/s on 2 CPU cores (hours), so it was not run to completion for the
-shipped model, and its output is not yet wired into ``cxlens mentions score``.
+``--finetune`` first tunes all-MiniLM-L6-v2 end to end on the same tweets
+(:mod:`cxlens.nlp.finetune`: mean pooling + linear layer, cross-entropy, AdamW, linear warm-up/decay;
+a GPU when one is present), then fits the same head on the tuned vectors. It writes a sentiment model
+folder with the tuned encoder in ``encoder/`` to ``--out`` (not the shipped folder: 90 MB), which
+``cxlens mentions score --model`` and ``bench_sentiment.py --model`` load like any other.
 """
 
 from __future__ import annotations
@@ -144,72 +144,30 @@ def train_head(args: argparse.Namespace) -> dict:
     return metrics
 
 
-def finetune(args: argparse.Namespace) -> dict:  # pragma: no cover - a GPU job, not run in tests
-    """Full fine-tune of all-MiniLM-L6-v2 for 3-class sentiment (see the module docstring)."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+def finetune(args: argparse.Namespace) -> dict:
+    """Tune MiniLM on the same pool, then fit the head on the tuned vectors (``SentimentHead(finetune_epochs=N)``).
 
-    from cxlens.nlp.encoders import minilm_model_dir
-    from cxlens.nlp.sentiment import normalise_post
+    The output folder loads like any sentiment model (``cxlens mentions score --model DIR``,
+    ``bench_sentiment.py --model DIR``); its tuned encoder is in ``DIR/encoder`` (about 90 MB).
+    """
+    from cxlens.nlp.sentiment import train_sentiment
 
-    torch.manual_seed(args.seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    out = Path(args.out).resolve()
+    if out == (Path(__file__).resolve().parents[1] / "nlp" / "artifacts" / "sentiment").resolve():
+        raise SystemExit("--finetune writes a 90 MB encoder: give --out a folder outside nlp/artifacts/sentiment")
     data_dir = Path(args.data_dir)
-    _, texts, labels = semeval_pool(data_dir)
+    _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
     if args.limit:
         texts, labels = texts[:args.limit], labels[:args.limit]
-    y = torch.tensor([LABELS.index(lab) for lab in labels])
-    tok = AutoTokenizer.from_pretrained(str(minilm_model_dir()), local_files_only=True)
-    body = AutoModel.from_pretrained(str(minilm_model_dir()), local_files_only=True).to(device)
-    head = torch.nn.Linear(body.config.hidden_size, len(LABELS)).to(device)
-    counts = torch.bincount(y, minlength=3).float()
-    loss_fn = torch.nn.CrossEntropyLoss(weight=(counts.sum() / (3 * counts)).to(device))
-    params = list(body.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    steps = args.epochs * ((len(texts) + args.batch_size - 1) // args.batch_size)
-    sched = get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
-    posts = [normalise_post(t) for t in texts]
-
-    def forward(batch_texts):
-        enc = tok(batch_texts, truncation=True, max_length=128, padding=True, return_tensors="pt").to(device)
-        hidden = body(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).float()
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return head(torch.nn.functional.normalize(pooled, dim=-1) * args.scale)
-
+    t0 = time.perf_counter()
+    head = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
+                           finetune_epochs=args.epochs, learning_rate=args.lr, random_state=args.seed)
+    fit_s = time.perf_counter() - t0
+    head.save(out)
     val_texts, val_labels = tweeteval_val(data_dir)
-    if args.limit:
-        val_texts, val_labels = val_texts[:args.limit], val_labels[:args.limit]
-    history = []
-    for epoch in range(args.epochs):
-        body.train()
-        perm = torch.randperm(len(posts)).tolist()
-        t0 = time.perf_counter()
-        for start in range(0, len(perm), args.batch_size):
-            idx = perm[start:start + args.batch_size]
-            loss = loss_fn(forward([posts[i] for i in idx]), y[idx].to(device))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-        body.eval()
-        preds = []
-        with torch.inference_mode():
-            for start in range(0, len(val_texts), 256):
-                batch = [normalise_post(t) for t in val_texts[start:start + 256]]
-                preds += forward(batch).argmax(1).tolist()
-        score = macro_recall(val_labels, [LABELS[i] for i in preds])
-        history.append({"epoch": epoch + 1, "tweeteval_val_macro_recall": round(100 * score, 2),
-                        "seconds": round(time.perf_counter() - t0)})
-        log.info("epoch %d: TweetEval val macro-recall %.2f", epoch + 1, 100 * score)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    body.save_pretrained(out / "encoder")
-    tok.save_pretrained(out / "encoder")
-    torch.save(head.state_dict(), out / "head.pt")
-    metrics = {"device": device, "train_size": len(posts), "epochs": args.epochs, "lr": args.lr,
-               "batch_size": args.batch_size, "history": history}
+    score = macro_recall(val_labels, list(head.predict(val_texts)))
+    metrics = {"train_size": len(texts), "epochs": args.epochs, "lr": args.lr, "fit_seconds": round(fit_s),
+               "tweeteval_val_macro_recall_head": round(100 * score, 2), "out": str(out)}
     (out / "finetune_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -228,8 +186,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--finetune", action="store_true", help="full fine-tune (GPU recommended)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=3e-5)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--scale", type=float, default=20.0, help="logit scale on the normalised embedding")
     parser.add_argument("--limit", type=int, default=None, help="--finetune on the first N tweets only (smoke run)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -238,5 +238,6 @@ def _save(model, tokenizer, out_dir: Path, info: dict) -> None:
             import shutil
 
             shutil.rmtree(out_dir)
+        os.chmod(tmp, 0o755)  # TemporaryDirectory makes it private; a saved model is shared like any folder
         os.replace(tmp, out_dir)
         Path(tmp).mkdir()  # TemporaryDirectory cleans up a folder that must exist

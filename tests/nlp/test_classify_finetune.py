@@ -47,6 +47,7 @@ def test_finetune_encoder_writes_a_loadable_encoder_and_reuses_the_cache(tmp_pat
     out = finetune_encoder(TEXTS, y, epochs=2, batch_size=4, progress=lambda *a: calls.append(a))
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     assert (out / "tokenizer.json").is_file()
+    assert out.stat().st_mode & 0o777 == 0o755  # readable by others, like any saved model folder
     info = json.loads((out / "finetune.json").read_text())
     assert info["texts"] == 12 and info["labels"] == 2 and info["epochs"] == 2
     assert calls[-1] == ("fine-tuning", 6, 6)  # 3 batches of 4, twice
