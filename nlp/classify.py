@@ -171,7 +171,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         from cxlens.nlp.encoders import get_encoder
 
         if getattr(self, "encoder_dir_", None) is not None:
-            return _tuned_encoder(self.encoder_dir_, self.device, backend=self.encoder.partition("-")[2] or "auto")
+            from cxlens.nlp.encoders import get_tuned_encoder
+
+            return get_tuned_encoder(self.encoder_dir_, device=self.device,
+                                     backend=self.encoder.partition("-")[2] or "auto")
         if isinstance(self.encoder, str):
             return get_encoder(self.encoder)
         if hasattr(self.encoder, "encode"):
@@ -488,22 +491,3 @@ def load_classifier(path: str | Path) -> TextClassifier:
             raise DataError(f"{path}: the fine-tuned encoder folder {model.encoder_dir_} is missing or incomplete.")
     model.n_features_in_ = 1
     return model
-
-
-_TUNED: dict[tuple[str, str, str], object] = {}
-
-
-def _tuned_encoder(folder: str | Path, device: str, *, backend: str = "auto"):
-    """One MiniLMEncoder per tuned-encoder folder per process (its model and cache are shared by every head).
-
-    ``backend`` follows the classifier's encoder name: ``minilm`` (auto), ``minilm-torch``, ``minilm-onnx``.
-    """
-    from cxlens.nlp.encoders import MiniLMEncoder, cuda_available
-
-    key = (str(Path(folder).resolve()), device, backend)
-    if key not in _TUNED:
-        enc = MiniLMEncoder(model_dir=folder, backend=backend)
-        if device == "cuda" or (device == "auto" and cuda_available()):
-            enc.use_device("cuda")
-        _TUNED[key] = enc
-    return _TUNED[key]

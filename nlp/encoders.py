@@ -44,6 +44,7 @@ __all__ = [
     "default_num_threads",
     "get_encoder",
     "get_encoder_names",
+    "get_tuned_encoder",
     "minilm_model_dir",
     "register_encoder",
 ]
@@ -427,3 +428,22 @@ def get_encoder(name: str) -> Encoder:
         if name not in _INSTANCES:
             _INSTANCES[name] = _FACTORIES[name]()
         return _INSTANCES[name]
+
+
+_TUNED: dict[tuple[str, str, str], MiniLMEncoder] = {}
+
+
+def get_tuned_encoder(folder: str | Path, *, device: str = "auto", backend: str = "auto") -> MiniLMEncoder:
+    """The shared encoder of a fine-tuned MiniLM folder (``cxlens.nlp.finetune``): one per folder, device and
+    backend per process, so every head that uses it shares the loaded model and the in-run cache.
+
+    ``device="auto"`` runs on CUDA when torch sees a GPU; ``backend`` as for :class:`MiniLMEncoder`.
+    """
+    key = (str(Path(folder).resolve()), device, backend)
+    with _REG_LOCK:
+        if key not in _TUNED:
+            enc = MiniLMEncoder(model_dir=folder, backend=backend)
+            if device == "cuda" or (device == "auto" and cuda_available()):
+                enc.use_device("cuda")
+            _TUNED[key] = enc
+        return _TUNED[key]

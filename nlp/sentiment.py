@@ -160,13 +160,11 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         self.device = device
 
     def _encoder(self):
-        from cxlens.nlp.encoders import get_encoder
+        from cxlens.nlp.encoders import get_encoder, get_tuned_encoder
 
         tuned = getattr(self, "encoder_dir_", None)
         if tuned is not None:
-            from cxlens.nlp.classify import _tuned_encoder
-
-            return _tuned_encoder(tuned, self.device, backend=self.encoder.partition("-")[2] or "auto")
+            return get_tuned_encoder(tuned, device=self.device, backend=self.encoder.partition("-")[2] or "auto")
         return get_encoder(self.encoder)
 
     def features(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
