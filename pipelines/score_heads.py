@@ -115,6 +115,11 @@ def _model_name(folder: str | Path | None, default: str) -> str:
 # ---------------------------------------------------------------- messages
 
 
+def _has_own_encoder(model) -> bool:
+    """A fine-tuned model encodes with its own encoder: it gets texts, and the shared vectors are not made for it."""
+    return getattr(model, "encoder_dir_", None) is not None
+
+
 def scored_messages(messages: pd.DataFrame, heads: ScoreHeads) -> pd.DataFrame:
     """The messages with the sentiment columns filled for customer messages (nulls for other roles)."""
     from cxlens.nlp.sentiment import SENTIMENT_COLUMNS, normalise_post, score_sentiment
@@ -125,7 +130,7 @@ def scored_messages(messages: pd.DataFrame, heads: ScoreHeads) -> pd.DataFrame:
     customer = (out["author_role"] == "customer").to_numpy(dtype=bool, na_value=False)
     texts = out.loc[customer, "text"].tolist()
     embeddings = None
-    if heads.sentiment is not None and texts:
+    if heads.sentiment is not None and texts and not _has_own_encoder(heads.sentiment.head):
         embeddings = heads.encoder.encode([normalise_post(t) for t in texts])
     scores = score_sentiment(texts, model=heads.sentiment, fast=heads.options.fast_sentiment,
                              embeddings=embeddings)
@@ -211,8 +216,7 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
         label = pd.Series(None, index=out.index, dtype="str")
         confidence = pd.Series(np.nan, index=out.index, dtype="float64")
         if texts:
-            # a fine-tuned classifier encodes with its own encoder: it gets the texts, not the shared vectors
-            own = getattr(heads.request_type, "encoder_dir_", None) is not None
+            own = _has_own_encoder(heads.request_type)
             labels, conf = heads.request_type.predict_confidence(texts if own else vectors)
             label[has_text] = labels
             confidence[has_text] = conf
