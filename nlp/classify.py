@@ -171,10 +171,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         from cxlens.nlp.encoders import get_encoder
 
         if getattr(self, "encoder_dir_", None) is not None:
-            from cxlens.nlp.encoders import get_tuned_encoder
+            from cxlens.nlp.encoders import TUNABLE_ENCODERS, get_tuned_encoder
 
             return get_tuned_encoder(self.encoder_dir_, device=self.device,
-                                     backend=self.encoder.partition("-")[2] or "auto")
+                                     backend=TUNABLE_ENCODERS.get(self.encoder, "auto"))
         if isinstance(self.encoder, str):
             return get_encoder(self.encoder)
         if hasattr(self.encoder, "encode"):
@@ -285,8 +285,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
         if _is_embeddings(X):
             raise DataError("head='finetune' tunes the encoder, so it needs the raw texts, not an embedding array.")
-        if not isinstance(self.encoder, str) or not self.encoder.startswith("minilm"):
-            raise ConfigError(f"head='finetune' fine-tunes MiniLM; encoder={self.encoder!r} cannot be tuned.")
+        from cxlens.nlp.encoders import TUNABLE_ENCODERS
+
+        if not isinstance(self.encoder, str) or self.encoder not in TUNABLE_ENCODERS:
+            raise ConfigError(f"head='finetune' fine-tunes all-MiniLM-L6-v2; encoder={self.encoder!r} cannot be tuned "
+                              f"(use one of {', '.join(TUNABLE_ENCODERS)}).")
         extra = dict(self.finetune_options or {})
         unknown = set(extra) - {"loss", "batch_size", "max_length"}
         if unknown:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from cxlens.errors import ConfigError, DataError, NotFittedError
+from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
 
 __all__ = [
     "ARTIFACT_DIR",
@@ -160,11 +160,11 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         self.device = device
 
     def _encoder(self):
-        from cxlens.nlp.encoders import get_encoder, get_tuned_encoder
+        from cxlens.nlp.encoders import TUNABLE_ENCODERS, get_encoder, get_tuned_encoder
 
         tuned = getattr(self, "encoder_dir_", None)
         if tuned is not None:
-            return get_tuned_encoder(tuned, device=self.device, backend=self.encoder.partition("-")[2] or "auto")
+            return get_tuned_encoder(tuned, device=self.device, backend=TUNABLE_ENCODERS.get(self.encoder, "auto"))
         return get_encoder(self.encoder)
 
     def features(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
@@ -206,8 +206,11 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         if self.finetune_epochs:
             from cxlens.nlp.finetune import finetune_encoder
 
-            if not self.encoder.startswith("minilm"):
-                raise ConfigError(f"finetune_epochs needs the MiniLM encoder; {self.encoder!r} cannot be tuned.")
+            from cxlens.nlp.encoders import TUNABLE_ENCODERS
+
+            if self.encoder not in TUNABLE_ENCODERS:
+                raise ConfigError(f"finetune_epochs tunes all-MiniLM-L6-v2; encoder {self.encoder!r} cannot be tuned "
+                                  f"(use one of {', '.join(TUNABLE_ENCODERS)}).")
             self.encoder_dir_ = finetune_encoder([normalise_post(t) for t in texts], target,
                                                  epochs=self.finetune_epochs, lr=self.learning_rate,
                                                  seed=self.random_state, device=self.device, progress=progress)
@@ -321,10 +324,23 @@ class SentimentModel:
         return self.head.predict_proba(texts, embeddings=embeddings)
 
 
-def load_sentiment_model(path: str | Path | None = None) -> SentimentModel:
-    """The shipped model (``nlp/artifacts/sentiment``), or one saved by ``cxlens train sentiment``."""
+def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None = None) -> SentimentModel:
+    """The shipped model (``nlp/artifacts/sentiment``), or one saved by ``cxlens train sentiment``.
+
+    ``encoder`` runs the head on another registered encoder of the same vector space (``"minilm-l2"``, the
+    distilled student: faster, at the accuracy cost in docs/benchmarks.md); a fine-tuned head keeps its own.
+    """
     folder = Path(path) if path is not None else ARTIFACT_DIR
-    return SentimentModel(load_sentiment_head(folder))
+    head = load_sentiment_head(folder)
+    if encoder is not None and encoder != head.encoder:
+        if getattr(head, "encoder_dir_", None) is not None:
+            raise ConfigError(f"{folder} has its own fine-tuned encoder; it cannot run on {encoder!r}.")
+        from cxlens.nlp.encoders import get_encoder_names
+
+        if encoder not in get_encoder_names():
+            raise UnknownNameError(kind="encoder", name=encoder, known=get_encoder_names())
+        head.encoder = encoder
+    return SentimentModel(head)
 
 
 def train_sentiment(texts: Sequence[str], labels: Sequence[object], *, encoder: str = "minilm",
