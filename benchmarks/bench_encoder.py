@@ -1,5 +1,7 @@
 """Encoder speed on tweet-length text: naive per-text transformers loop vs our torch and ONNX int8 paths.
 
+The distilled two-layer student (``minilm-l2``, when its artifact is present) is timed in the same run.
+
 All three run in the same process on the same texts with the same thread count, so the *ratios* are
 meaningful even on a shared, noisy machine; absolute texts/s depend on what else runs.
 
@@ -79,6 +81,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     args = ap.parse_args()
 
+    from cxlens.nlp.distill import STUDENT_DIR, student_model_dir
     from cxlens.nlp.encoders import MiniLMEncoder, default_num_threads
 
     threads = args.threads or default_num_threads()
@@ -102,17 +105,26 @@ def main() -> None:
     onnx_enc = MiniLMEncoder(backend="onnx", num_threads=threads, batch_size=args.batch_size)
     t, onnx_vecs = timed(onnx_enc, texts)
     rows.append(("MiniLMEncoder ONNX int8, sorted batches", len(texts) / t))
+    student_vecs = None
+    if (STUDENT_DIR / "student.safetensors").is_file():
+        student = MiniLMEncoder(backend="onnx", num_threads=threads, batch_size=32, model_dir=student_model_dir())
+        t, student_vecs = timed(student, texts)
+        rows.append(("minilm-l2 student, ONNX int8, batches of 32", len(texts) / t))
     # naive again at the end: the machine is shared, so bracket the fast runs
     t, _ = naive_loop(texts[:args.naive_n], best_th)
     rows.append((f"naive per-text loop, repeat ({best_th} thr)", args.naive_n / t))
 
-    naive = (rows[0][1] + rows[3][1]) / 2
+    naive = (rows[0][1] + rows[-1][1]) / 2
     print(f"\n{'path':45s} {'texts/s':>9s} {'x naive':>8s}")
     for name, rate in rows:
         print(f"{name:45s} {rate:9.1f} {rate / naive:8.2f}")
     cos_onnx = (onnx_vecs * torch_vecs).sum(1)
     cos_naive = (naive_vecs * torch_vecs[:args.naive_n]).sum(1)
     print(f"\nparity ONNX int8 vs torch fp32: mean cosine {cos_onnx.mean():.4f}, min {cos_onnx.min():.4f}")
+    if student_vecs is not None:
+        cos_student = (student_vecs * torch_vecs).sum(1)
+        print(f"minilm-l2 student vs teacher torch fp32: mean cosine {cos_student.mean():.4f}, "
+              f"min {cos_student.min():.4f}")
     print(f"parity naive loop vs batched torch: mean cosine {cos_naive.mean():.5f}, min {cos_naive.min():.5f}")
 
 

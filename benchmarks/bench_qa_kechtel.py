@@ -145,9 +145,13 @@ def agent_tweets() -> list[str]:
 
 
 def speed(encoder_name: str, *, granularity: str, repeat: int) -> dict:
-    from cxlens.nlp.encoders import MiniLMEncoder, TfidfEncoder, default_num_threads
+    from cxlens.nlp.encoders import STUDENT_ENCODER, MiniLMEncoder, TfidfEncoder, default_num_threads
 
-    if encoder_name.startswith("minilm"):
+    if encoder_name == STUDENT_ENCODER:
+        from cxlens.nlp.distill import student_model_dir
+
+        encoder = MiniLMEncoder(model_dir=student_model_dir(), batch_size=32, cache_size=0)
+    elif encoder_name.startswith("minilm"):
         backend = encoder_name.split("-", 1)[1] if "-" in encoder_name else "auto"
         encoder = MiniLMEncoder(backend=backend, cache_size=0)
     else:

