@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from cxlens.errors import ConfigError, DataError
-from cxlens.nlp.finetune import Progress, _batches, _device, _load_base
+from cxlens.nlp.finetune import Progress, _batches, _device, _load_base, _mean_pooled, _optimiser, _padded, _step
 
 __all__ = ["DISTILL_DEFAULTS", "STUDENT_DIR", "distill_encoder", "student_model_dir"]
 
@@ -73,21 +73,7 @@ def _drop_layers(model, layers: Sequence[int]):
 def _pooled(model, input_ids, mask):
     import torch
 
-    hidden = model(input_ids=input_ids, attention_mask=mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    return torch.nn.functional.normalize((hidden * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1)
-
-
-def _padded(ids: list[list[int]], idx: np.ndarray, pad: int):
-    import torch
-
-    width = max(len(ids[i]) for i in idx)
-    input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for row, i in enumerate(idx):
-        input_ids[row, :len(ids[i])] = torch.as_tensor(ids[i])
-        mask[row, :len(ids[i])] = 1
-    return input_ids, mask
+    return torch.nn.functional.normalize(_mean_pooled(model, input_ids, mask), dim=1)
 
 
 def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequence[int] = DISTILL_DEFAULTS["layers"],
@@ -133,10 +119,7 @@ def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequen
     epoch_batches = [_batches(lengths, batch_size, rng) for _ in range(epochs)]
     total = sum(len(b) for b in epoch_batches)
     trainable = [p for p in student.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.01)
-    warm = max(1, total // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    opt, sched = _optimiser([{"params": trainable, "lr": lr}], total)
     pad = tokenizer.pad_token_id or 0
     student.train()
     step, seen, t0, running = 0, 0, time.perf_counter(), 0.0
@@ -146,14 +129,9 @@ def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequen
             with torch.inference_mode():
                 target = _pooled(teacher, input_ids, mask)
             loss_t = ((_pooled(student, input_ids, mask) - target.clone()) ** 2).sum(1).mean()
-            loss_t.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
+            value = _step(loss_t, trainable, opt, sched)
             step += 1
             seen += len(idx)
-            value = loss_t.detach().item()
             running = 0.98 * running + 0.02 * value if step > 1 else value
             if progress is not None:
                 progress("distilling", step, total)

@@ -163,11 +163,8 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     else:
         epoch_batches = [_batches(lengths, batch_size, rng) for _ in range(epochs)]
     total = sum(len(b) for b in epoch_batches)
-    opt = torch.optim.AdamW([{"params": model.parameters(), "lr": lr},
-                             {"params": head.parameters(), "lr": lr * 20}], weight_decay=0.01)
-    warm = max(1, total // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    opt, sched = _optimiser([{"params": model.parameters(), "lr": lr},
+                             {"params": head.parameters(), "lr": lr * 20}], total)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multi_label else torch.nn.CrossEntropyLoss()
     y_all = torch.as_tensor(targets, dtype=torch.float32 if multi_label else torch.long)
     pad = tokenizer.pad_token_id or 0
@@ -176,27 +173,13 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     step, seen, t0, running = 0, 0, time.perf_counter(), 0.0
     for epoch, batches in enumerate(epoch_batches):
         for idx in batches:
-            width = int(lengths[idx].max())
-            input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                input_ids[row, :lengths[i]] = torch.as_tensor(ids[i])
-                mask[row, :lengths[i]] = 1
-            input_ids, mask = input_ids.to(dev), mask.to(dev)
-            hidden = model(input_ids=input_ids, attention_mask=mask,
-                           token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-            m = mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            input_ids, mask = (t.to(dev) for t in _padded(ids, idx, pad))
+            pooled = _mean_pooled(model, input_ids, mask)
             y_batch = y_all[torch.as_tensor(idx)].to(dev)
             value_t = _contrastive_loss(pooled, y_batch) if loss == "contrastive" else loss_fn(head(pooled), y_batch)
-            value_t.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
+            value = _step(value_t, model.parameters(), opt, sched)
             step += 1
             seen += len(idx)
-            value = value_t.detach().item()
             running = 0.9 * running + 0.1 * value if step > 1 else value
             if progress is not None:
                 progress("fine-tuning", step, total)
@@ -206,6 +189,51 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
                                       "labels": k, "seconds": round(time.perf_counter() - t0, 1),
                                       "final_loss": round(running, 4)})
     return out_dir
+
+
+def _padded(ids: list[list[int]], idx: np.ndarray, pad: int):
+    """Token ids ``ids[idx]`` as a padded ``(input_ids, attention_mask)`` pair of torch tensors."""
+    import torch
+
+    width = max(len(ids[i]) for i in idx)
+    input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for row, i in enumerate(idx):
+        input_ids[row, :len(ids[i])] = torch.as_tensor(ids[i])
+        mask[row, :len(ids[i])] = 1
+    return input_ids, mask
+
+
+def _mean_pooled(model, input_ids, mask):
+    """Mean of the token states under the mask (not normalised): the sentence vector MiniLM is trained for."""
+    import torch
+
+    hidden = model(input_ids=input_ids, attention_mask=mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+def _optimiser(groups, total: int):
+    """AdamW (weight decay 0.01) with a linear warm-up over 10 % of ``total`` steps, then linear decay to zero."""
+    import torch
+
+    opt = torch.optim.AdamW(groups, weight_decay=0.01)
+    warm = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    return opt, sched
+
+
+def _step(loss_t, params, opt, sched) -> float:
+    """One optimisation step (gradients clipped at norm 1); returns the loss value."""
+    import torch
+
+    loss_t.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad(set_to_none=True)
+    return loss_t.detach().item()
 
 
 def _load_base(device: str, threads: int | None):
