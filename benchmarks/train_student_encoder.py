@@ -7,7 +7,8 @@ the SemEval-2013..2016 Twitter pool (CC BY 3.0; TweetEval's validation tweets dr
 stays an honest dev set), GoEmotions train (Apache-2.0), BANKING77 train minus the benchmarks' 20 %
 dev split (CC BY 4.0), Bitext instructions and replies (CDLA-Sharing-1.0), Rotten Tomatoes sentence
 polarity (CC BY 4.0) and the UCI review sentences (CC BY 4.0). The NC sets (airline, twcs) are never
-used: they stay evaluation data. Tweets are normalised as the sentiment model sees them.
+used: they stay evaluation data. Tweets are normalised as the sentiment model sees them
+(``--raw-tweets`` adds them as written too: @handles and links, as request types and QA read them).
 
 ``--max-texts N`` takes a seeded sample (the CPU budget of the run that produced the shipped weights is
 in its ``student.json`` and model card). See :mod:`cxlens.nlp.distill` for the method.
@@ -30,8 +31,8 @@ from train_sentiment import semeval_pool  # noqa: E402
 log = logging.getLogger("train_student_encoder")
 
 
-def corpus(data_dir: Path) -> dict[str, list[str]]:
-    """Licence-cleared unlabelled texts per source."""
+def corpus(data_dir: Path, *, raw_tweets: bool = False) -> dict[str, list[str]]:
+    """Licence-cleared unlabelled texts per source (``raw_tweets``: the SemEval tweets also as written)."""
     import numpy as np
     import pandas as pd
     from sklearn.model_selection import train_test_split
@@ -41,6 +42,8 @@ def corpus(data_dir: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     _, tweets, _ = semeval_pool(data_dir)
     out["semeval2017 (CC BY 3.0)"] = [normalise_post(t) for t in tweets]
+    if raw_tweets:  # handles, links and entities as customers write them (what request types and QA read)
+        out["semeval2017 as written (CC BY 3.0)"] = list(tweets)
     goemo = pd.read_csv(data_dir / "goemotions" / "train.tsv", sep="\t", header=None, quoting=csv.QUOTE_NONE)
     out["goemotions train (Apache-2.0)"] = goemo[0].astype(str).tolist()
     bank = pd.read_csv(data_dir / "banking77" / "train.csv")
@@ -69,12 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--raw-tweets", action="store_true",
+                    help="also the SemEval tweets as written, with @handles and links (not only normalised)")
     ap.add_argument("--init", default=None, metavar="DIR", help="continue from this student artifact (same layers)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from cxlens.nlp.distill import distill_encoder
 
-    sources = corpus(Path(args.data_dir))
+    sources = corpus(Path(args.data_dir), raw_tweets=args.raw_tweets)
     texts = [t for v in sources.values() for t in v]
     random.Random(args.seed).shuffle(texts)
     if args.max_texts:
