@@ -80,7 +80,7 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
         heads.encoder.clear_cache()
     if options.device != "cpu" and hasattr(heads.encoder, "use_device"):
         heads.encoder.use_device(options.device)
-    heads.versions["encoder"] = repr(heads.encoder)
+    heads.versions["encoder"] = f"{options.encoder}: {heads.encoder!r}"
     if options.wants("request_type"):
         from cxlens.nlp.classify import load_classifier
         from cxlens.nlp.request_types import DEFAULT_MODEL_DIR

@@ -149,3 +149,22 @@ def test_sentiment_model_score_matches_probabilities(model):
     out = score_sentiment(texts, model=model)
     assert np.allclose(out["sentiment_score"], proba[:, 2] - proba[:, 0])
     assert np.allclose(out["sentiment_confidence"], proba.max(axis=1))
+
+
+def test_load_sentiment_model_can_run_the_head_on_another_encoder(tmp_path):
+    from cxlens.errors import ConfigError, UnknownNameError
+
+    head = _tiny_head()
+    head.save(tmp_path / "m")
+    assert load_sentiment_model(tmp_path / "m").head.encoder == "tfidf"
+    assert load_sentiment_model(tmp_path / "m", encoder="minilm-l2").head.encoder == "minilm-l2"
+    with pytest.raises(UnknownNameError, match="minilm-l9"):
+        load_sentiment_model(tmp_path / "m", encoder="minilm-l9")
+    tuned = tmp_path / "tuned"
+    head.save(tuned)
+    params = json.loads((tuned / "params.json").read_text())
+    (tuned / "encoder").mkdir()
+    (tuned / "encoder" / "config.json").write_text("{}")
+    (tuned / "params.json").write_text(json.dumps({**params, "encoder_dir": "encoder"}))
+    with pytest.raises(ConfigError, match="own fine-tuned encoder"):
+        load_sentiment_model(tuned, encoder="minilm-l2")

@@ -15,6 +15,7 @@ import pytest
 
 from cxlens.cli import main
 from cxlens.errors import ConfigError
+from cxlens.nlp.distill import STUDENT_DIR
 from cxlens.pipelines.score import ScoreInputs, run_score
 from cxlens.pipelines.score_heads import HeadOptions
 from cxlens.pipelines.score_output import read_scored
@@ -189,6 +190,23 @@ def test_cli_reports_counts_and_refuses_a_broken_scorecard(archive, tmp_path, ca
     assert "tickets: read 25, used 25, quarantined 0, skipped by --limit 95" in err
     assert "mentions: read 400, used 400" in err and "accounts: read" in err
     assert "tickets/s end to end" in err
+
+
+def test_cli_refuses_an_unknown_encoder_before_reading_data(archive, tmp_path, capsys):
+    code = main(["score", "--archive", str(archive), "--out", str(tmp_path / "o"), "--encoder", "minilm-l9"])
+    assert code == 2 and not (tmp_path / "o").exists()
+    assert "Unknown encoder 'minilm-l9'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (STUDENT_DIR / "student.safetensors").is_file(), reason="no shipped student encoder")
+def test_score_runs_every_head_on_the_student_encoder(archive, tmp_path):
+    out = tmp_path / "o"
+    assert main(["-q", "score", "--archive", str(archive), "--out", str(out), "--limit", "30", "--skip", "topic",
+                 "--scorecard", "general_support", "--encoder", "minilm-l2"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["models"]["encoder"].startswith("minilm-l2: MiniLMEncoder(")
+    tickets = read_scored(out, tables=["tickets"]).tickets
+    assert len(tickets) == 30 and tickets["request_type"].notna().all()
 
 
 def test_qa_steps_carry_the_evidence_span_of_each_found_step(reference_run):
