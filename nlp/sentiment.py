@@ -204,9 +204,8 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         target = np.array([LABELS.index(v) for v in labels])
         self.encoder_dir_ = None
         if self.finetune_epochs:
-            from cxlens.nlp.finetune import finetune_encoder
-
             from cxlens.nlp.encoders import TUNABLE_ENCODERS
+            from cxlens.nlp.finetune import finetune_encoder
 
             if self.encoder not in TUNABLE_ENCODERS:
                 raise ConfigError(f"finetune_epochs tunes all-MiniLM-L6-v2; encoder {self.encoder!r} cannot be tuned "
