@@ -223,6 +223,12 @@ def main() -> None:
               f"min {cos.min():.4f}")
         print(f"parity logreg head on fp32 vs {args.encoder} vectors: agree {np.mean(pa == pt) * 100:.2f}%; "
               f"acc {np.mean(pt == y[te]) * 100:.2f} (fp32) vs {np.mean(pa == y[te]) * 100:.2f}", flush=True)
+        from cxlens.nlp.request_types import load_default_model
+
+        shipped = load_default_model()
+        sa, st = (shipped.predict_proba(v).argmax(1) for v in (emb[te], torch_dev))
+        print(f"parity shipped request-type model on fp32 vs {args.encoder} vectors: agree "
+              f"{np.mean(sa == st) * 100:.2f}%", flush=True)
     if not args.no_fit_time:  # head training time on 10k texts (full train file, embeddings cached)
         from cxlens.nlp.classify import TextClassifier as _TC
 

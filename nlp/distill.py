@@ -48,11 +48,8 @@ _FORMAT = "cxlens.student_encoder.v1"
 def _teacher_fingerprint() -> str:
     from cxlens.nlp.encoders import minilm_model_dir
 
-    h = hashlib.sha256()
     with (minilm_model_dir() / "model.safetensors").open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
+        return hashlib.file_digest(f, "sha256").hexdigest()[:16]
 
 
 def _drop_layers(model, layers: Sequence[int]):
@@ -85,7 +82,8 @@ def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequen
                     init: str | Path | None = None, progress: Progress | None = None) -> Path:
     """Train a student on unlabelled ``texts`` and write its artifact folder to ``out_dir``; returns it.
 
-    The teacher (fp32 torch) encodes each batch on the fly, so no vectors are stored. The learning
+    The teacher (fp32 torch) encodes each text once, in the first epoch, and its vectors are kept for the
+    later ones (384 floats per text: about 150 MB for 100,000 texts). The learning
     rate warms up over the first 10 % of steps and decays linearly to zero. ``data_info`` (e.g. the
     sources and their licences) is recorded in ``student.json``. ``init``: a student artifact to continue
     training from (same ``layers``); its history is kept in ``student.json``. ``progress(stage, done, total)``
@@ -125,14 +123,19 @@ def distill_encoder(texts: Sequence[str], *, out_dir: str | Path, layers: Sequen
     trainable = [p for p in student.parameters() if p.requires_grad]
     opt, sched = _optimiser([{"params": trainable, "lr": lr}], total)
     pad = tokenizer.pad_token_id or 0
+    targets = np.zeros((len(texts), teacher.config.hidden_size), dtype=np.float32)
+    known = np.zeros(len(texts), dtype=bool)
     student.train()
     step, seen, t0, running = 0, 0, time.perf_counter(), 0.0
     for epoch, batches in enumerate(epoch_batches):
         for idx in batches:
             input_ids, mask = (t.to(dev) for t in _padded(ids, idx, pad))
-            with torch.inference_mode():
-                target = _pooled(teacher, input_ids, mask)
-            loss_t = ((_pooled(student, input_ids, mask) - target.clone()) ** 2).sum(1).mean()
+            if not known[idx].all():  # first epoch: the teacher encodes the batch once, later epochs reuse it
+                with torch.inference_mode():
+                    targets[idx] = _pooled(teacher, input_ids, mask).cpu().numpy()
+                known[idx] = True
+            target = torch.from_numpy(targets[idx]).to(dev)
+            loss_t = ((_pooled(student, input_ids, mask) - target) ** 2).sum(1).mean()
             value = _step(loss_t, trainable, opt, sched)
             step += 1
             seen += len(idx)

@@ -46,6 +46,7 @@ __all__ = [
     "STUDENT_ENCODER",
     "TUNABLE_ENCODERS",
     "TfidfEncoder",
+    "check_encoder_name",
     "default_num_threads",
     "get_encoder",
     "get_encoder_names",
@@ -434,6 +435,13 @@ def get_encoder_names() -> list[str]:
     return sorted(_FACTORIES)
 
 
+def check_encoder_name(name: str) -> str:
+    """``name`` if an encoder is registered under it, else :class:`UnknownNameError` (nothing is loaded)."""
+    if name not in _FACTORIES:
+        raise UnknownNameError(kind="encoder", name=name, known=_FACTORIES)
+    return name
+
+
 def get_encoder(name: str) -> Encoder:
     """The shared encoder instance registered as ``name`` (``minilm``, ``minilm-onnx``, ``minilm-torch``,
     ``minilm-l2``, ``tfidf``).
@@ -443,8 +451,7 @@ def get_encoder(name: str) -> Encoder:
     if not isinstance(name, str):
         raise TypeError(f"get_encoder() takes a name, got {type(name).__name__}.")
     with _REG_LOCK:
-        if name not in _FACTORIES:
-            raise UnknownNameError(kind="encoder", name=name, known=_FACTORIES)
+        check_encoder_name(name)
         if name not in _INSTANCES:
             _INSTANCES[name] = _FACTORIES[name]()
         return _INSTANCES[name]

@@ -45,7 +45,7 @@ import pandas as pd
 
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
+from cxlens.errors import ConfigError, DataError, NotFittedError
 
 __all__ = [
     "ARTIFACT_DIR",
@@ -334,11 +334,9 @@ def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None 
     if encoder is not None and encoder != head.encoder:
         if getattr(head, "encoder_dir_", None) is not None:
             raise ConfigError(f"{folder} has its own fine-tuned encoder; it cannot run on {encoder!r}.")
-        from cxlens.nlp.encoders import get_encoder_names
+        from cxlens.nlp.encoders import check_encoder_name
 
-        if encoder not in get_encoder_names():
-            raise UnknownNameError(kind="encoder", name=encoder, known=get_encoder_names())
-        head.encoder = encoder
+        head.encoder = check_encoder_name(encoder)
     return SentimentModel(head)
 
 

