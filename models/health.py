@@ -226,11 +226,13 @@ def health_scores(features: pd.DataFrame, *, churn_probability: pd.Series | None
     score = (total / norm.replace(0, np.nan)).round(1)
     band = pd.Series(np.where(score >= config.good, "good", np.where(score < config.poor, "poor", "average")),
                      index=components.index).where(score.notna(), None)
+    # the weakest active components per account: one argsort over the matrix, not a sort per account
+    names = list(components.columns)
+    values = components.where(active).to_numpy(dtype=float)
+    weakest = np.argsort(np.where(np.isnan(values), np.inf, values), axis=1, kind="stable")[:, :n_reasons]
     reasons = []
-    for account in components.index:
-        row = components.loc[account][active.loc[account]]
-        weakest = row.sort_values().head(n_reasons)
-        words = [f"{_COMPONENT_WORDS[c]} ({v:.0f}/100)" for c, v in weakest.items() if v < 60]
+    for row, order in zip(values, weakest):
+        words = [f"{_COMPONENT_WORDS[names[j]]} ({row[j]:.0f}/100)" for j in order if row[j] < 60]
         reasons.append("; ".join(words) if words else "no weak component")
     out = components.add_prefix("health_")
     out.insert(0, "health_reasons", reasons)

@@ -200,18 +200,20 @@ class LanguageDetector:
 
     def detect(self, texts: Sequence[str]) -> np.ndarray:
         """ISO 639-1 code (or ``und``) for each text, as an object array."""
-        out = np.empty(len(texts), dtype=object)
-        for i, text in enumerate(texts):
-            text = "" if text is None else str(text)
+        texts = ["" if text is None else str(text) for text in texts]
+        found: dict[str, str] = {}  # each distinct text is detected once
+        for text in texts:
+            if text in found:
+                continue
             script, n_letters, _ = dominant_script(text)
-            if script is None or n_letters == 0:
-                out[i] = UNDETERMINED
+            if script is None or n_letters == 0 or script == "other":
+                found[text] = UNDETERMINED
             elif script == "latin":
-                out[i] = self._latin(text)
-            elif script == "other":
-                out[i] = UNDETERMINED
+                found[text] = self._latin(text)
             else:
-                out[i] = self._other(text, script)
+                found[text] = self._other(text, script)
+        out = np.empty(len(texts), dtype=object)
+        out[:] = [found[text] for text in texts]
         return out
 
 

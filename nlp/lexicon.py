@@ -25,6 +25,7 @@ trained model is reported against.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -132,6 +133,24 @@ def support_cues(texts: Sequence[str]) -> np.ndarray:
     return np.array([np.sign(_rewrite("" if t is None else str(t))[1]) for t in texts], dtype=np.int64)
 
 
+@functools.lru_cache(maxsize=2)
+def _vader_analyzer(fixes: bool):
+    """VADER's analyzer (with the support overrides when ``fixes``), built once per process: it reads
+    its 7,500-word lexicon from disk, which costs more than scoring a batch of posts."""
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError as exc:  # pragma: no cover - part of the nlp extra
+        raise MissingDependencyError(package="vaderSentiment", feature="Lexicon sentiment", extra="nlp") from exc
+    analyzer = SentimentIntensityAnalyzer()
+    if fixes:
+        for word, valence in LEXICON_OVERRIDES.items():
+            if valence is None:
+                analyzer.lexicon.pop(word, None)
+            else:
+                analyzer.lexicon[word] = valence
+    return analyzer
+
+
 class LexiconSentiment:
     """VADER with customer-support fixes; batched like every cxlens scorer.
 
@@ -152,37 +171,25 @@ class LexiconSentiment:
         self.fixes = fixes
 
     def _analyzer(self):
-        analyzer = getattr(self, "_vader", None)
-        if analyzer is None:
-            try:
-                from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-            except ImportError as exc:  # pragma: no cover - part of the nlp extra
-                raise MissingDependencyError(package="vaderSentiment", feature="Lexicon sentiment",
-                                             extra="nlp") from exc
-            analyzer = SentimentIntensityAnalyzer()
-            if self.fixes:
-                for word, valence in LEXICON_OVERRIDES.items():
-                    if valence is None:
-                        analyzer.lexicon.pop(word, None)
-                    else:
-                        analyzer.lexicon[word] = valence
-            self._vader = analyzer
-        return analyzer
+        return _vader_analyzer(self.fixes)
 
     def polarity(self, texts: Sequence[str]) -> np.ndarray:
         """``(n, 4)`` float array: VADER's neg, neu, pos and compound for each text."""
         analyzer = self._analyzer()
-        out = np.zeros((len(texts), 4), dtype=np.float64)
-        for i, text in enumerate(texts):
-            text = "" if text is None else str(text)
+        texts = ["" if text is None else str(text) for text in texts]
+        # each distinct text is scored once: archives repeat short messages ("thanks", "ok") a lot
+        distinct = dict.fromkeys(texts)
+        scored = np.zeros((len(distinct), 4), dtype=np.float64)
+        for i, text in enumerate(distinct):
+            distinct[text] = i
             if self.fixes:
                 text = rewrite_support_phrases(text)
             if not text.strip():
-                out[i] = (0.0, 1.0, 0.0, 0.0)
+                scored[i] = (0.0, 1.0, 0.0, 0.0)
                 continue
             s = analyzer.polarity_scores(text)
-            out[i] = (s["neg"], s["neu"], s["pos"], s["compound"])
-        return out
+            scored[i] = (s["neg"], s["neu"], s["pos"], s["compound"])
+        return scored[[distinct[text] for text in texts]] if texts else np.zeros((0, 4), dtype=np.float64)
 
     def score(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(labels, scores, confidences)`` for a batch of texts."""
