@@ -97,7 +97,7 @@ def run_cxlens_score(archive: Path, out: Path, extra: list[str]) -> dict:
             "cli_summary": proc.stderr.strip().splitlines()[-6:]}
 
 
-def downstream_only(archive: Path, *, mentions: bool) -> dict:
+def downstream_only(archive: Path, *, mentions: bool, encoder: str = "minilm") -> dict:
     """The run's last stage alone (accounts, KPIs; mentions if asked) on an archive's tickets and messages.
 
     The chunk stage's memory does not grow with the archive; this stage reads the narrow columns of
@@ -106,6 +106,7 @@ def downstream_only(archive: Path, *, mentions: bool) -> dict:
     """
     from cxlens.config import KPIConfig
     from cxlens.pipelines.score import ScoreInputs, ScoreSummary, _downstream
+    from cxlens.pipelines.score_heads import HeadOptions
 
     out = Path(tempfile.mkdtemp(prefix="cxlens-bench-downstream-"))
     try:
@@ -117,12 +118,13 @@ def downstream_only(archive: Path, *, mentions: bool) -> dict:
                              mentions=str(archive / "mentions.parquet") if mentions else None)
         manifest = {"options": {"heads": {"fast_sentiment": False}}, "counts": {}, "models": {}}
         started = time.perf_counter()
-        _downstream(out, out / "_work", inputs, manifest, KPIConfig(), ScoreSummary(out=out, manifest=manifest))
+        summary = ScoreSummary(out=out, manifest=manifest)
+        _downstream(out, out / "_work", inputs, manifest, KPIConfig(), summary, HeadOptions(encoder=encoder))
         seconds = time.perf_counter() - started
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "kpis": manifest.get("kpis_computed")}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak_mb), "kpis": manifest.get("kpis_computed")}
 
 
 def main() -> None:
@@ -134,6 +136,8 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the results here")
     parser.add_argument("--downstream-only", action="store_true",
                         help="measure only the last stage (accounts + KPIs over every ticket and message)")
+    parser.add_argument("--mentions-encoder", default=None, metavar="NAME",
+                        help="with --downstream-only: score the mentions too, on this encoder")
     parser.add_argument("--naive-only", action="store_true", help="measure only the naive per-text loop")
     args = parser.parse_args()
     archive = archive_for(args.tickets, args.seed)
@@ -143,7 +147,8 @@ def main() -> None:
         print(json.dumps({"archive": str(archive), "naive": naive}, indent=2))
         return
     if args.downstream_only:
-        print(json.dumps({"archive": str(archive), "downstream": downstream_only(archive, mentions=False)}, indent=2))
+        print(json.dumps({"archive": str(archive), "downstream": downstream_only(
+            archive, mentions=bool(args.mentions_encoder), encoder=args.mentions_encoder or "minilm")}, indent=2))
         return
     results = {"archive": str(archive), "distinct": distinct_texts(archive)}
     results["naive"] = naive_tickets_per_second(archive, args.naive_sample)

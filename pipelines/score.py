@@ -385,7 +385,7 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
         manifest["counts"]["messages"]["quarantined"] += dup
 
     t0 = time.perf_counter()
-    _downstream(out, work, inputs, manifest, kpi_config, summary)
+    _downstream(out, work, inputs, manifest, kpi_config, summary, options)
     manifest["timings"]["downstream_s"] = round(time.perf_counter() - t0, 3)
     manifest["quarantine"] = _finish_quarantine(out, work)
     manifest["timings"]["total_s"] = round(manifest["timings"].get("total_s", 0) + time.perf_counter() - started, 3)
@@ -398,7 +398,7 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
 
 
 def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_config,
-                summary: ScoreSummary) -> None:
+                summary: ScoreSummary, options: HeadOptions) -> None:
     """Mentions, accounts and the KPI report: small tables, done in one go after the chunks."""
     from cxlens.metrics import compute_kpis, make_tables
 
@@ -408,7 +408,10 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
 
         loaded = _small_table(inputs.mentions, "mentions", inputs)
         _count_small(manifest, work, loaded)
-        mentions = scored_mentions(loaded.frame, fast=manifest["options"]["heads"]["fast_sentiment"])
+        # the run's sentiment model on the run's encoder, as for the messages
+        heads = score_heads(options)
+        mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment, model=heads.sentiment)
+        fresh_cache(heads.encoder)  # the mentions' vectors are not needed again: free them before the accounts
         _write_part(mentions, out / "mentions.parquet")
     if inputs.surveys:
         loaded = _small_table(inputs.surveys, "surveys", inputs)

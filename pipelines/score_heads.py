@@ -97,6 +97,8 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
         from cxlens.nlp.sentiment import load_sentiment_model
 
         heads.sentiment = load_sentiment_model(options.sentiment_model)
+        if not _has_own_encoder(heads.sentiment.head):
+            heads.sentiment.head.encoder = options.encoder  # what it encodes itself (mentions): the run's encoder
         heads.versions["sentiment"] = _model_name(options.sentiment_model, "shipped sentiment model")
     elif options.wants("sentiment"):
         heads.versions["sentiment"] = "lexicon (VADER + support-domain rules)"
