@@ -77,6 +77,10 @@ def mentions_score_cmd(args: argparse.Namespace) -> int:
 
     if args.spike_k < 0 or args.spike_window < 1:
         raise ConfigError("--spike-k must be >= 0 and --spike-window >= 1.")
+    if args.fast and (args.model or args.encoder):
+        given = " and ".join(f"--{o}" for o in ("model", "encoder") if getattr(args, o))
+        raise ConfigError(f"--fast scores with the lexicon, which reads no model or encoder: drop {given}, "
+                          "or drop --fast to use them.")
     table = read_mentions(args.input, fmt=args.format, mapping=parse_mapping(args.map), encoding=args.encoding)
     write_counts([table.summary()])
     model = None if args.fast else load_sentiment_model(args.model, encoder=args.encoder)

@@ -146,3 +146,12 @@ def test_twcs_export_of_customer_tweets_only_has_no_replies():
     out = mentions_from_twcs(raw)
     assert list(out["mention_id"]) == ["1", "2"]
     assert out["replied_at"].isna().all() and out["brand"].isna().all()
+
+
+def test_mentions_cli_refuses_fast_with_an_encoder_before_reading(tmp_path, capsys):
+    """--fast reads no model: an --encoder next to it was silently ignored, now it is refused up front."""
+    out = tmp_path / "out"
+    code = main(["mentions", "score", "--input", str(tmp_path / "absent.csv"), "--out", str(out), "--fast",
+                 "--encoder", "minilm-l2"])
+    assert code == 2 and not out.exists()
+    assert "drop --encoder" in capsys.readouterr().err
