@@ -15,6 +15,13 @@ out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`).
 produced the shipped weights: see the model card). ``--embeddings-cache DIR`` keeps the
 encoded vectors as .npy so a second run skips encoding.
 
+``--extra goemotions,reviews,objective`` adds labelled posts from other licence-cleared sets to the
+pool (:func:`extra_sets`): GoEmotions comments whose emotions all fall on one side of the set's own
+``sentiment_dict.json`` (neutral-only comments as neutral; mixed and ambiguous ones dropped; a seeded
+sample of ``--extra-max`` per set), the CC BY 4.0 review sentences (Rotten Tomatoes sentence polarity
+and the UCI Amazon/Yelp/IMDB sentences, positive/negative only) and the objective plot sentences of the
+subjectivity set as neutral. Whether they help is measured in docs/benchmarks.md.
+
 ``--finetune`` first tunes all-MiniLM-L6-v2 end to end on the same tweets
 (:mod:`cxlens.nlp.finetune`: mean pooling + linear layer, cross-entropy, AdamW, linear warm-up/decay;
 a GPU when one is present), then fits the same head on the tuned vectors. It writes a sentiment model
@@ -68,6 +75,61 @@ def semeval_pool(data_dir: Path, *, max_ids: int | None = None, seed: int = 0,
     return ids, [rows[i][1] for i in ids], [rows[i][0] for i in ids]
 
 
+def _goemotions(data_dir: Path) -> tuple[list[str], list[str]]:
+    folder = data_dir / "goemotions"
+    names = folder.joinpath("emotions.txt").read_text().split()
+    polarity = json.loads(folder.joinpath("sentiment_dict.json").read_text())
+    side = {e: "positive" for e in polarity["positive"]} | {e: "negative" for e in polarity["negative"]}
+    side["neutral"] = "neutral"
+    texts, labels = [], []
+    with open(folder / "train.tsv", encoding="utf-8", newline="") as f:
+        for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            sides = {side.get(names[int(i)], "ambiguous") for i in row[1].split(",")}
+            if len(sides) == 1 and "ambiguous" not in sides:
+                texts.append(row[0])
+                labels.append(sides.pop())
+    return texts, labels
+
+
+def _review_sentences(data_dir: Path) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    polarity = data_dir / "nltk_cc_by_sentiment" / "sentence_polarity"
+    for name, label in (("rt-polarity.pos", "positive"), ("rt-polarity.neg", "negative")):
+        lines = polarity.joinpath(name).read_text(encoding="latin-1").splitlines()
+        texts += [line.strip() for line in lines if line.strip()]
+        labels += [label] * (len(texts) - len(labels))
+    for path in sorted((data_dir / "uci_sentiment_sentences").glob("*_labelled.txt")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            text, _, y = line.rpartition("\t")
+            if y.strip() in ("0", "1") and text.strip():
+                texts.append(text.strip())
+                labels.append("positive" if y.strip() == "1" else "negative")
+    return texts, labels
+
+
+def _objective_sentences(data_dir: Path) -> tuple[list[str], list[str]]:
+    path = data_dir / "nltk_cc_by_sentiment" / "subjectivity" / "plot.tok.gt9.5000"
+    texts = [line.strip() for line in path.read_text(encoding="latin-1").splitlines() if line.strip()]
+    return texts, ["neutral"] * len(texts)
+
+
+EXTRA_SETS = {"goemotions": _goemotions, "reviews": _review_sentences, "objective": _objective_sentences}
+
+
+def extra_sets(data_dir: Path, names: list[str], *, max_per_set: int, seed: int) -> dict[str, tuple[list, list]]:
+    """(texts, labels) per extra set named in ``names``, each a seeded sample of at most ``max_per_set``."""
+    out = {}
+    for name in names:
+        if name not in EXTRA_SETS:
+            raise SystemExit(f"--extra {name!r}: use some of {', '.join(EXTRA_SETS)}")
+        texts, labels = EXTRA_SETS[name](data_dir)
+        order = list(range(len(texts)))
+        random.Random(seed).shuffle(order)
+        order = sorted(order[:max_per_set])
+        out[name] = ([texts[i] for i in order], [labels[i] for i in order])
+    return out
+
+
 def tweeteval_val(data_dir: Path) -> tuple[list[str], list[str]]:
     """TweetEval sentiment validation split, read line by line (not a CSV)."""
     folder = data_dir / "tweeteval_sentiment"
@@ -118,6 +180,12 @@ def train_head(args: argparse.Namespace) -> dict:
     _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
     cache = Path(args.embeddings_cache) if args.embeddings_cache else None
     X = encode_cached(texts, name="semeval", cache=cache)
+    extra_counts = {}
+    names = [n for n in (args.extra or "").split(",") if n]
+    for name, (more, more_labels) in extra_sets(data_dir, names, max_per_set=args.extra_max, seed=args.seed).items():
+        X = np.vstack([X, encode_cached(more, name=name, cache=cache)])
+        texts, labels = texts + more, labels + more_labels
+        extra_counts[name] = {lab: more_labels.count(lab) for lab in LABELS}
     t0 = time.perf_counter()
     clf = train_sentiment(texts, labels, C=args.C, embeddings=X, lexicon_features=not args.no_lexicon_features,
                           random_state=args.seed)
@@ -129,6 +197,7 @@ def train_head(args: argparse.Namespace) -> dict:
         model.predict_proba(val_texts, embeddings=encode_cached(val_texts, name="val", cache=cache)).argmax(1)]
     metrics = {
         "train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
+        "extra": extra_counts,
         "C": args.C, "lexicon_features": not args.no_lexicon_features, "fit_seconds": round(fit_s, 1),
         "temperature": clf.temperature_,
         "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
@@ -180,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-train", type=int, default=None,
                         help="first N ids of the seeded shuffle of the pool, before drops (default: all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--extra", default="", metavar="A,B",
+                        help=f"add labelled posts from other sets: {', '.join(EXTRA_SETS)} (default: none)")
+    parser.add_argument("--extra-max", type=int, default=20_000, metavar="N",
+                        help="at most N posts per extra set, a seeded sample (default 20000)")
     parser.add_argument("--embeddings-cache", default=None, metavar="DIR")
     parser.add_argument("--skip-airline", action="store_true")
     parser.add_argument("--no-lexicon-features", action="store_true", help="embedding only (no VADER numbers)")
