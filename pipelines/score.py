@@ -408,10 +408,12 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
 
         loaded = _small_table(inputs.mentions, "mentions", inputs)
         _count_small(manifest, work, loaded)
-        # the run's sentiment model on the run's encoder, as for the messages
-        heads = score_heads(options)
-        mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment, model=heads.sentiment)
-        fresh_cache(heads.encoder)  # the mentions' vectors are not needed again: free them before the accounts
+        # the run's sentiment model on the run's encoder, as for the messages (the lexicon needs neither)
+        heads = None if options.fast_sentiment else score_heads(options)
+        mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment,
+                                   model=None if heads is None else heads.sentiment)
+        if heads is not None:
+            fresh_cache(heads.encoder)  # the mentions' vectors are not needed again: free them before the accounts
         _write_part(mentions, out / "mentions.parquet")
     if inputs.surveys:
         loaded = _small_table(inputs.surveys, "surveys", inputs)
