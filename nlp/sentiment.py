@@ -327,7 +327,8 @@ def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None 
     """The shipped model (``nlp/artifacts/sentiment``), or one saved by ``cxlens train sentiment``.
 
     ``encoder`` runs the head on another registered encoder of the same vector space (``"minilm-l2"``, the
-    distilled student: faster, at the accuracy cost in docs/benchmarks.md); a fine-tuned head keeps its own.
+    distilled student: faster, at the accuracy cost in docs/benchmarks.md). A fine-tuned head has its own
+    encoder and refuses another (:class:`~cxlens.errors.ConfigError`).
     """
     folder = Path(path) if path is not None else ARTIFACT_DIR
     head = load_sentiment_head(folder)
