@@ -179,22 +179,24 @@ def train_head(args: argparse.Namespace) -> dict:
     data_dir = Path(args.data_dir)
     _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
     cache = Path(args.embeddings_cache) if args.embeddings_cache else None
-    X = encode_cached(texts, name="semeval", cache=cache)
+    X = encode_cached(texts, name="semeval", cache=cache, encoder=args.encoder)
     extra_counts = {}
     names = [n for n in (args.extra or "").split(",") if n]
     for name, (more, more_labels) in extra_sets(data_dir, names, max_per_set=args.extra_max, seed=args.seed).items():
-        X = np.vstack([X, encode_cached(more, name=name, cache=cache)])
+        X = np.vstack([X, encode_cached(more, name=name, cache=cache, encoder=args.encoder)])
         texts, labels = texts + more, labels + more_labels
         extra_counts[name] = {lab: more_labels.count(lab) for lab in LABELS}
     t0 = time.perf_counter()
-    clf = train_sentiment(texts, labels, C=args.C, embeddings=X, lexicon_features=not args.no_lexicon_features,
+    clf = train_sentiment(texts, labels, C=args.C, embeddings=X, encoder=args.encoder,
+                          lexicon_features=not args.no_lexicon_features,
                           random_state=args.seed)
     fit_s = time.perf_counter() - t0
     clf.save(args.out)
     model = SentimentModel(clf)
     val_texts, val_labels = tweeteval_val(data_dir)
     val_pred = np.asarray(LABELS, dtype=object)[
-        model.predict_proba(val_texts, embeddings=encode_cached(val_texts, name="val", cache=cache)).argmax(1)]
+        model.predict_proba(val_texts, embeddings=encode_cached(val_texts, name="val", cache=cache,
+                                                                encoder=args.encoder)).argmax(1)]
     metrics = {
         "train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
         "extra": extra_counts,
@@ -206,7 +208,8 @@ def train_head(args: argparse.Namespace) -> dict:
     if not args.skip_airline:
         air_texts, air_labels = airline_tweets(data_dir)
         air_pred = np.asarray(LABELS, dtype=object)[
-            model.predict_proba(air_texts, embeddings=encode_cached(air_texts, name="airline", cache=cache)).argmax(1)]
+            model.predict_proba(air_texts, embeddings=encode_cached(air_texts, name="airline", cache=cache,
+                                                                    encoder=args.encoder)).argmax(1)]
         metrics["airline_accuracy"] = round(100 * accuracy_score(air_labels, air_pred), 2)
         metrics["airline_macro_f1"] = round(100 * f1_score(air_labels, air_pred, average="macro"), 2)
     Path(args.out, "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -217,27 +220,43 @@ def finetune(args: argparse.Namespace) -> dict:
     """Tune MiniLM on the same pool, then fit the head on the tuned vectors (``SentimentHead(finetune_epochs=N)``).
 
     The output folder loads like any sentiment model (``cxlens mentions score --model DIR``,
-    ``bench_sentiment.py --model DIR``); its tuned encoder is in ``DIR/encoder`` (about 90 MB).
+    ``bench_sentiment.py --model DIR``); its tuned encoder is in ``DIR/encoder``: a 90 MB folder for
+    all-MiniLM-L6-v2, the two tuned layers (7 MB) for ``--encoder minilm-l2``. The head's scores (argmax,
+    without ``score_sentiment``'s rules) go to ``DIR/training.json``.
     """
     from cxlens.nlp.sentiment import train_sentiment
 
     out = Path(args.out).resolve()
-    if out == (Path(__file__).resolve().parents[1] / "nlp" / "artifacts" / "sentiment").resolve():
-        raise SystemExit("--finetune writes a 90 MB encoder: give --out a folder outside nlp/artifacts/sentiment")
+    shipped = (Path(__file__).resolve().parents[1] / "nlp" / "artifacts" / "sentiment").resolve()
+    if out == shipped and args.encoder != "minilm-l2":
+        raise SystemExit("--finetune of all-MiniLM-L6-v2 writes a 90 MB encoder: give --out a folder outside "
+                         "nlp/artifacts/sentiment (a tuned minilm-l2 student is stored in 7 MB and may go there)")
+    from sklearn.metrics import accuracy_score, f1_score
+
     data_dir = Path(args.data_dir)
     _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
     if args.limit:
         texts, labels = texts[:args.limit], labels[:args.limit]
     t0 = time.perf_counter()
     head = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
-                           finetune_epochs=args.epochs, learning_rate=args.lr, random_state=args.seed)
+                           encoder=args.encoder, finetune_epochs=args.epochs, learning_rate=args.lr,
+                           random_state=args.seed)
     fit_s = time.perf_counter() - t0
     head.save(out)
     val_texts, val_labels = tweeteval_val(data_dir)
-    score = macro_recall(val_labels, list(head.predict(val_texts)))
-    metrics = {"train_size": len(texts), "epochs": args.epochs, "lr": args.lr, "fit_seconds": round(fit_s),
-               "tweeteval_val_macro_recall_head": round(100 * score, 2), "out": str(out)}
-    (out / "finetune_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    val_pred = list(head.predict(val_texts))
+    metrics = {"train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
+               "encoder": args.encoder, "epochs": args.epochs, "lr": args.lr, "C": args.C,
+               "lexicon_features": not args.no_lexicon_features, "fit_seconds": round(fit_s),
+               "temperature": head.temperature_,
+               "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
+               "tweeteval_val_accuracy": round(100 * accuracy_score(val_labels, val_pred), 2)}
+    if not args.skip_airline:
+        air_texts, air_labels = airline_tweets(data_dir)
+        air_pred = list(head.predict(air_texts))
+        metrics["airline_accuracy"] = round(100 * accuracy_score(air_labels, air_pred), 2)
+        metrics["airline_macro_f1"] = round(100 * f1_score(air_labels, air_pred, average="macro"), 2)
+    (out / "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
@@ -259,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--finetune", action="store_true", help="full fine-tune (GPU recommended)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--encoder", default="minilm",
+                        help="minilm (default) or minilm-l2, the distilled student (with --finetune: tuned from it)")
     parser.add_argument("--limit", type=int, default=None, help="--finetune on the first N tweets only (smoke run)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -110,9 +110,11 @@ def _window(frame: pd.DataFrame, col: str, *, as_of: pd.Timestamp, days: float |
 
 
 def _with_account(tickets: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The tickets that name an account, with only the columns features read (every window below copies its
+    rows, so on a big archive the scored text and model columns would be copied with them)."""
     if tickets is None or "account_id" not in tickets:
         return None
-    return tickets.loc[tickets["account_id"].notna()]
+    return tickets.loc[tickets["account_id"].notna(), [c for c in tickets.columns if c in _FEATURE_TICKET_COLUMNS]]
 
 
 def _resolved_before(tickets: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
@@ -316,6 +318,9 @@ TICKET_FEATURES: dict[str, tuple[TicketFeature, tuple[str, ...]]] = {
     "sla_breaches_90d": (sla_breaches_90d, ("first_response_at", "channel")),
     "script_adherence_mean_90d": (script_adherence_mean_90d, ("script_adherence", "resolved_at")),
 }
+# Every ticket column a feature reads: the keys, the windows' dates, the SLA policy's keys, the survey answers.
+_FEATURE_TICKET_COLUMNS = frozenset({"ticket_id", "account_id", "created_at", "priority", "csat", "nps", "ces"}
+                                    .union(*(needs for _, needs in TICKET_FEATURES.values())))
 # Counts that are 0 (not unknown) for an account with no tickets in the window.
 ZERO_WHEN_ABSENT = ("ticket_volume_90d", "ticket_trend_30d", "unresolved_tickets", "sla_breaches_90d",
                     "customer_messages_90d")

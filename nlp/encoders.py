@@ -62,7 +62,7 @@ DEFAULT_MAX_LENGTH = 128
 MINILM_DIM = 384
 _BACKENDS = ("auto", "torch", "onnx")
 #: Encoder names fine-tuning can start from (the stock all-MiniLM-L6-v2), with the backend each runs on.
-TUNABLE_ENCODERS = {"minilm": "auto", "minilm-onnx": "onnx", "minilm-torch": "torch"}
+TUNABLE_ENCODERS = {"minilm": "auto", "minilm-onnx": "onnx", "minilm-torch": "torch", "minilm-l2": "auto"}
 #: The registered name of the shipped distilled student (:mod:`cxlens.nlp.distill`).
 STUDENT_ENCODER = "minilm-l2"
 
@@ -469,7 +469,10 @@ def get_tuned_encoder(folder: str | Path, *, device: str = "auto", backend: str 
     key = (str(Path(folder).resolve()), device, backend)
     with _REG_LOCK:
         if key not in _TUNED:
-            enc = MiniLMEncoder(model_dir=folder, backend=backend)
+            from cxlens.nlp.distill import is_student_folder
+
+            # a tuned student runs like the shipped one: batches of 32 (see _student_encoder)
+            enc = MiniLMEncoder(model_dir=folder, backend=backend, batch_size=32 if is_student_folder(folder) else 64)
             if device == "cuda" or (device == "auto" and cuda_available()):
                 enc.use_device("cuda")
             _TUNED[key] = enc

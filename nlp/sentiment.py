@@ -127,9 +127,11 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
     cv : folds of the out-of-fold logits the temperature is fitted on (0: no calibration).
     max_iter : solver iterations.
     random_state : seed of the folds (and of the fine-tuning).
-    finetune_epochs : 0 (default) keeps the encoder frozen; more first fine-tunes MiniLM end to end on the
-        labels for that many passes (:func:`cxlens.nlp.finetune.finetune_encoder`; about 40 short posts/s
-        per pass on 2 CPU cores, a GPU when there is one), then fits the head on the tuned vectors.
+    finetune_epochs : 0 (default) keeps the encoder frozen; more first fine-tunes the encoder on the labels
+        for that many passes (:func:`cxlens.nlp.finetune.finetune_encoder`; all-MiniLM-L6-v2 end to end at
+        about 20-40 short posts/s per pass on 2 CPU cores, a GPU when there is one; with
+        ``encoder="minilm-l2"`` the distilled student's two layers, faster, stored in 7 MB), then fits the
+        head on the tuned vectors.
     learning_rate, device : of the fine-tuning (``device``: ``"auto"``, ``"cpu"`` or ``"cuda"``).
 
     Attributes
@@ -208,9 +210,12 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
             from cxlens.nlp.finetune import finetune_encoder
 
             if self.encoder not in TUNABLE_ENCODERS:
-                raise ConfigError(f"finetune_epochs tunes all-MiniLM-L6-v2; encoder {self.encoder!r} cannot be tuned "
-                                  f"(use one of {', '.join(TUNABLE_ENCODERS)}).")
+                raise ConfigError(f"finetune_epochs tunes all-MiniLM-L6-v2 or its student; encoder {self.encoder!r} "
+                                  f"cannot be tuned (use one of {', '.join(TUNABLE_ENCODERS)}).")
+            from cxlens.nlp.finetune import tuning_base
+
             self.encoder_dir_ = finetune_encoder([normalise_post(t) for t in texts], target,
+                                                 base=tuning_base(self.encoder),
                                                  epochs=self.finetune_epochs, lr=self.learning_rate,
                                                  seed=self.random_state, device=self.device, progress=progress)
         X = self.features(texts, embeddings=embeddings)
@@ -262,11 +267,10 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         path.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path / "head.npz", coef=self.coef_, intercept=self.intercept_)
         tuned = getattr(self, "encoder_dir_", None)
-        if tuned is not None and Path(tuned).resolve() != (path / "encoder").resolve():
-            import shutil
+        if tuned is not None:
+            from cxlens.nlp.finetune import store_tuned_encoder
 
-            shutil.copytree(tuned, path / "encoder", dirs_exist_ok=True)
-            self.encoder_dir_ = path / "encoder"
+            self.encoder_dir_ = store_tuned_encoder(tuned, path / "encoder")
         meta = {"format": FORMAT, "params": self.get_params(), "classes": list(LABELS),
                 "temperature": self.temperature_, "n_features": int(self.n_features_in_),
                 "encoder_dir": "encoder" if tuned is not None else None}
@@ -292,9 +296,9 @@ def load_sentiment_head(path: str | Path) -> SentimentHead:
     head.n_features_in_ = int(meta["n_features"])
     head.encoder_dir_ = None
     if meta.get("encoder_dir"):
-        head.encoder_dir_ = path / meta["encoder_dir"]
-        if not (head.encoder_dir_ / "config.json").is_file():
-            raise DataError(f"{path}: the fine-tuned encoder folder {head.encoder_dir_} is missing or incomplete.")
+        from cxlens.nlp.finetune import stored_tuned_encoder
+
+        head.encoder_dir_ = stored_tuned_encoder(path / meta["encoder_dir"], model=path)
     return head
 
 
@@ -326,15 +330,21 @@ class SentimentModel:
 def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None = None) -> SentimentModel:
     """The shipped model (``nlp/artifacts/sentiment``), or one saved by ``cxlens train sentiment``.
 
-    ``encoder`` runs the head on another registered encoder of the same vector space (``"minilm-l2"``, the
-    distilled student: faster, at the accuracy cost in docs/benchmarks.md). A fine-tuned head has its own
-    encoder and refuses another (:class:`~cxlens.errors.ConfigError`).
+    The shipped model is a head on the distilled student (``minilm-l2``) fine-tuned on SemEval tweets: it
+    encodes with its own encoder (model card in the folder). ``encoder`` runs a head fitted on a frozen
+    encoder on another registered encoder of the same vector space (e.g. ``"minilm-l2"`` for a head fitted
+    on ``"minilm"`` vectors); a fine-tuned head, the shipped one included, refuses another encoder
+    (:class:`~cxlens.errors.ConfigError`).
     """
     folder = Path(path) if path is not None else ARTIFACT_DIR
     head = load_sentiment_head(folder)
     if encoder is not None and encoder != head.encoder:
         if getattr(head, "encoder_dir_", None) is not None:
-            raise ConfigError(f"{folder} has its own fine-tuned encoder; it cannot run on {encoder!r}.")
+            what = "The shipped model" if path is None else str(folder)
+            hint = " (its encoder is already the fast two-layer student)" if path is None else ""
+            raise ConfigError(f"{what} encodes with its own fine-tuned encoder{hint}; it cannot run on "
+                              f"{encoder!r}. Leave the encoder option out, or pass a model trained on a frozen "
+                              "encoder.")
         from cxlens.nlp.encoders import check_encoder_name
 
         head.encoder = check_encoder_name(encoder)

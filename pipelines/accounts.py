@@ -32,7 +32,7 @@ from cxlens.models.churn import ChurnModel
 from cxlens.models.explain import top_reasons
 from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
 from cxlens.models.health import HealthConfig, component_scores, fit_weights, health_scores
-from cxlens.models.labels import TrainingSet, time_splits, training_set
+from cxlens.models.labels import TrainingSet, sampled_by_account, time_splits, training_set
 
 __all__ = [
     "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "at_risk_review", "evaluation_metrics",
@@ -43,6 +43,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.joblib"
+#: Training rows (accounts x snapshots) above which :func:`train_churn` fits on a sample of the accounts.
+MAX_TRAINING_ROWS = 500_000
 REGISTERED_NAME = "cxlens-churn"
 RETENTION_KPIS = ("churn_rate", "retention_rate", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned",
                   "net_revenue_retention", "customer_lifetime_value", "predicted_churn_rate", "at_risk_accounts",
@@ -92,10 +94,22 @@ class ChurnTraining:
 
 def train_churn(tables: FeatureTables, *, horizon_days: float | None = None, label_col: str | None = None,
                 as_of: str | pd.Timestamp | None = None, model: str = "auto", random_state: int = 0,
-                step_days: float = 30.0, max_snapshots: int = 12) -> ChurnTraining:
-    """Build the point-in-time training set and fit a :class:`ChurnModel` (time-aware folds when possible)."""
+                step_days: float = 30.0, max_snapshots: int = 12,
+                max_rows: int | None = MAX_TRAINING_ROWS) -> ChurnTraining:
+    """Build the point-in-time training set and fit a :class:`ChurnModel` (time-aware folds when possible).
+
+    ``max_rows``: above this many rows (accounts x snapshots), the model is fitted on every row of a
+    seeded sample of the accounts (:func:`cxlens.models.labels.sampled_by_account`); ``None`` uses all.
+    The logistic model's spline features hold the whole training set as a dense matrix, so on a
+    125,000-account history (1.5 million rows) it alone took 1.5 GB; see docs/benchmarks.md.
+    """
     data = training_set(tables, horizon_days=horizon_days, label_col=label_col, as_of=as_of,
                         step_days=step_days, max_snapshots=max_snapshots)
+    available = len(data.y)
+    if max_rows is not None and available > max_rows:
+        data = sampled_by_account(data, max_rows=max_rows, seed=random_state)
+        log.info("churn model: fitted on %d of %d training rows (every snapshot of a sample of %d accounts)",
+                 len(data.y), available, len(set(data.account_id)))
     splits = None
     if horizon_days is not None:
         splits = time_splits(data.snapshot, data.y, horizon_days=horizon_days) or None
@@ -108,7 +122,7 @@ def train_churn(tables: FeatureTables, *, horizon_days: float | None = None, lab
         metrics[f"validation_roc_auc_{kind}"] = score
     params = {"model": estimator.model_kind_, "model_choice": model, "validation": estimator.validation_,
               "horizon_days": horizon_days, "label_col": label_col, "as_of": data.as_of.isoformat(),
-              "n_rows": len(data.y), "n_accounts": len(set(data.account_id)),
+              "n_rows": len(data.y), "n_rows_available": available, "n_accounts": len(set(data.account_id)),
               "n_snapshots": len(set(pd.to_datetime(data.snapshot))), "churn_rate": float(data.y.mean()),
               "features": ",".join(estimator.features_used_), "calibration_a": estimator.calibration_[0],
               "calibration_b": estimator.calibration_[1], "random_state": random_state}

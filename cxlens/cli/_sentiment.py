@@ -27,8 +27,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--model", default=None, metavar="DIR",
                        help="a model folder from 'cxlens train sentiment' (default: the shipped model)")
     score.add_argument("--encoder", default=None, metavar="NAME",
-                       help="run the model on another encoder of the same vector space: minilm-l2, the distilled "
-                            "2-layer student (about 3x faster; accuracy cost in docs/benchmarks.md)")
+                       help="run a frozen-encoder model (from 'cxlens train sentiment' without --finetune-epochs) on "
+                            "another encoder of its vector space, e.g. minilm-l2; the shipped model encodes with "
+                            "its own tuned student and refuses this option")
     score.add_argument("--spike-k", type=float, default=3.0,
                        help="a spike is a period with negatives > trailing mean + k * std (default 3)")
     score.add_argument("--spike-window", type=int, default=7, help="trailing periods compared (default 7)")
@@ -58,8 +59,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                     help="the encoder vector only (default: plus the four lexicon numbers)")
     tr.add_argument("--C", type=float, default=2.0, help="inverse regularisation (default 2)")
     tr.add_argument("--finetune-epochs", type=int, default=0, metavar="N",
-                    help="fine-tune MiniLM end to end on the labels for N passes before fitting the head (default 0: "
-                         "frozen encoder; about 40 posts/s per pass on 2 CPU cores, uses a GPU when there is one)")
+                    help="fine-tune the encoder on the labels for N passes before fitting the head (default 0: "
+                         "frozen encoder; MiniLM runs about 20-40 posts/s per pass on 2 CPU cores, uses a GPU when "
+                         "there is one; with --encoder minilm-l2 the student's two layers are tuned)")
     tr.add_argument("--lr", type=float, default=5e-5, help="fine-tuning peak learning rate (default 5e-5)")
     tr.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to fine-tune")
     tr.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default ./mlruns)")

@@ -81,16 +81,6 @@ def test_distill_and_load_refuse_bad_input(tmp_path):
         student_model_dir(art)
 
 
-def test_tuning_refuses_the_student_encoder():
-    from cxlens.nlp.classify import TextClassifier
-    from cxlens.nlp.sentiment import SentimentHead
-
-    with pytest.raises(ConfigError, match="cannot be tuned"):
-        TextClassifier(encoder="minilm-l2", head="finetune").fit(TEXTS, ["a", "b"] * 8)
-    with pytest.raises(ConfigError, match="cannot be tuned"):
-        SentimentHead(encoder="minilm-l2", finetune_epochs=1).fit(TEXTS[:6], ["negative", "neutral", "positive"] * 2)
-
-
 @pytest.mark.skipif(not (STUDENT_DIR / "student.safetensors").is_file(), reason="no shipped student artifact")
 def test_shipped_student_stays_close_to_the_teacher():
     from cxlens.nlp.encoders import STUDENT_ENCODER, get_encoder

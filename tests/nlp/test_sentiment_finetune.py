@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from cxlens.errors import ConfigError, DataError
-from cxlens.nlp.sentiment import SentimentHead, load_sentiment_head
+from cxlens.nlp.distill import STUDENT_DIR
+from cxlens.nlp.sentiment import SentimentHead, load_sentiment_head, load_sentiment_model
 
 pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 
@@ -41,6 +42,28 @@ def test_tuned_sentiment_head_uses_its_own_encoder_and_round_trips(tmp_path):
     (saved / "encoder" / "config.json").unlink()
     with pytest.raises(DataError, match="fine-tuned encoder folder"):
         load_sentiment_head(saved)
+
+
+@pytest.mark.skipif(not (STUDENT_DIR / "student.safetensors").is_file(), reason="no shipped student artifact")
+def test_tuned_student_is_stored_as_its_layers_and_serves_the_vectors_it_was_fitted_on(tmp_path):
+    from safetensors.numpy import load_file
+
+    head = SentimentHead(encoder="minilm-l2", finetune_epochs=2, cv=0).fit(POSTS, LABELS)
+    proba = head.predict_proba(POSTS)
+    saved = head.save(tmp_path / "model")
+    stored = saved / "encoder"
+    assert (stored / "student.safetensors").is_file() and not (stored / "model.safetensors").exists()
+    assert sum(f.stat().st_size for f in stored.iterdir()) < 10e6  # two layers in fp16, not a 60 MB folder
+    info = json.loads((stored / "student.json").read_text())
+    assert info["layers"] == [0, 5] and info["finetuned"]["base"] == "minilm-l2" and info["finetuned"]["epochs"] == 2
+    tuned, shipped = load_file(str(stored / "student.safetensors")), load_file(str(STUDENT_DIR / "student.safetensors"))
+    assert tuned.keys() == shipped.keys()
+    assert any(not np.array_equal(tuned[k], shipped[k]) for k in tuned)  # the layers were trained
+    # the stored layers rebuild the very model the head was fitted on (weights rounded to fp16 before the fit)
+    loaded = load_sentiment_head(saved)
+    np.testing.assert_allclose(loaded.predict_proba(POSTS), proba, atol=1e-6)
+    with pytest.raises(ConfigError, match="own fine-tuned encoder"):
+        load_sentiment_model(saved, encoder="minilm")
 
 
 def test_frozen_head_has_no_tuned_encoder_and_tfidf_cannot_be_tuned():

