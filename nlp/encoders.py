@@ -297,10 +297,14 @@ class MiniLMEncoder:
 
 
 def cuda_available() -> bool:
-    """Whether torch is installed and sees a CUDA device (imports torch only when asked)."""
+    """Whether torch is installed and sees a CUDA device (imports torch only when asked, and only on a machine
+    with an NVIDIA driver: importing torch takes seconds, which ``device="auto"`` should not cost a CPU box)."""
     import importlib.util
+    import shutil
 
     if importlib.util.find_spec("torch") is None:
+        return False
+    if not (Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi")):
         return False
     import torch
 

@@ -49,6 +49,8 @@ from cxlens.errors import ConfigError, DataError, NotFittedError
 
 __all__ = [
     "ARTIFACT_DIR",
+    "FROZEN_ARTIFACT_DIR",
+    "SHIPPED_MODELS",
     "LABELS",
     "SENTIMENT_COLUMNS",
     "SentimentHead",
@@ -66,6 +68,11 @@ log = logging.getLogger(__name__)
 LABELS = ("negative", "neutral", "positive")
 SENTIMENT_COLUMNS = ("sentiment", "sentiment_score", "sentiment_confidence", "language", "sentiment_flag")
 ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts" / "sentiment"
+#: The head on the frozen all-MiniLM-L6-v2 vectors (the shipped model until 23 Nov 2026): what ``cxlens score``
+#: uses by default, because it reads the vectors the run's encoder already made for the other heads.
+FROZEN_ARTIFACT_DIR = Path(__file__).resolve().parent / "artifacts" / "sentiment_frozen"
+#: Shipped models by name: ``tuned`` (the default of ``load_sentiment_model``) and ``frozen``.
+SHIPPED_MODELS = {"tuned": ARTIFACT_DIR, "frozen": FROZEN_ARTIFACT_DIR}
 SUPPORTED_LANGUAGES = frozenset({"en"})
 MAX_LEXICON_CHARS = 5000
 
@@ -328,20 +335,22 @@ class SentimentModel:
 
 
 def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None = None) -> SentimentModel:
-    """The shipped model (``nlp/artifacts/sentiment``), or one saved by ``cxlens train sentiment``.
+    """A shipped model by name (:data:`SHIPPED_MODELS`), or a folder saved by ``cxlens train sentiment``.
 
-    The shipped model is a head on the distilled student (``minilm-l2``) fine-tuned on SemEval tweets: it
-    encodes with its own encoder (model card in the folder). ``encoder`` runs a head fitted on a frozen
-    encoder on another registered encoder of the same vector space (e.g. ``"minilm-l2"`` for a head fitted
-    on ``"minilm"`` vectors); a fine-tuned head, the shipped one included, refuses another encoder
-    (:class:`~cxlens.errors.ConfigError`).
+    ``None`` or ``"tuned"``: the distilled student (``minilm-l2``) fine-tuned on SemEval tweets, with its
+    own encoder (``nlp/artifacts/sentiment``, model card there). ``"frozen"``: the head on the frozen
+    all-MiniLM-L6-v2 vectors (``nlp/artifacts/sentiment_frozen``), which can read vectors another part
+    of a run already made. ``encoder`` runs a head fitted on a frozen encoder on another registered
+    encoder of the same vector space (e.g. ``"minilm-l2"`` for a head fitted on ``"minilm"`` vectors); a
+    fine-tuned head, the default one included, refuses another encoder (:class:`~cxlens.errors.ConfigError`).
     """
-    folder = Path(path) if path is not None else ARTIFACT_DIR
+    shipped = path is None or str(path) in SHIPPED_MODELS
+    folder = SHIPPED_MODELS[str(path or "tuned")] if shipped else Path(path)
     head = load_sentiment_head(folder)
     if encoder is not None and encoder != head.encoder:
         if getattr(head, "encoder_dir_", None) is not None:
-            what = "The shipped model" if path is None else str(folder)
-            hint = " (its encoder is already the fast two-layer student)" if path is None else ""
+            what = "The shipped tuned model" if shipped else str(folder)
+            hint = " (its encoder is already the fast two-layer student)" if shipped else ""
             raise ConfigError(f"{what} encodes with its own fine-tuned encoder{hint}; it cannot run on "
                               f"{encoder!r}. Leave the encoder option out, or pass a model trained on a frozen "
                               "encoder.")

@@ -100,8 +100,8 @@ def train_churn(tables: FeatureTables, *, horizon_days: float | None = None, lab
 
     ``max_rows``: above this many rows (accounts x snapshots), the model is fitted on every row of a
     seeded sample of the accounts (:func:`cxlens.models.labels.sampled_by_account`); ``None`` uses all.
-    The logistic model's spline features hold the whole training set as a dense matrix, so on a
-    125,000-account history (1.5 million rows) it alone took 1.5 GB; see docs/benchmarks.md.
+    On a 125,000-account history, fitting on every row raised the process's memory by 1.5 GB, most of it
+    in the logistic model's out-of-fold fits (its spline features expand the rows into one dense matrix).
     """
     data = training_set(tables, horizon_days=horizon_days, label_col=label_col, as_of=as_of,
                         step_days=step_days, max_snapshots=max_snapshots)

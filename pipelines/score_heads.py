@@ -28,6 +28,8 @@ __all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "score_heads", "scored
 log = logging.getLogger(__name__)
 
 SENTIMENT_ORDER = {"negative": 0, "neutral": 1, "positive": 2}
+#: The shipped sentiment model ``cxlens score`` uses unless told otherwise (see :func:`_load_heads`).
+SCORE_SENTIMENT_MODEL = "frozen"
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class HeadOptions:
 
     request_type_model: str | None = None      # folder of a TextClassifier; None = the shipped one
     topic_model: str | None = None             # folder of a TopicModel; None = no topics
-    sentiment_model: str | None = None         # folder of a sentiment head; None = the shipped one
+    sentiment_model: str | None = None         # folder or shipped name (tuned, frozen); None = frozen
     fast_sentiment: bool = False               # the lexicon instead of the model
     scorecard: str | None = None               # a scorecard file or shipped name; None = no script QA
     encoder: str = "minilm"
@@ -96,10 +98,15 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
     if options.wants("sentiment") and not options.fast_sentiment:
         from cxlens.nlp.sentiment import load_sentiment_model
 
-        heads.sentiment = load_sentiment_model(options.sentiment_model)
+        # default: the head on frozen encoder vectors, so the messages' vectors are the ones the run's encoder
+        # makes anyway (a ticket's text is usually its first customer message): each text is encoded once.
+        # The tuned model (``sentiment_model="tuned"``) encodes them again with its own encoder.
+        heads.sentiment = load_sentiment_model(options.sentiment_model or SCORE_SENTIMENT_MODEL)
         if not _has_own_encoder(heads.sentiment.head):
             heads.sentiment.head.encoder = options.encoder  # what it encodes itself (mentions): the run's encoder
-        heads.versions["sentiment"] = _model_name(options.sentiment_model, "shipped sentiment model")
+        heads.versions["sentiment"] = (f"shipped sentiment model {SCORE_SENTIMENT_MODEL!r}"
+                                       if options.sentiment_model is None else
+                                       _model_name(options.sentiment_model, "sentiment model"))
     elif options.wants("sentiment"):
         heads.versions["sentiment"] = "lexicon (VADER + support-domain rules)"
     if options.wants("qa") and options.scorecard:

@@ -24,8 +24,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--brands", default=None, metavar="A,B",
                        help="brand / product names to detect, comma-separated")
     score.add_argument("--fast", action="store_true", help="lexicon (VADER + support fixes) instead of the model")
-    score.add_argument("--model", default=None, metavar="DIR",
-                       help="a model folder from 'cxlens train sentiment' (default: the shipped model)")
+    score.add_argument("--model", default=None, metavar="DIR|NAME",
+                       help="a model folder from 'cxlens train sentiment', or a shipped one: tuned (default; the "
+                            "distilled student fine-tuned on tweets) or frozen (a head on frozen MiniLM vectors)")
     score.add_argument("--encoder", default=None, metavar="NAME",
                        help="run a frozen-encoder model (from 'cxlens train sentiment' without --finetune-epochs) on "
                             "another encoder of its vector space, e.g. minilm-l2; the shipped model encodes with "

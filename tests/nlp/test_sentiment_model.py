@@ -182,4 +182,6 @@ def test_shipped_model_is_a_tuned_student_stored_as_its_layers():
     assert json.loads((stored / "student.json").read_text())["finetuned"]["base"] == "minilm-l2"
     assert load_sentiment_model(encoder="minilm-l2").head.encoder == "minilm-l2"  # its own family: accepted
     with pytest.raises(ConfigError, match="already the fast two-layer student"):
-        load_sentiment_model(encoder="minilm")
+        load_sentiment_model("tuned", encoder="minilm")
+    frozen = load_sentiment_model("frozen", encoder="minilm-l2")  # the head cxlens score reuses vectors with
+    assert frozen.head.encoder_dir_ is None and frozen.head.encoder == "minilm-l2"

@@ -207,17 +207,16 @@ def test_score_runs_every_head_on_the_student_encoder(archive, tmp_path):
     assert manifest["models"]["encoder"].startswith("minilm-l2: MiniLMEncoder(")
     tickets = read_scored(out, tables=["tickets"]).tickets
     assert len(tickets) == 30 and tickets["request_type"].notna().all()
-    # mentions go through the run's sentiment model: the shipped one encodes with its own tuned student,
-    # whatever --encoder says (they used to be scored on the default teacher, ignoring the run's options)
+    # score's default sentiment model is the frozen head, which reads the vectors of the run's encoder; mentions
+    # go through it on the run's encoder too (they used to be scored on the default teacher)
     from cxlens.nlp.sentiment import load_sentiment_model, score_sentiment
 
+    assert "'frozen'" in manifest["models"]["sentiment"]
     mentions = pd.read_parquet(out / "mentions.parquet")
     assert len(mentions)
-    shipped = load_sentiment_model()
-    assert shipped.head.encoder_dir_ is not None
-    expected = score_sentiment(mentions["text"].tolist(), model=shipped)
-    assert list(mentions["sentiment"]) == list(expected["sentiment"])
-    assert mentions["sentiment_score"].round(5).tolist() == expected["sentiment_score"].round(5).tolist()
+    student = score_sentiment(mentions["text"].tolist(), model=load_sentiment_model("frozen", encoder="minilm-l2"))
+    assert list(mentions["sentiment"]) == list(student["sentiment"])
+    assert mentions["sentiment_score"].round(5).tolist() == student["sentiment_score"].round(5).tolist()
 
 
 def test_qa_steps_carry_the_evidence_span_of_each_found_step(reference_run):
