@@ -159,8 +159,11 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
         raise UnknownNameError(kind="fine-tuning base encoder", name=base, known=BASES)
     params = {"multi_label": multi_label, "epochs": epochs, "lr": lr, "batch_size": batch_size,
               "max_length": max_length, "seed": seed, "loss": loss}
-    if base != "minilm":
-        params["base"] = base  # absent for the teacher, so caches written before this option stay valid
+    if base != "minilm":  # absent for the teacher, so caches written before this option stay valid
+        from cxlens.nlp.distill import student_model_dir
+
+        params["base"] = base
+        params["base_build"] = student_model_dir().name  # the student's folder is named by its content
     if out_dir is None:
         from cxlens.nlp.onnx_export import cache_dir
 
@@ -213,9 +216,7 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     if base != "minilm":
         # a tuned student is stored as its trained layers in fp16 (cxlens.nlp.distill.save_tuned_student): round
         # them now, so the vectors a head is fitted on are exactly those of the stored model
-        import json as _json
-
-        info["layers"] = _json.loads((model_dir / "finetune.json").read_text())["layers"]
+        info["layers"] = json.loads((model_dir / "finetune.json").read_text())["layers"]
         with torch.no_grad():
             for p in trainable:
                 p.copy_(p.half().float())
