@@ -63,7 +63,7 @@ def main() -> None:
             quantize_dynamic(fp32, path, per_channel=True, op_types_to_quantize=["MatMul"],
                              weight_type=QuantType.QInt8, nodes_to_exclude=keep)
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads, opts.inter_op_num_threads = 2, 1
+            opts.intra_op_num_threads, opts.inter_op_num_threads = 1, 1  # the encoder runs 2 batches at once
             session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
             enc = MiniLMEncoder(backend="onnx", cache_size=0)
             enc._load()  # tokenizer; the batches then run on this variant's session
