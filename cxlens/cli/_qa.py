@@ -18,9 +18,10 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     qa.add_argument("--scorecard", required=True, metavar="FILE|NAME",
                     help="a scorecard .yaml/.toml file or a shipped name (see `cxlens scorecard list`)")
     qa.add_argument("--out", required=True, metavar="DIR", help="folder for the tables and qa_report.md")
-    qa.add_argument("--encoder", default="minilm",
-                    help="text encoder for semantic matching: minilm (default), minilm-onnx, minilm-torch, minilm-l2 "
-                         "(distilled student, faster), tfidf, or none (rules only)")
+    qa.add_argument("--encoder", default="minilm-l2",
+                    help="text encoder for semantic matching: minilm-l2 (default: the distilled student, as "
+                         "accurate here as minilm and about 3x faster), minilm, minilm-onnx, minilm-torch, tfidf, "
+                         "or none (rules only)")
     qa.add_argument("--granularity", choices=("sentence", "message"), default="sentence",
                     help="compare sentences (default; evidence is a sentence) or whole messages")
     qa.add_argument("--threshold", type=float, default=None,

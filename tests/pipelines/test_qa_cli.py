@@ -143,3 +143,19 @@ def test_qa_cli_scored_tickets_feed_the_qa_kpis(files, tmp_path, capsys):
     assert report["kpis"]["auto_fail_rate"] == pytest.approx(100 / 3)
     conv = pd.read_csv(out / "qa_conversations.csv")
     assert report["kpis"]["script_adherence_rate"] == pytest.approx(conv["script_adherence"].mean())
+
+
+def test_qa_cli_default_encoder_is_the_student(files, tmp_path, monkeypatch):
+    import cxlens.pipelines.qa as qa_module
+
+    used = []
+
+    class Recording(StepDetector):
+        def __init__(self, card, *, encoder=None, **kw):
+            used.append(encoder)
+            super().__init__(card, encoder=None, **kw)  # rules only: the test needs no model weights
+
+    monkeypatch.setattr(qa_module, "StepDetector", Recording)
+    assert main(["qa", "--tickets", str(files["tickets"]), "--messages", str(files["messages"]),
+                 "--scorecard", str(files["card"]), "--out", str(tmp_path / "out")]) == 0
+    assert used == ["minilm-l2"] == [qa_module.QA_ENCODER]
