@@ -1,16 +1,19 @@
 """Train the shipped sentiment model from ../shared/data, reproducibly, in one command.
 
-    python benchmarks/train_sentiment.py --data-dir ../shared/data --out nlp/artifacts/sentiment
+    python benchmarks/train_sentiment.py --finetune --encoder minilm-l2 --epochs 2 --lr 8e-5 --max-train 36000
+    python benchmarks/train_sentiment.py --max-train 36000      # the frozen head (nlp/artifacts/sentiment_frozen)
 
 Data: the SemEval-2013..2016 Twitter pool (``semeval2017_task4a_train``, CC BY 3.0) minus
 the 84 ids with conflicting labels and minus every tweet of the TweetEval validation split
 (``tweeteval_val_overlap_ids.tsv``), so that split stays an honest dev set. The airline
 tweets (CC BY-NC-SA) are never used for training.
 
-Default recipe (what ships): the shared MiniLM encoder (``get_encoder("minilm")``, ONNX
-int8), frozen; its 384-d vector plus the four VADER-with-fixes numbers into a
-logistic-regression head with balanced class weights; temperature calibration on
-out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`).
+Two models ship. The frozen head (no ``--finetune``; ``nlp/artifacts/sentiment_frozen``, what ``cxlens
+score`` uses): the shared MiniLM encoder (``get_encoder("minilm")``, ONNX int8), frozen; its 384-d vector
+plus the four VADER-with-fixes numbers into a logistic-regression head with balanced class weights;
+temperature calibration on out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`). The tuned
+student (``--finetune --encoder minilm-l2 --epochs 2 --lr 8e-5``; ``nlp/artifacts/sentiment``, the default
+model everywhere else): the same head on the distilled student after fine-tuning it (below).
 ``--max-train N`` takes a seeded random sample of N tweets (the CPU budget of the run that
 produced the shipped weights: see the model card). ``--embeddings-cache DIR`` keeps the
 encoded vectors as .npy so a second run skips encoding.
@@ -263,7 +266,9 @@ def finetune(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "nlp" / "artifacts" / "sentiment"))
+    parser.add_argument("--out", default=None,
+                        help="model folder (default: the shipped one of the recipe: nlp/artifacts/sentiment_frozen "
+                             "for a frozen head, nlp/artifacts/sentiment with --finetune)")
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--max-train", type=int, default=None,
                         help="first N ids of the seeded shuffle of the pool, before drops (default: all)")
@@ -282,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="minilm (default) or minilm-l2, the distilled student (with --finetune: tuned from it)")
     parser.add_argument("--limit", type=int, default=None, help="--finetune on the first N tweets only (smoke run)")
     args = parser.parse_args(argv)
+    if args.out is None:
+        artifacts = Path(__file__).resolve().parents[1] / "nlp" / "artifacts"
+        args.out = str(artifacts / ("sentiment" if args.finetune else "sentiment_frozen"))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     metrics = finetune(args) if args.finetune else train_head(args)
     sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
