@@ -214,13 +214,11 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         self.encoder_dir_ = None
         if self.finetune_epochs:
             from cxlens.nlp.encoders import TUNABLE_ENCODERS
-            from cxlens.nlp.finetune import finetune_encoder
+            from cxlens.nlp.finetune import finetune_encoder, tuning_base
 
             if self.encoder not in TUNABLE_ENCODERS:
                 raise ConfigError(f"finetune_epochs tunes all-MiniLM-L6-v2 or its student; encoder {self.encoder!r} "
                                   f"cannot be tuned (use one of {', '.join(TUNABLE_ENCODERS)}).")
-            from cxlens.nlp.finetune import tuning_base
-
             self.encoder_dir_ = finetune_encoder([normalise_post(t) for t in texts], target,
                                                  base=tuning_base(self.encoder),
                                                  epochs=self.finetune_epochs, lr=self.learning_rate,
