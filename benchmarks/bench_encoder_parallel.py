@@ -36,19 +36,13 @@ def texts_for(kind: str) -> list[str]:
 
 
 def padded_batches(tokenizer, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The batches MiniLMEncoder runs for ``texts`` (its own batching and padding)."""
+    from cxlens.nlp.encoders import length_sorted_batches, padded_batch
+
     ids = tokenizer(texts, truncation=True, max_length=128, padding=False, return_attention_mask=False,
                     return_token_type_ids=False)["input_ids"]
-    order = np.argsort([len(x) for x in ids], kind="stable")[::-1]
-    batches = []
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        width = max(len(ids[i]) for i in idx)
-        input_ids, mask = np.zeros((len(idx), width), np.int64), np.zeros((len(idx), width), np.int64)
-        for row, i in enumerate(idx):
-            input_ids[row, :len(ids[i])] = ids[i]
-            mask[row, :len(ids[i])] = 1
-        batches.append((input_ids, mask))
-    return batches
+    pad = tokenizer.pad_token_id or 0
+    return [padded_batch(ids, idx, pad) for idx in length_sorted_batches(ids, batch_size)]
 
 
 def main() -> None:

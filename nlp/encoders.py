@@ -265,23 +265,12 @@ class MiniLMEncoder:
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         ids = self.tokenize(texts)
-        order = np.argsort([len(x) for x in ids], kind="stable")[::-1]  # longest first: memory peak early
         result = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
         pad_id = self._tokenizer.pad_token_id or 0
-
-        def padded(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            width = max(len(ids[i]) for i in idx)
-            input_ids = np.full((len(idx), width), pad_id, dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                input_ids[row, :len(ids[i])] = ids[i]
-                mask[row, :len(ids[i])] = 1
-            return input_ids, mask
-
-        batches = [order[start:start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        batches = length_sorted_batches(ids, self.batch_size)
         if self._workers < 2 or len(batches) < 2:
             for idx in batches:
-                result[idx] = self._run_batch(*padded(idx))
+                result[idx] = self._run_batch(*padded_batch(ids, idx, pad_id))
             return _normalise(result)
         # ONNX: batches run side by side on single-threaded sessions (the same batches, so the same vectors);
         # a window of batches at a time keeps the padded arrays of a huge call out of memory
@@ -291,7 +280,8 @@ class MiniLMEncoder:
         with ThreadPoolExecutor(self._workers, thread_name_prefix="cxlens-encoder") as pool:
             for start in range(0, len(batches), window):
                 part = batches[start:start + window]
-                for idx, vectors in zip(part, pool.map(lambda idx: self._run_batch(*padded(idx)), part)):
+                runs = pool.map(lambda idx: self._run_batch(*padded_batch(ids, idx, pad_id)), part)
+                for idx, vectors in zip(part, runs):
                     result[idx] = vectors
         return _normalise(result)
 
@@ -313,6 +303,23 @@ class MiniLMEncoder:
 
     def cache_info(self) -> dict[str, int]:
         return {"size": len(self._cache), "max_size": self.cache_size}
+
+
+def length_sorted_batches(ids: Sequence[Sequence[int]], batch_size: int) -> list[np.ndarray]:
+    """Row indices of ``ids`` in batches of ``batch_size``, longest texts first (the memory peak comes early)."""
+    order = np.argsort([len(x) for x in ids], kind="stable")[::-1]
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def padded_batch(ids: Sequence[Sequence[int]], idx: np.ndarray, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids ``ids[idx]`` padded to the batch's longest: ``(input_ids, attention_mask)``, int64."""
+    width = max(len(ids[i]) for i in idx)
+    input_ids = np.full((len(idx), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(idx), width), dtype=np.int64)
+    for row, i in enumerate(idx):
+        input_ids[row, :len(ids[i])] = ids[i]
+        mask[row, :len(ids[i])] = 1
+    return input_ids, mask
 
 
 def cuda_available() -> bool:

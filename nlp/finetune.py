@@ -262,13 +262,9 @@ def _padded(ids: list[list[int]], idx: np.ndarray, pad: int):
     """Token ids ``ids[idx]`` as a padded ``(input_ids, attention_mask)`` pair of torch tensors."""
     import torch
 
-    width = max(len(ids[i]) for i in idx)
-    input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for row, i in enumerate(idx):
-        input_ids[row, :len(ids[i])] = torch.as_tensor(ids[i])
-        mask[row, :len(ids[i])] = 1
-    return input_ids, mask
+    from cxlens.nlp.encoders import padded_batch
+
+    return tuple(torch.from_numpy(a) for a in padded_batch(ids, idx, pad))
 
 
 def _mean_pooled(model, input_ids, mask):
