@@ -91,7 +91,7 @@ def fewshot(texts, y, tr, te, *, shots: int, seeds: list[int], encoder: str) -> 
 
 
 def finetuned(texts, y, tr, te, *, mode: str, seeds: list[int], shots: int, encoder: str, epochs: int, lr: float,
-              loss: str, batch_size: int) -> None:
+              loss: str, batch_size: int, cpu_eval: bool = False) -> None:
     """head=finetune (MiniLM tuned end to end, then the logreg head) on the dev split or k-shot picks; also its
     average with the TF-IDF head (calibrated log-probabilities), and the tuned encoder's speed on the dev texts."""
     from sklearn.metrics import accuracy_score, f1_score
@@ -122,6 +122,17 @@ def finetuned(texts, y, tr, te, *, mode: str, seeds: list[int], shots: int, enco
         print(f"finetune {mode} seed={seed} loss={loss} epochs={epochs} lr={lr:g}: acc={accs[-1] * 100:.2f} "
               f"macroF1={f1_score(y[te], pred, average='macro') * 100:.2f}; + tfidf head acc={ens[-1] * 100:.2f}; "
               f"fit {fit_s:.0f}s on {len(pick)} texts; predict {speed:.0f} texts/s ({enc.backend_})", flush=True)
+        if cpu_eval and clf.device != "cpu":
+            # the model as it runs on a machine without a GPU: the same head on the CPU encoder (int8 ONNX)
+            clf.device = "cpu"
+            cpu_proba = clf.predict_proba(list(texts[te]))
+            cpu_pred = clf.classes_[cpu_proba.argmax(1)]
+            cpu_avg = np.log(np.clip(cpu_proba, 1e-12, 1)) + np.log(np.clip(tf.predict_proba(list(texts[te])),
+                                                                             1e-12, 1))
+            print(f"finetune {mode} seed={seed} on cpu ({clf._encoder().backend_}): "
+                  f"acc={accuracy_score(y[te], cpu_pred) * 100:.2f}; + tfidf head acc="
+                  f"{accuracy_score(y[te], clf.classes_[cpu_avg.argmax(1)]) * 100:.2f}; "
+                  f"agrees with {enc.backend_} on {np.mean(cpu_pred == pred) * 100:.2f}%", flush=True)
     print(f"finetune {mode} mean over seeds: acc={np.mean(accs) * 100:.2f} (+/- {np.std(accs) * 100:.2f}); "
           f"+ tfidf {np.mean(ens) * 100:.2f}", flush=True)
 
@@ -144,6 +155,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--loss", default="cross-entropy", choices=("cross-entropy", "contrastive"))
     ap.add_argument("--ft-batch", type=int, default=32)
+    ap.add_argument("--cpu-eval", action="store_true",
+                    help="--finetune on a GPU: also score the dev split with the CPU encoder (int8 ONNX)")
     ap.add_argument("--parity", action="store_true", help="also compare heads on torch fp32 vs the encoder")
     ap.add_argument("--emb-cache", default="", metavar="DIR",
                     help="keep embeddings here between runs (the CPU is shared: encoding 10k texts takes minutes)")
@@ -159,7 +172,7 @@ def main() -> None:
         tr, te = train_test_split(idx, test_size=0.2, stratify=y, random_state=0)
         finetuned(texts, y, tr, te, mode=args.finetune, seeds=[int(s) for s in args.seeds.split(",")],
                   shots=args.shots, encoder=args.encoder, epochs=args.epochs, lr=args.lr, loss=args.loss,
-                  batch_size=args.ft_batch)
+                  batch_size=args.ft_batch, cpu_eval=args.cpu_eval)
         return
     enc = get_encoder(args.encoder)
     emb = cached_embeddings(enc, args.encoder, list(texts), args.emb_cache)

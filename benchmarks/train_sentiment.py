@@ -174,6 +174,19 @@ def macro_recall(gold, pred) -> float:
     return float(recall_score(gold, pred, labels=list(LABELS), average="macro"))
 
 
+def holdout_split(texts: list[str], labels: list[str], *, frac: float,
+                  seed: int) -> tuple[list[str], list[str], tuple[list[str], list[str]] | None]:
+    """``(train texts, train labels, (held-out texts, labels) or None)``: a seeded, stratified ``frac`` of the
+    pool kept out of training, to choose training settings on without looking at TweetEval's split."""
+    if not frac:
+        return texts, labels, None
+    from sklearn.model_selection import train_test_split
+
+    tr, te = train_test_split(np.arange(len(texts)), test_size=frac, stratify=labels, random_state=seed)
+    pick = (lambda rows, idx: [rows[i] for i in idx])
+    return pick(texts, tr), pick(labels, tr), (pick(texts, te), pick(labels, te))
+
+
 def train_head(args: argparse.Namespace) -> dict:
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -240,10 +253,11 @@ def finetune(args: argparse.Namespace) -> dict:
     _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
     if args.limit:
         texts, labels = texts[:args.limit], labels[:args.limit]
+    texts, labels, held = holdout_split(texts, labels, frac=args.holdout, seed=args.seed)
     t0 = time.perf_counter()
     head = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
                            encoder=args.encoder, finetune_epochs=args.epochs, learning_rate=args.lr,
-                           random_state=args.seed)
+                           random_state=args.seed, device=args.device)
     fit_s = time.perf_counter() - t0
     head.save(out)
     val_texts, val_labels = tweeteval_val(data_dir)
@@ -254,6 +268,9 @@ def finetune(args: argparse.Namespace) -> dict:
                "temperature": head.temperature_,
                "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
                "tweeteval_val_accuracy": round(100 * accuracy_score(val_labels, val_pred), 2)}
+    if held:
+        metrics["holdout_size"] = len(held[0])
+        metrics["holdout_macro_recall"] = round(100 * macro_recall(held[1], list(head.predict(held[0]))), 2)
     if not args.skip_airline:
         air_texts, air_labels = airline_tweets(data_dir)
         air_pred = list(head.predict(air_texts))
@@ -286,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder", default="minilm",
                         help="minilm (default) or minilm-l2, the distilled student (with --finetune: tuned from it)")
     parser.add_argument("--limit", type=int, default=None, help="--finetune on the first N tweets only (smoke run)")
+    parser.add_argument("--holdout", type=float, default=0.0, metavar="FRAC",
+                        help="--finetune: keep a seeded, stratified FRAC of the pool out of training and report "
+                             "its macro-recall (to choose settings on; default 0: train on all)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="where --finetune trains and encodes (default auto: CUDA when torch sees a GPU)")
     args = parser.parse_args(argv)
     if args.out is None:
         artifacts = Path(__file__).resolve().parents[1] / "nlp" / "artifacts"
