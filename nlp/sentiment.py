@@ -140,6 +140,9 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         ``encoder="minilm-l2"`` the distilled student's two layers, faster, stored in 7 MB), then fits the
         head on the tuned vectors.
     learning_rate, device : of the fine-tuning (``device``: ``"auto"``, ``"cpu"`` or ``"cuda"``).
+    encoder_dir : an encoder already tuned (a folder of :func:`cxlens.nlp.finetune.finetune_encoder`, or a
+        tuned student artifact): the head is fitted on its vectors, with no tuning (``finetune_epochs`` 0). For
+        an encoder tuned on another machine (a GPU) or by another recipe (distillation).
 
     Attributes
     ----------
@@ -156,7 +159,7 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
     def __init__(self, *, encoder: str = "minilm", lexicon_features: bool = True, C: float = 2.0,
                  class_weight: str | None = "balanced", cv: int = 3, max_iter: int = 3000,
                  random_state: int = 0, finetune_epochs: int = 0, learning_rate: float = 5e-5,
-                 device: str = "auto") -> None:
+                 device: str = "auto", encoder_dir: str | Path | None = None) -> None:
         self.encoder = encoder
         self.lexicon_features = lexicon_features
         self.C = C
@@ -167,6 +170,7 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         self.finetune_epochs = finetune_epochs
         self.learning_rate = learning_rate
         self.device = device
+        self.encoder_dir = encoder_dir
 
     def _encoder(self):
         from cxlens.nlp.encoders import TUNABLE_ENCODERS, get_encoder, get_tuned_encoder
@@ -212,7 +216,17 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels.")
         target = np.array([LABELS.index(v) for v in labels])
         self.encoder_dir_ = None
-        if self.finetune_epochs:
+        if self.encoder_dir is not None:
+            from cxlens.nlp.encoders import TUNABLE_ENCODERS
+            from cxlens.nlp.finetune import stored_tuned_encoder
+
+            if self.finetune_epochs:
+                raise ConfigError("encoder_dir is an encoder tuned already: leave finetune_epochs at 0.")
+            if self.encoder not in TUNABLE_ENCODERS:
+                raise ConfigError(f"encoder_dir holds a tuned {', '.join(TUNABLE_ENCODERS)}; encoder is "
+                                  f"{self.encoder!r}.")
+            self.encoder_dir_ = stored_tuned_encoder(self.encoder_dir, model=self.encoder_dir)
+        elif self.finetune_epochs:
             from cxlens.nlp.encoders import TUNABLE_ENCODERS
             from cxlens.nlp.finetune import finetune_encoder, tuning_base
 
@@ -276,7 +290,8 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
             from cxlens.nlp.finetune import store_tuned_encoder
 
             self.encoder_dir_ = store_tuned_encoder(tuned, path / "encoder")
-        meta = {"format": FORMAT, "params": self.get_params(), "classes": list(LABELS),
+        # the tuned encoder travels inside the folder (encoder/), not as the path it was fitted from
+        meta = {"format": FORMAT, "params": {**self.get_params(), "encoder_dir": None}, "classes": list(LABELS),
                 "temperature": self.temperature_, "n_features": int(self.n_features_in_),
                 "encoder_dir": "encoder" if tuned is not None else None}
         (path / "params.json").write_text(json.dumps(meta, indent=2) + "\n")

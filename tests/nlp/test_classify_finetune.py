@@ -100,6 +100,31 @@ def test_finetune_contrastive_trains_and_rejects_multi_label():
         finetune_encoder(TEXTS, np.eye(2, dtype=int)[y], multi_label=True, loss="contrastive")
 
 
+def test_finetune_soft_targets_follow_the_teacher_and_bad_ones_are_refused():
+    from cxlens.nlp.distill import student_model_dir
+    from cxlens.nlp.encoders import MiniLMEncoder
+
+    # a teacher sure of the first six texts, unsure of the rest: the student learns from its probabilities
+    soft = np.array([[0.9, 0.1]] * 6 + [[0.2, 0.8]] * 6)
+    out = finetune_encoder(TEXTS, soft, epochs=3, batch_size=4, lr=2e-4, base="minilm-l2")
+    info = json.loads((out / "finetune.json").read_text())
+    assert info["labels"] == 2 and info["soft_targets"] is True
+    vec = MiniLMEncoder(model_dir=out, backend="torch").encode(TEXTS)
+    base = MiniLMEncoder(model_dir=student_model_dir(), backend="torch").encode(TEXTS)
+
+    def gap(v):  # how far apart the two groups' centroids are
+        return float(np.linalg.norm(v[:6].mean(0) - v[6:].mean(0)))
+
+    assert gap(vec) > gap(base)
+    # soft targets are a single-label matter, and must be probabilities
+    with pytest.raises(ConfigError, match="class indices"):
+        finetune_encoder(TEXTS, soft, loss="contrastive")
+    with pytest.raises(DataError, match="sum to 1"):
+        finetune_encoder(TEXTS, soft * 2)
+    with pytest.raises(DataError, match="sum to 1"):
+        finetune_encoder(TEXTS, np.full((12, 2), np.nan))
+
+
 def test_finetune_head_bad_input_is_a_clear_error():
     emb = np.random.default_rng(0).normal(size=(12, 384)).astype(np.float32)
     with pytest.raises(DataError, match="raw texts"):

@@ -66,6 +66,27 @@ def test_tuned_student_is_stored_as_its_layers_and_serves_the_vectors_it_was_fit
         load_sentiment_model(saved, encoder="minilm")
 
 
+@pytest.mark.skipif(not (STUDENT_DIR / "student.safetensors").is_file(), reason="no shipped student artifact")
+def test_head_on_an_encoder_tuned_elsewhere(tmp_path):
+    # tuned (say on a GPU machine) and stored as a student artifact; the head is fitted here on its vectors
+    tuned = SentimentHead(encoder="minilm-l2", finetune_epochs=1, cv=0).fit(POSTS, LABELS)
+    artifact = tuned.save(tmp_path / "tuned") / "encoder"
+    head = SentimentHead(encoder="minilm-l2", encoder_dir=artifact, cv=0).fit(POSTS, LABELS)
+    assert head.encoder_dir_.name.startswith("minilm-student-")  # rebuilt from the artifact, not tuned again
+    np.testing.assert_allclose(head.predict_proba(POSTS), tuned.predict_proba(POSTS), atol=1e-6)
+    saved = head.save(tmp_path / "model")
+    assert json.loads((saved / "params.json").read_text())["params"]["encoder_dir"] is None  # no stray path
+    info = json.loads((saved / "encoder" / "student.json").read_text())
+    assert info["finetuned"]["epochs"] == 1  # the tuning's record survives the round trip
+    np.testing.assert_allclose(load_sentiment_head(saved).predict_proba(POSTS), head.predict_proba(POSTS), atol=1e-6)
+    with pytest.raises(ConfigError, match="finetune_epochs at 0"):
+        SentimentHead(encoder="minilm-l2", encoder_dir=artifact, finetune_epochs=1).fit(POSTS, LABELS)
+    with pytest.raises(ConfigError, match="encoder is 'tfidf'"):
+        SentimentHead(encoder="tfidf", encoder_dir=artifact).fit(POSTS, LABELS)
+    with pytest.raises(DataError, match="missing or incomplete"):
+        SentimentHead(encoder="minilm-l2", encoder_dir=tmp_path / "nowhere").fit(POSTS, LABELS)
+
+
 def test_frozen_head_has_no_tuned_encoder_and_tfidf_cannot_be_tuned():
     head = SentimentHead(encoder="tfidf", cv=0).fit(POSTS, LABELS)
     assert head.encoder_dir_ is None
