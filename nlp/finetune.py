@@ -135,8 +135,8 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     summing to 1: a teacher's predictions to distil, possibly mixed with the gold labels). ``loss``:
     ``"cross-entropy"`` through a linear layer (BCE when multi-label), or ``"contrastive"``: supervised
     contrastive loss on the pooled vectors, batches of several labels with up to four texts each (single-label
-    only; pulls a label's texts together, which helps with a handful of examples per label). ``base``: ``"minilm"`` (all-MiniLM-L6-v2, every weight trained) or ``"minilm-l2"``
-    (the shipped two-layer student, :mod:`cxlens.nlp.distill`; its token embeddings stay frozen, so the
+    only; pulls a label's texts together, which helps with a handful of examples per label). ``base``:
+    ``"minilm"`` (all-MiniLM-L6-v2, every weight trained) or ``"minilm-l2"`` (the shipped two-layer student, :mod:`cxlens.nlp.distill`; its token embeddings stay frozen, so the
     tuned layers can be stored as a 7 MB student artifact). ``progress(stage, done, total)`` is called
     after every batch.
     """
