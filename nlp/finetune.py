@@ -130,15 +130,15 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
                      progress: Progress | None = None) -> Path:
     """Fine-tune MiniLM on ``texts`` and write the tuned encoder folder; returns its path.
 
-    ``targets``: class index per text (single-label, ``0..k-1``), a 0/1 indicator matrix
-    (``multi_label=True``), or a matrix of class probabilities per text (single-label soft targets, rows
-    summing to 1: a teacher's predictions to distil, possibly mixed with the gold labels). ``loss``:
-    ``"cross-entropy"`` through a linear layer (BCE when multi-label), or ``"contrastive"``: supervised
-    contrastive loss on the pooled vectors, batches of several labels with up to four texts each (single-label
-    only; pulls a label's texts together, which helps with a handful of examples per label). ``base``:
-    ``"minilm"`` (all-MiniLM-L6-v2, every weight trained) or ``"minilm-l2"`` (the shipped two-layer student, :mod:`cxlens.nlp.distill`; its token embeddings stay frozen, so the
-    tuned layers can be stored as a 7 MB student artifact). ``progress(stage, done, total)`` is called
-    after every batch.
+    ``targets``: class index per text (single-label, ``0..k-1``), a 0/1 indicator matrix (``multi_label=True``),
+    or a matrix of class probabilities per text (single-label soft targets, rows summing to 1: a teacher's
+    predictions to distil, possibly mixed with the gold labels). ``loss``: ``"cross-entropy"`` through a linear
+    layer (BCE when multi-label), or ``"contrastive"``: supervised contrastive loss on the pooled vectors,
+    batches of several labels with up to four texts each (single-label only; pulls a label's texts together,
+    which helps with a handful of examples per label). ``base``: ``"minilm"`` (all-MiniLM-L6-v2, every weight
+    trained) or ``"minilm-l2"`` (the shipped two-layer student, :mod:`cxlens.nlp.distill`; its token embeddings
+    stay frozen, so the tuned layers can be stored as a 7 MB student artifact). ``progress(stage, done, total)``
+    is called after every batch.
     """
     texts = [str(t) for t in texts]
     targets = np.asarray(targets)
