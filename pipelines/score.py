@@ -142,10 +142,11 @@ def score_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
                 heads) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
     """Score one chunk as every engine does: ``({table: frame}, duplicate messages set aside)``.
 
-    The tables are the parts of ``PART_TABLES`` this chunk has (tickets always). The encoder's
-    in-run cache is emptied first, so the result depends on the chunk alone (see :func:`fresh_cache`).
+    The tables are the parts of ``PART_TABLES`` this chunk has (tickets always). The in-run cache of every
+    encoder the heads use is emptied first, so the result depends on the chunk alone (see :func:`fresh_cache`).
     """
-    fresh_cache(heads.encoder)
+    for encoder in heads.encoders():
+        fresh_cache(encoder)
     dups = None
     if messages is not None:
         from cxlens.dataset import derive_ticket_fields
@@ -410,10 +411,13 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         _count_small(manifest, work, loaded)
         # the run's sentiment model on the run's encoder, as for the messages (the lexicon needs neither)
         heads = None if options.fast_sentiment else score_heads(options)
+        for encoder in heads.encoders() if heads is not None else []:
+            fresh_cache(encoder)  # as for a chunk: the mentions' vectors must not depend on what came before
         mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment,
                                    model=None if heads is None else heads.sentiment)
-        if heads is not None:
-            fresh_cache(heads.encoder)  # the mentions' vectors are not needed again: free them before the accounts
+        if heads is not None:  # the mentions' vectors are not needed again: free them before the accounts
+            for encoder in heads.encoders():
+                fresh_cache(encoder)
         _write_part(mentions, out / "mentions.parquet")
     if inputs.surveys:
         loaded = _small_table(inputs.surveys, "surveys", inputs)

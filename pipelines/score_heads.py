@@ -61,6 +61,19 @@ class ScoreHeads:
     qa: Any = None
     versions: dict[str, str] = field(default_factory=dict)
 
+    def encoders(self) -> list:
+        """Every encoder the heads use: the run's shared one, and the own encoder of each fine-tuned model
+        (a tuned sentiment model, a ``head="finetune"`` request-type model). Each has an in-run cache that the
+        engines empty before a chunk (:func:`cxlens.pipelines.score.fresh_cache`)."""
+        found = [self.encoder] if self.encoder is not None else []
+        sentiment = getattr(self.sentiment, "head", None)
+        for model in (self.request_type, sentiment):
+            if model is not None and _has_own_encoder(model):
+                own = model._encoder()
+                if all(own is not e for e in found):
+                    found.append(own)
+        return found
+
 
 _CACHE: dict[HeadOptions, ScoreHeads] = {}
 

@@ -292,3 +292,46 @@ def test_score_chunk_gives_a_fine_tuned_classifier_the_texts_not_shared_vectors(
         assert model.seen == ["refund please", "where is my parcel"]
     else:
         assert isinstance(model.seen, np.ndarray) and model.seen.shape == (2, 384)
+
+
+class _CachedEncoder:
+    def __init__(self) -> None:
+        self.cleared = 0
+
+    def clear_cache(self) -> None:
+        self.cleared += 1
+
+    def encode(self, texts):
+        import numpy as np
+
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+
+class _TunedModel:
+    """A fine-tuned model stand-in: it encodes with its own encoder."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder_dir_ = "tuned-encoder"
+        self._own = encoder
+
+    def _encoder(self):
+        return self._own
+
+
+def test_each_chunk_empties_the_cache_of_every_encoder_the_heads_use():
+    from types import SimpleNamespace
+
+    from cxlens.pipelines.score import score_chunk
+    from cxlens.pipelines.score_heads import ScoreHeads
+
+    shared, own = _CachedEncoder(), _CachedEncoder()
+    heads = ScoreHeads(options=HeadOptions(skip=("request_type", "topic", "qa", "sentiment")), encoder=shared,
+                       sentiment=SimpleNamespace(head=_TunedModel(own)))
+    assert heads.encoders() == [shared, own]
+    # a model on the shared encoder adds nothing, and an encoder is listed once
+    heads.request_type = _TunedModel(own)
+    assert heads.encoders() == [shared, own]
+    heads.request_type = _Recorder(tuned=False)
+    assert heads.encoders() == [shared, own]
+    score_chunk(pd.DataFrame({"ticket_id": ["t1"], "text": ["refund please"]}), None, heads)
+    assert (shared.cleared, own.cleared) == (1, 1)
