@@ -13,6 +13,7 @@ Speed: 1,000 distinct SpotifyCares tweets, 2 threads, the median of --repeats in
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -20,14 +21,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VARIANTS = {"none (shipped)": [], "FFN output, all 6 layers": range(6), "FFN output, layers 4-5": [4, 5],
-            "FFN output, layer 5": [5], "FFN output, layer 0": [0]}
+_FFN_OUT, _ATT_OUT, _FFN_IN = r"layer\.\d+/output/dense", r"attention/output/dense", r"intermediate/dense"
+#: variant -> regexes of the MatMul node names kept in fp32 (``--variants`` picks some by position)
+VARIANTS = {"none (export v1)": [], "FFN output, all 6 layers (export v2, shipped)": [_FFN_OUT],
+            "FFN output, layers 4-5": [r"layer\.[45]/output/dense"], "FFN output, layer 5": [r"layer\.5/output/dense"],
+            "FFN output, layer 0": [r"layer\.0/output/dense"],
+            "FFN output + attention output, all 6 layers": [_FFN_OUT, _ATT_OUT],
+            "FFN output + FFN input, all 6 layers": [_FFN_OUT, _FFN_IN],
+            "FFN output all 6, FFN input layers 0-2": [_FFN_OUT, r"layer\.[012]/intermediate/dense"],
+            "FFN output all 6, FFN input layers 3-5": [_FFN_OUT, r"layer\.[345]/intermediate/dense"]}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--repeats", type=int, default=5, help="timing rounds; the variants take turns in each")
+    ap.add_argument("--variants", default="", metavar="I,J",
+                    help=f"positions in the list of variants to run (default all {len(VARIANTS)})")
     args = ap.parse_args()
     import onnx
     import onnxruntime as ort
@@ -57,8 +67,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_fp32(minilm_model_dir(), Path(tmp) / "fp32.onnx")
         nodes = [n.name for n in onnx.load(str(fp32)).graph.node if n.op_type == "MatMul"]
-        for k, (name, layers) in enumerate(VARIANTS.items()):
-            keep = [n for n in nodes if any(f"layer.{i}/output/dense" in n for i in layers)]
+        picked = [int(i) for i in args.variants.split(",") if i] or range(len(VARIANTS))
+        for k, (name, patterns) in enumerate(VARIANTS.items()):
+            if k not in picked:
+                continue
+            keep = [n for n in nodes if any(re.search(rx, n) for rx in patterns)]
             path = Path(tmp) / f"int8-{k}.onnx"
             quantize_dynamic(fp32, path, per_channel=True, op_types_to_quantize=["MatMul"],
                              weight_type=QuantType.QInt8, nodes_to_exclude=keep)
