@@ -292,6 +292,8 @@ def finetune(args: argparse.Namespace) -> dict:
 
         head = SentimentHead(encoder=args.encoder, encoder_dir=args.tuned_encoder, C=args.C,
                              lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
+        # no tuning here: --epochs and --lr below are only a label; the tuning's own record is in its student.json
+        metrics["tuned_encoder"] = str(args.tuned_encoder)
     elif args.distill:
         head = distilled_head(texts, labels, args, metrics=metrics, checks={"tweeteval_val": (val_texts, val_labels),
                                                                             "holdout": held})
