@@ -36,6 +36,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -269,7 +270,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                 log.warning("the churn model has no out-of-fold signal (Platt slope %.3f <= 0); "
                             "probabilities are left uncalibrated", a)
         a, b = self.calibration_
-        self.oof_proba_ = 1.0 / (1.0 + np.exp(-(a * logits + b)))
+        self.oof_proba_ = expit(a * logits + b)  # the logistic function, without overflow on large logits
         self.oof_y_ = y[rows]
         self.pipeline_ = self._pipeline(X, chosen).fit(X, y)
         if chosen == "hgb" and importlib.util.find_spec("shap") is None:
@@ -308,7 +309,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated probabilities, columns ``[retained, churned]``."""
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        p = expit(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X) -> np.ndarray:
