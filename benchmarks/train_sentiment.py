@@ -1,6 +1,7 @@
 """Train the shipped sentiment model from ../shared/data, reproducibly, in one command.
 
-    python benchmarks/train_sentiment.py --finetune --encoder minilm-l2 --epochs 2 --lr 8e-5 --max-train 36000
+    python benchmarks/train_sentiment.py --finetune --distill --encoder minilm-l2 --teacher-epochs 3 \
+        --teacher-lr 3e-5 --alpha 0.5 --unlabelled goemotions,reviews --extra-max 10000 --epochs 3 --lr 2e-4
     python benchmarks/train_sentiment.py --max-train 36000      # the frozen head (nlp/artifacts/sentiment_frozen)
 
 Data: the SemEval-2013..2016 Twitter pool (``semeval2017_task4a_train``, CC BY 3.0) minus
@@ -12,8 +13,9 @@ Two models ship. The frozen head (no ``--finetune``; ``nlp/artifacts/sentiment_f
 score`` uses): the shared MiniLM encoder (``get_encoder("minilm")``, ONNX int8), frozen; its 384-d vector
 plus the four VADER-with-fixes numbers into a logistic-regression head with balanced class weights;
 temperature calibration on out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`). The tuned
-student (``--finetune --encoder minilm-l2 --epochs 2 --lr 8e-5``; ``nlp/artifacts/sentiment``, the default
-model everywhere else): the same head on the distilled student after fine-tuning it (below).
+student (the first command; ``nlp/artifacts/sentiment``, the default model everywhere else): the same
+head on the distilled student after tuning it by distillation from a tuned MiniLM (``--distill``, below;
+a GPU run: several hours on 2 CPU cores).
 ``--max-train N`` takes a seeded random sample of N tweets (the CPU budget of the run that
 produced the shipped weights: see the model card). ``--embeddings-cache DIR`` keeps the
 encoded vectors as .npy so a second run skips encoding.
@@ -24,6 +26,11 @@ pool (:func:`extra_sets`): GoEmotions comments whose emotions all fall on one si
 sample of ``--extra-max`` per set), the CC BY 4.0 review sentences (Rotten Tomatoes sentence polarity
 and the UCI Amazon/Yelp/IMDB sentences, positive/negative only) and the objective plot sentences of the
 subjectivity set as neutral. Whether they help is measured in docs/benchmarks.md.
+
+``--distill`` (with ``--finetune``; :func:`distilled_head`) tunes all-MiniLM-L6-v2 first, then the
+``--encoder`` on its probabilities mixed with the gold labels, plus ``--unlabelled`` texts it labels.
+``--holdout FRAC`` keeps part of the pool out to choose settings on. ``--tuned-encoder DIR`` fits the
+head on an encoder tuned elsewhere (a GPU machine), so the head is fitted on the vectors this machine serves.
 
 ``--finetune`` first tunes all-MiniLM-L6-v2 end to end on the same tweets
 (:mod:`cxlens.nlp.finetune`: mean pooling + linear layer, cross-entropy, AdamW, linear warm-up/decay;
@@ -363,6 +370,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="where --finetune trains and encodes (default auto: CUDA when torch sees a GPU)")
     args = parser.parse_args(argv)
+    if not 0 <= args.alpha <= 1:
+        parser.error(f"--alpha is a weight in [0, 1], got {args.alpha}")
+    if (args.distill or args.tuned_encoder or args.holdout) and not args.finetune:
+        parser.error("--distill, --tuned-encoder and --holdout go with --finetune")
+    if args.distill and args.tuned_encoder:
+        parser.error("--distill tunes an encoder; --tuned-encoder uses one tuned already: give one of them")
+    if args.unlabelled and not args.distill:
+        parser.error("--unlabelled texts are labelled by the teacher of --distill")
     if args.out is None:
         artifacts = Path(__file__).resolve().parents[1] / "nlp" / "artifacts"
         args.out = str(artifacts / ("sentiment" if args.finetune else "sentiment_frozen"))
