@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "cxlens.cli._sentiment",
     "cxlens.cli._score",
     "cxlens.cli._dashboard",
+    "cxlens.cli._cache",
 )
 
 log = logging.getLogger("cxlens")
