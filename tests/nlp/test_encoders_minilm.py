@@ -85,6 +85,29 @@ def test_encoders_minilm_onnx_int8_parity(torch_encoder, tmp_path_factory, monke
     assert np.mean(pa == pb) >= 0.95  # 20 texts: at most one disagreement (the benchmark measures >= 99% on 2,001)
 
 
+@needs_model
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
+                    reason="needs onnxruntime and onnx")
+def test_encoders_minilm_int8_export_keeps_the_ffn_projections_in_fp32(tmp_path):
+    import json
+
+    from cxlens.nlp.distill import STUDENT_DIR, student_model_dir
+    from cxlens.nlp.encoders import minilm_model_dir
+    from cxlens.nlp.onnx_export import ensure_int8_model, export_fp32, fp32_matmuls
+
+    fp32 = export_fp32(minilm_model_dir(), tmp_path / "fp32.onnx")
+    both, output_only = fp32_matmuls(fp32), fp32_matmuls(fp32, ffn_input=False)
+    assert len(both) == 12 and len(output_only) == 6 and set(output_only) < set(both)
+    assert all("/intermediate/dense" in name for name in set(both) - set(output_only))
+    # the teacher (export v3) keeps both projections; the two-layer student keeps the output one only
+    teacher = json.loads((ensure_int8_model(minilm_model_dir()).parent / "export.json").read_text())
+    assert "FFN input and output projections in fp32" in teacher["quantisation"]
+    if (STUDENT_DIR / "student.safetensors").is_file():
+        student = json.loads((ensure_int8_model(student_model_dir()).parent / "export.json").read_text())
+        assert student["quantisation"].endswith(", FFN output projections in fp32")
+
+
 def test_encoders_minilm_missing_package_says_what_to_install(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
