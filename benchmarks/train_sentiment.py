@@ -181,6 +181,15 @@ def macro_recall(gold, pred) -> float:
     return float(recall_score(gold, pred, labels=list(LABELS), average="macro"))
 
 
+def scores(name: str, gold, pred, *, what: tuple[str, ...] = ("macro_recall", "accuracy")) -> dict:
+    """``{f"{name}_{measure}": percent}`` for the measures in ``what`` (macro_recall, accuracy, macro_f1)."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    measures = {"macro_recall": macro_recall, "accuracy": accuracy_score,
+                "macro_f1": lambda g, p: f1_score(g, p, average="macro")}
+    return {f"{name}_{m}": round(100 * float(measures[m](gold, pred)), 2) for m in what}
+
+
 def holdout_split(texts: list[str], labels: list[str], *, frac: float,
                   seed: int) -> tuple[list[str], list[str], tuple[list[str], list[str]] | None]:
     """``(train texts, train labels, (held-out texts, labels) or None)``: a seeded, stratified ``frac`` of the
@@ -195,8 +204,6 @@ def holdout_split(texts: list[str], labels: list[str], *, frac: float,
 
 
 def train_head(args: argparse.Namespace) -> dict:
-    from sklearn.metrics import accuracy_score, f1_score
-
     from cxlens.nlp.sentiment import SentimentModel, train_sentiment
 
     data_dir = Path(args.data_dir)
@@ -224,17 +231,14 @@ def train_head(args: argparse.Namespace) -> dict:
         "train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
         "extra": extra_counts,
         "C": args.C, "lexicon_features": not args.no_lexicon_features, "fit_seconds": round(fit_s, 1),
-        "temperature": clf.temperature_,
-        "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
-        "tweeteval_val_accuracy": round(100 * accuracy_score(val_labels, val_pred), 2),
+        "temperature": clf.temperature_, **scores("tweeteval_val", val_labels, val_pred),
     }
     if not args.skip_airline:
         air_texts, air_labels = airline_tweets(data_dir)
         air_pred = np.asarray(LABELS, dtype=object)[
             model.predict_proba(air_texts, embeddings=encode_cached(air_texts, name="airline", cache=cache,
                                                                     encoder=args.encoder)).argmax(1)]
-        metrics["airline_accuracy"] = round(100 * accuracy_score(air_labels, air_pred), 2)
-        metrics["airline_macro_f1"] = round(100 * f1_score(air_labels, air_pred, average="macro"), 2)
+        metrics.update(scores("airline", air_labels, air_pred, what=("accuracy", "macro_f1")))
     Path(args.out, "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
@@ -263,8 +267,8 @@ def distilled_head(texts: list[str], labels: list[str], args: argparse.Namespace
                           "unlabelled": {n: len(ts) for n, (ts, _) in sets.items()}}
     for name, pair in checks.items():
         if pair:
-            metrics["distill"][f"teacher_{name}_macro_recall"] = round(
-                100 * macro_recall(pair[1], list(teacher.predict(pair[0]))), 2)
+            metrics["distill"].update(scores(f"teacher_{name}", pair[1], list(teacher.predict(pair[0])),
+                                             what=("macro_recall",)))
     return SentimentHead(encoder=args.encoder, encoder_dir=tuned, C=args.C,
                          lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
 
@@ -284,8 +288,6 @@ def finetune(args: argparse.Namespace) -> dict:
     if out == shipped and args.encoder != "minilm-l2":
         raise SystemExit("--finetune of all-MiniLM-L6-v2 writes a 90 MB encoder: give --out a folder outside "
                          "nlp/artifacts/sentiment (a tuned minilm-l2 student is stored in 7 MB and may go there)")
-    from sklearn.metrics import accuracy_score, f1_score
-
     data_dir = Path(args.data_dir)
     _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
     if args.limit:
@@ -314,17 +316,13 @@ def finetune(args: argparse.Namespace) -> dict:
     metrics = {"train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
                "encoder": args.encoder, "epochs": args.epochs, "lr": args.lr, "C": args.C, **metrics,
                "lexicon_features": not args.no_lexicon_features, "fit_seconds": round(fit_s),
-               "temperature": head.temperature_,
-               "tweeteval_val_macro_recall": round(100 * macro_recall(val_labels, val_pred), 2),
-               "tweeteval_val_accuracy": round(100 * accuracy_score(val_labels, val_pred), 2)}
+               "temperature": head.temperature_, **scores("tweeteval_val", val_labels, val_pred)}
     if held:
         metrics["holdout_size"] = len(held[0])
-        metrics["holdout_macro_recall"] = round(100 * macro_recall(held[1], list(head.predict(held[0]))), 2)
+        metrics.update(scores("holdout", held[1], list(head.predict(held[0])), what=("macro_recall",)))
     if not args.skip_airline:
         air_texts, air_labels = airline_tweets(data_dir)
-        air_pred = list(head.predict(air_texts))
-        metrics["airline_accuracy"] = round(100 * accuracy_score(air_labels, air_pred), 2)
-        metrics["airline_macro_f1"] = round(100 * f1_score(air_labels, air_pred, average="macro"), 2)
+        metrics.update(scores("airline", air_labels, list(head.predict(air_texts)), what=("accuracy", "macro_f1")))
     (out / "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 

@@ -36,8 +36,8 @@ from cxlens.pipelines.score_heads import HeadOptions, customer_texts, score_head
     scored_ticket_chunk
 from cxlens.pipelines.score_partition import Partition, TableCounts, partition_inputs, quarantine_part
 
-__all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "fresh_cache", "mark_chunk_done", "read_chunk", "run_score",
-           "score_chunk"]
+__all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "fresh_cache", "fresh_caches", "mark_chunk_done",
+           "read_chunk", "run_score", "score_chunk"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
@@ -145,8 +145,7 @@ def score_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
     The tables are the parts of ``PART_TABLES`` this chunk has (tickets always). The in-run cache of every
     encoder the heads use is emptied first, so the result depends on the chunk alone (see :func:`fresh_cache`).
     """
-    for encoder in heads.encoders():
-        fresh_cache(encoder)
+    fresh_caches(heads)
     dups = None
     if messages is not None:
         from cxlens.dataset import derive_ticket_fields
@@ -157,6 +156,13 @@ def score_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
     scored, conversations, steps = scored_ticket_chunk(tickets, messages, heads)
     tables = {"tickets": scored, "messages": messages, "qa_conversations": conversations, "qa_steps": steps}
     return {name: frame for name, frame in tables.items() if frame is not None}, dups
+
+
+def fresh_caches(heads) -> None:
+    """:func:`fresh_cache` for every encoder the heads use (:meth:`ScoreHeads.encoders`: the run's shared one
+    and each fine-tuned model's own)."""
+    for encoder in heads.encoders():
+        fresh_cache(encoder)
 
 
 def fresh_cache(encoder) -> None:
@@ -411,13 +417,12 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         _count_small(manifest, work, loaded)
         # the run's sentiment model on the run's encoder, as for the messages (the lexicon needs neither)
         heads = None if options.fast_sentiment else score_heads(options)
-        for encoder in heads.encoders() if heads is not None else []:
-            fresh_cache(encoder)  # as for a chunk: the mentions' vectors must not depend on what came before
+        if heads is not None:  # as for a chunk: the mentions' vectors must not depend on what came before
+            fresh_caches(heads)
         mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment,
                                    model=None if heads is None else heads.sentiment)
         if heads is not None:  # the mentions' vectors are not needed again: free them before the accounts
-            for encoder in heads.encoders():
-                fresh_cache(encoder)
+            fresh_caches(heads)
         _write_part(mentions, out / "mentions.parquet")
     if inputs.surveys:
         loaded = _small_table(inputs.surveys, "surveys", inputs)

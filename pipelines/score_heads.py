@@ -64,7 +64,7 @@ class ScoreHeads:
     def encoders(self) -> list:
         """Every encoder the heads use: the run's shared one, and the own encoder of each fine-tuned model
         (a tuned sentiment model, a ``head="finetune"`` request-type model). Each has an in-run cache that the
-        engines empty before a chunk (:func:`cxlens.pipelines.score.fresh_cache`)."""
+        engines empty before a chunk (:func:`cxlens.pipelines.score.fresh_caches`)."""
         found = [self.encoder] if self.encoder is not None else []
         sentiment = getattr(self.sentiment, "head", None)
         for model in (self.request_type, sentiment):
