@@ -2,6 +2,7 @@
 
     python benchmarks/bench_score_spark.py --tickets 5000 --seed 3 --chunk-rows 500
     python benchmarks/bench_score_spark.py --tickets 2000 --seed 3 --chunk-rows 100 --no-models  # engine cost only
+    python benchmarks/bench_score_spark.py --tickets 2000 --seed 3 --chunk-rows 250 --standalone 2  # a cluster
 
 The archive is generated once (``cxlens example-data --tickets N --seed S``) into
 benchmarks/_data/ (git-ignored). Each engine scores it with the same options in its own process
@@ -14,6 +15,12 @@ overhead ratio spark / local. The outputs are compared row for row at the end.
 ``--no-models`` skips every head (and scores mentions with the lexicon): the chunks then cost
 almost nothing, and what the Spark engine adds per chunk (a broadcast, a job, Arrow, the
 transfers back) and once (the JVM, the Python workers) shows on its own.
+
+``--standalone N`` starts a Spark standalone cluster on this machine for the run (a master and N
+workers of one core each, separate JVMs, with pyspark's own ``spark-class``), points the Spark
+engine at it with ``--master spark://127.0.0.1:PORT`` and stops it afterwards: the executors then
+run under the cluster manager as on a real cluster, model folders travel as archives, and the
+outputs are compared with the local engine's as usual. Logs go to benchmarks/_data/standalone/.
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ import os
 import shutil
 import subprocess
 import sys
+import socket
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +53,8 @@ def _run(engine: str, args: argparse.Namespace, data: Path, out: Path) -> dict:
         cmd += ["--master", args.master]
     print("$", " ".join(cmd), flush=True)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    env = {**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
     wall = time.perf_counter() - start
     manifest = json.loads((out / "manifest.json").read_text())
     timings = manifest["timings"]
@@ -52,6 +63,57 @@ def _run(engine: str, args: argparse.Namespace, data: Path, out: Path) -> dict:
             "tickets": tickets, "tickets_per_s": round(tickets / wall, 2),
             "score_tickets_per_s": round(tickets / timings["score_s"], 2), "chunks": len(timings["chunks_s"]),
             "engine_info": manifest.get("engine")}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive_workers(ui: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=5) as r:
+            return sum(w["state"] == "ALIVE" for w in json.load(r)["workers"])
+    except OSError:
+        return -1
+
+
+@contextmanager
+def standalone_cluster(workers: int, *, memory: str = "4g"):
+    """A Spark standalone master and ``workers`` one-core workers on 127.0.0.1; yields the master URL."""
+    import pyspark
+
+    home = Path(pyspark.__file__).resolve().parent
+    env = {**os.environ, "SPARK_HOME": str(home), "PYSPARK_PYTHON": sys.executable}
+    spark_class, logs = str(home / "bin" / "spark-class"), HERE / "_data" / "standalone"
+    logs.mkdir(parents=True, exist_ok=True)
+    port, ui = _free_port(), _free_port()
+    procs = [subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                               "--port", str(port), "--webui-port", str(ui)], env=env,
+                              stdout=(logs / "master.log").open("w"), stderr=subprocess.STDOUT)]
+    url = f"spark://127.0.0.1:{port}"
+    try:
+        for k in range(workers):
+            procs.append(subprocess.Popen(
+                [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1", "--cores", "1",
+                 "--memory", memory, "--webui-port", str(_free_port()), "--work-dir", str(logs / f"worker-{k}")],
+                env=env, stdout=(logs / f"worker-{k}.log").open("w"), stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 180
+        while _alive_workers(ui) < workers:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"the standalone cluster did not come up: see {logs}")
+            time.sleep(1)
+        print(f"standalone cluster: {url}, {workers} workers of 1 core", flush=True)
+        yield url
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
 
 def _same_rows(a: Path, b: Path) -> dict[str, str]:
@@ -83,7 +145,20 @@ def main() -> None:
     parser.add_argument("--master", default=None, help="Spark master (default local[*])")
     parser.add_argument("--engines", default="local,spark")
     parser.add_argument("--no-models", action="store_true", help="skip every head: the engines' own cost")
+    parser.add_argument("--standalone", type=int, default=0, metavar="N",
+                        help="run Spark on a standalone cluster of N one-core workers started here for the run")
     args = parser.parse_args()
+    if args.standalone and args.master:
+        parser.error("--standalone starts its own master: leave out --master")
+    if args.standalone:
+        with standalone_cluster(args.standalone) as url:
+            args.master = url
+            _bench(args)
+    else:
+        _bench(args)
+
+
+def _bench(args: argparse.Namespace) -> None:
 
     data = HERE / "_data" / f"ex{args.tickets // 1000}k" if args.tickets % 1000 == 0 \
         else HERE / "_data" / f"ex{args.tickets}"
@@ -95,7 +170,7 @@ def main() -> None:
         results[engine] = _run(engine, args, data, HERE / "_data" / f"bench_score_{engine}")
         print(json.dumps(results[engine]), flush=True)
     print(f"\n{results[next(iter(results))]['tickets']:,} tickets, chunks of {args.chunk_rows}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}\n")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Spark master {args.master or 'local[*]'}\n")
     print("| engine | wall s | partition s | topic fit s | chunks s | downstream s | tickets/s (wall) "
           "| tickets/s (chunks) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -19,7 +19,7 @@ crash or Ctrl-C loses only the chunks in flight: rerunning the same command resu
 So no executor needs the driver's disk: ``--out`` lives on the driver, the executors only need
 cxlens installed. Model folders given as paths (``--topic-model``, the fitted ``topic_model/``,
 ``--request-type-model``, ``--sentiment-model``, a ``--scorecard`` file) are shipped to the
-executors with ``SparkContext.addFile`` when the master is not local.
+executors as zip archives (``SparkContext.addArchive``) when the master is not local.
 
 **Why not ``mlflow.pyfunc.spark_udf`` or ``predict_batch_udf``.** Both apply a per-row model to a
 column and load it once per executor Python worker. Here the unit is a conversation, not a row:
@@ -47,6 +47,7 @@ import tempfile
 import time
 import uuid
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -119,10 +120,12 @@ def spark_session(master: str | None = None, *, ui: bool | None = None) -> tuple
 
 
 def _ship_models(sc, options: HeadOptions) -> dict[str, tuple[str, str]]:
-    """``addFile`` every model path of ``options``: ``{field: (SparkFiles name, original path)}``.
+    """Ship every model path of ``options`` to the executors: ``{field: (SparkFiles name, original path)}``.
 
-    Each path is staged as ``<tmp>/cxlens-spark-files/<digest>/<its name>`` (the digest covers the
-    path and its newest mtime), so one SparkContext can ship several runs' models without clashes.
+    Each path is zipped as ``<tmp>/cxlens-spark-files/<digest>.zip`` (the digest covers the path and its
+    newest mtime, so one SparkContext can ship several runs' models without clashes) and added with
+    ``SparkContext.addArchive``, which every executor unpacks into its SparkFiles folder. (``addFile`` of a
+    folder works in local mode only: a cluster master refuses local directories.)
     """
     shipped = {}
     for name in MODEL_PATHS:
@@ -130,20 +133,19 @@ def _ship_models(sc, options: HeadOptions) -> dict[str, tuple[str, str]]:
         if not value or not Path(value).exists():  # unset, or a shipped name (scorecard)
             continue
         src = Path(value).resolve()
-        files = [p for p in src.rglob("*") if p.is_file()] if src.is_dir() else [src]
+        files = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
         stamp = max((p.stat().st_mtime_ns for p in files), default=0)
         digest = hashlib.sha1(f"{src}:{stamp}".encode()).hexdigest()[:16]
-        staged = Path(tempfile.gettempdir()) / "cxlens-spark-files" / digest
+        staged = Path(tempfile.gettempdir()) / "cxlens-spark-files" / f"{digest}.zip"
         if not staged.exists():
-            tmp = staged.with_name(f".{digest}-{uuid.uuid4().hex[:8]}")
-            tmp.mkdir(parents=True)
-            (shutil.copytree if src.is_dir() else shutil.copy2)(src, tmp / src.name)
-            try:
-                os.replace(tmp, staged)
-            except OSError:  # staged by another run meanwhile
-                shutil.rmtree(tmp, ignore_errors=True)
-        sc.addFile(str(staged), recursive=True)
-        shipped[name] = (f"{digest}/{src.name}", str(value))
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            tmp = staged.with_name(f".{digest}-{uuid.uuid4().hex[:8]}.zip")
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:  # model weights barely compress
+                for path in files:
+                    archive.write(path, Path(src.name) / path.relative_to(src) if src.is_dir() else src.name)
+            os.replace(tmp, staged)  # atomic: a run staging the same digest meanwhile wrote the same bytes
+        sc.addArchive(str(staged))
+        shipped[name] = (f"{staged.name}/{src.name}", str(value))
     return shipped
 
 

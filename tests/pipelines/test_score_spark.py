@@ -172,3 +172,56 @@ def test_an_interrupted_spark_run_resumes_without_duplicates_or_losses(archive, 
     resumed, reference = _part_table(out, "tickets"), _part_table(local.out, "tickets")
     assert resumed["ticket_id"].is_unique and len(resumed) == N_TICKETS
     pd.testing.assert_frame_equal(resumed, reference, check_exact=False, rtol=1e-6, atol=1e-6)
+
+
+class _RecordingContext:
+    """Stands in for a SparkContext on a cluster master: it refuses local folders, as Spark 4 does."""
+
+    def __init__(self) -> None:
+        self.archives: list[str] = []
+
+    def addFile(self, path, recursive=False):  # noqa: N802 (Spark's name)
+        raise AssertionError(f"addFile({path!r}): a cluster master refuses local folders")
+
+    def addArchive(self, path):  # noqa: N802
+        assert Path(path).is_file() and Path(path).suffix == ".zip", path
+        self.archives.append(path)
+
+
+def test_model_folders_and_files_travel_to_executors_as_archives_that_unpack_to_the_same_files(
+        monkeypatch, tmp_path):
+    pytest.importorskip("pyspark")
+    import zipfile
+
+    from pyspark import SparkFiles
+
+    from cxlens.pipelines import score_spark
+
+    model = tmp_path / "my_topics"
+    (model / "sub").mkdir(parents=True)
+    (model / "model.json").write_text('{"k": 3}')
+    (model / "sub" / "vectors.bin").write_bytes(bytes(range(256)))
+    card = tmp_path / "card.yaml"
+    card.write_text("name: mine\n")
+    monkeypatch.setattr(score_spark.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    options = HeadOptions(topic_model=str(model), scorecard=str(card), sentiment_model="tuned")
+    sc = _RecordingContext()
+    shipped = score_spark._ship_models(sc, options)
+    assert sorted(shipped) == ["scorecard", "topic_model"]  # "tuned" is a shipped name, not a path
+    assert len(sc.archives) == 2
+    # an executor: each archive unpacked into the SparkFiles root under its own name
+    root = tmp_path / "executor"
+    for path in sc.archives:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(root / Path(path).name)
+    monkeypatch.setattr(SparkFiles, "getRootDirectory", classmethod(lambda cls: str(root)))
+    local, originals = score_spark._localised(options, shipped)
+    copy = Path(local.topic_model)
+    assert copy.is_dir() and copy != model and copy.name == model.name
+    assert (copy / "model.json").read_text() == '{"k": 3}'
+    assert (copy / "sub" / "vectors.bin").read_bytes() == bytes(range(256))
+    assert Path(local.scorecard).read_text() == "name: mine\n"
+    assert local.sentiment_model == "tuned"
+    assert originals[local.topic_model] == str(model)
+    # the same folder again: the staged archive is reused, not rebuilt
+    assert score_spark._ship_models(_RecordingContext(), options) == shipped
