@@ -350,6 +350,7 @@ class SentimentModel:
 def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None = None) -> SentimentModel:
     """A shipped model by name (:data:`SHIPPED_MODELS`), or a folder saved by ``cxlens train sentiment``.
 
+    A shipped name wins over a folder of the same name in the working directory (``./tuned`` is the folder).
     ``None`` or ``"tuned"``: the distilled student (``minilm-l2``) fine-tuned on SemEval tweets, with its
     own encoder (``nlp/artifacts/sentiment``, model card there). ``"frozen"``: the head on the frozen
     all-MiniLM-L6-v2 vectors (``nlp/artifacts/sentiment_frozen``), which can read vectors another part
@@ -358,6 +359,9 @@ def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None 
     fine-tuned head, the default one included, refuses another encoder (:class:`~cxlens.errors.ConfigError`).
     """
     shipped = path is None or str(path) in SHIPPED_MODELS
+    if shipped and path is not None and Path(path).exists():
+        log.warning("%r names the shipped sentiment model; the folder %r here is not read (pass ./%s for it)",
+                    str(path), str(path), str(path))
     folder = SHIPPED_MODELS[str(path or "tuned")] if shipped else Path(path)
     head = load_sentiment_head(folder)
     if encoder is not None and encoder != head.encoder:

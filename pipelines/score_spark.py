@@ -130,7 +130,7 @@ def _ship_models(sc, options: HeadOptions) -> dict[str, tuple[str, str]]:
     shipped = {}
     for name in MODEL_PATHS:
         value = getattr(options, name)
-        if not value or not Path(value).exists():  # unset, or a shipped name (scorecard)
+        if not value or not Path(value).exists() or _shipped_name(name, value):
             continue
         src = Path(value).resolve()
         files = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
@@ -147,6 +147,16 @@ def _ship_models(sc, options: HeadOptions) -> dict[str, tuple[str, str]]:
         sc.addArchive(str(staged))
         shipped[name] = (f"{staged.name}/{src.name}", str(value))
     return shipped
+
+
+def _shipped_name(field: str, value: str) -> bool:
+    """A sentiment model name (``tuned``, ``frozen``) is the shipped model even where a folder of that name exists
+    (:func:`~cxlens.nlp.sentiment.load_sentiment_model`); a scorecard file wins over a shipped scorecard's name."""
+    if field != "sentiment_model":
+        return False
+    from cxlens.nlp.sentiment import SHIPPED_MODELS
+
+    return value in SHIPPED_MODELS
 
 
 def _localised(options: HeadOptions, shipped: dict[str, tuple[str, str]]) -> tuple[HeadOptions, dict[str, str]]:

@@ -185,3 +185,16 @@ def test_shipped_model_is_a_tuned_student_stored_as_its_layers():
         load_sentiment_model("tuned", encoder="minilm")
     frozen = load_sentiment_model("frozen", encoder="minilm-l2")  # the head cxlens score reuses vectors with
     assert frozen.head.encoder_dir_ is None and frozen.head.encoder == "minilm-l2"
+
+
+def test_a_shipped_name_wins_over_a_folder_of_that_name_and_says_so(tmp_path, monkeypatch, caplog):
+    from cxlens.nlp.sentiment import FROZEN_ARTIFACT_DIR
+
+    _tiny_head().save(tmp_path / "frozen")
+    monkeypatch.chdir(tmp_path)
+    with caplog.at_level("WARNING", logger="cxlens.nlp.sentiment"):
+        shipped = load_sentiment_model("frozen")
+    assert shipped.head.encoder != "tfidf"  # the shipped head, not the folder here
+    assert "pass ./frozen" in caplog.text
+    assert load_sentiment_model("./frozen").head.encoder == "tfidf"  # the folder, asked for as a path
+    assert FROZEN_ARTIFACT_DIR.is_dir()

@@ -204,6 +204,8 @@ def test_model_folders_and_files_travel_to_executors_as_archives_that_unpack_to_
     card = tmp_path / "card.yaml"
     card.write_text("name: mine\n")
     monkeypatch.setattr(score_spark.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    (tmp_path / "tuned").mkdir()  # a folder named like the shipped model: the name still means the shipped one
+    monkeypatch.chdir(tmp_path)
     options = HeadOptions(topic_model=str(model), scorecard=str(card), sentiment_model="tuned")
     sc = _RecordingContext()
     shipped = score_spark._ship_models(sc, options)
