@@ -32,8 +32,8 @@ import pandas as pd
 
 from cxlens.errors import ConfigError
 from cxlens.io_stream import file_fingerprint, input_files
-from cxlens.pipelines.score_heads import HeadOptions, customer_texts, score_heads, scored_messages, \
-    scored_ticket_chunk
+from cxlens.pipelines.score_heads import HeadOptions, customer_texts, mention_heads, score_heads, \
+    scored_messages, scored_ticket_chunk
 from cxlens.pipelines.score_partition import Partition, TableCounts, partition_inputs, quarantine_part
 
 __all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "fresh_cache", "fresh_caches", "mark_chunk_done",
@@ -416,7 +416,7 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         loaded = _small_table(inputs.mentions, "mentions", inputs)
         _count_small(manifest, work, loaded)
         # the run's sentiment model on the run's encoder, as for the messages (the lexicon needs neither)
-        heads = None if options.fast_sentiment else score_heads(options)
+        heads = None if options.fast_sentiment else mention_heads(options)
         if heads is not None:  # as for a chunk: the mentions' vectors must not depend on what came before
             fresh_caches(heads)
         mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment,

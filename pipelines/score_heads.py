@@ -15,15 +15,15 @@ slightly on their batch, so a chunk must not reuse vectors from other chunks' ba
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "score_heads", "scored_messages", "scored_ticket_chunk",
-           "steps_with_evidence", "ticket_sentiment"]
+__all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "mention_heads", "score_heads", "scored_messages",
+           "scored_ticket_chunk", "steps_with_evidence", "ticket_sentiment"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,20 @@ def score_heads(options: HeadOptions) -> ScoreHeads:
     if options not in _CACHE:
         _CACHE[options] = _load_heads(options)
     return _CACHE[options]
+
+
+def mention_heads(options: HeadOptions) -> ScoreHeads:
+    """The heads that score the mentions: the run's sentiment model on the run's encoder.
+
+    Where this process scored the chunks, their loaded heads are reused. Otherwise (a resumed run whose
+    chunks were all done, the Spark engine's driver) only the sentiment model is loaded, not the
+    request-type, topic and QA models. ``--skip sentiment`` leaves the chunks' heads out, not the
+    mentions: they get the run's sentiment model all the same (their table is their sentiment).
+    """
+    loaded = _CACHE.get(options)
+    if loaded is not None and loaded.sentiment is not None:
+        return loaded
+    return score_heads(replace(options, skip=("qa", "request_type", "topic")))
 
 
 def _load_heads(options: HeadOptions) -> ScoreHeads:

@@ -335,3 +335,29 @@ def test_each_chunk_empties_the_cache_of_every_encoder_the_heads_use():
     assert heads.encoders() == [shared, own]
     score_chunk(pd.DataFrame({"ticket_id": ["t1"], "text": ["refund please"]}), None, heads)
     assert (shared.cleared, own.cleared) == (1, 1)
+
+
+def test_mentions_reuse_the_runs_heads_or_load_only_the_sentiment_model(monkeypatch):
+    from cxlens.pipelines import score_heads as module
+
+    loads: list[HeadOptions] = []
+
+    def fake_load(options):
+        loads.append(options)
+        return module.ScoreHeads(options=options, sentiment=None if "sentiment" in options.skip else object())
+
+    monkeypatch.setattr(module, "_CACHE", {})
+    monkeypatch.setattr(module, "_load_heads", fake_load)
+    run = HeadOptions(scorecard="general_support", topic_model="topics/")
+    # a resumed run (or Spark's driver): the chunks' heads were never loaded here, so only sentiment is
+    heads = module.mention_heads(run)
+    assert heads.sentiment is not None and loads[-1].skip == ("qa", "request_type", "topic")
+    assert (loads[-1].scorecard, loads[-1].topic_model) == (run.scorecard, run.topic_model)  # same run otherwise
+    # the chunks were scored in this process: their heads are reused, nothing is loaded
+    chunk_heads = module.score_heads(run)
+    n = len(loads)
+    assert module.mention_heads(run) is chunk_heads and len(loads) == n
+    # --skip sentiment leaves the chunks without sentiment, not the mentions
+    skipped = HeadOptions(skip=("sentiment",))
+    module.score_heads(skipped)
+    assert module.mention_heads(skipped).sentiment is not None
