@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-_FFN_OUT, _ATT_OUT, _FFN_IN = r"layer\.\d+/output/dense", r"attention/output/dense", r"intermediate/dense"
+from cxlens.nlp.onnx_export import FFN_INPUT_NODES as _FFN_IN, FFN_OUTPUT_NODES as _FFN_OUT
+
+_ATT_OUT = r"attention/output/dense"
 #: variant -> regexes of the MatMul node names kept in fp32 (``--variants`` picks some by position)
 VARIANTS = {"none (export v1)": [], "FFN output, all 6 layers (export v2, shipped)": [_FFN_OUT],
             "FFN output, layers 4-5": [r"layer\.[45]/output/dense"], "FFN output, layer 5": [r"layer\.5/output/dense"],

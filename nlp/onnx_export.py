@@ -34,7 +34,8 @@ from pathlib import Path
 
 from cxlens.errors import MissingDependencyError
 
-__all__ = ["EXPORT_VERSION", "build_int8_model", "cache_dir", "ensure_int8_model", "fp32_matmuls"]
+__all__ = ["EXPORT_VERSION", "FFN_INPUT_NODES", "FFN_OUTPUT_NODES", "build_int8_model", "cache_dir",
+           "ensure_int8_model", "fp32_matmuls"]
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,8 @@ def export_fp32(model_dir: Path, path: Path) -> Path:
     return path
 
 
-_FFN_OUTPUT, _FFN_INPUT = r"layer\.\d+/output/dense", r"layer\.\d+/intermediate/dense"
+#: node-name patterns of each layer's feed-forward output and input projections (MatMuls the export may keep fp32)
+FFN_OUTPUT_NODES, FFN_INPUT_NODES = r"layer\.\d+/output/dense", r"layer\.\d+/intermediate/dense"
 
 
 def fp32_matmuls(fp32_path: Path, *, ffn_input: bool = True) -> list[str]:
@@ -128,7 +130,7 @@ def fp32_matmuls(fp32_path: Path, *, ffn_input: bool = True) -> list[str]:
     ``ffn_input`` its input projection too."""
     import onnx
 
-    patterns = [_FFN_OUTPUT] + ([_FFN_INPUT] if ffn_input else [])
+    patterns = [FFN_OUTPUT_NODES] + ([FFN_INPUT_NODES] if ffn_input else [])
     graph = onnx.load(str(fp32_path), load_external_data=False).graph
     return [n.name for n in graph.node if n.op_type == "MatMul" and any(re.search(p, n.name) for p in patterns)]
 
