@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--standalone", type=int, default=0, metavar="N",
                         help="run Spark on a standalone cluster of N one-core workers started here for the run")
     args = parser.parse_args()
+    if args.standalone < 0:
+        parser.error(f"--standalone is a number of workers, got {args.standalone}")
     if args.standalone and args.master:
         parser.error("--standalone starts its own master: leave out --master")
     if args.standalone:

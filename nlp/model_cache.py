@@ -38,9 +38,9 @@ class CacheEntry:
 
 
 def _entry(kind: str, folder: Path, now: float) -> CacheEntry:
-    files = [p for p in folder.rglob("*") if p.is_file()]
-    size = sum(p.stat().st_size for p in files)
-    newest = max([p.stat().st_mtime for p in files] + [folder.stat().st_mtime])
+    stats = [p.stat() for p in folder.rglob("*") if p.is_file()]
+    size = sum(st.st_size for st in stats)
+    newest = max([st.st_mtime for st in stats] + [folder.stat().st_mtime])
     return CacheEntry(kind=kind, path=folder, size_bytes=size, age_days=max(0.0, (now - newest) / 86400))
 
 
@@ -49,9 +49,9 @@ def cache_entries(*, kinds: tuple[str, ...] = CACHE_KINDS) -> list[CacheEntry]:
     from cxlens.nlp.onnx_export import cache_dir
 
     _check_kinds(kinds)
-    now = time.time()
-    entries = [_entry(kind, folder, now) for kind in kinds if (cache_dir() / kind).is_dir()
-               for folder in sorted((cache_dir() / kind).iterdir()) if folder.is_dir()]
+    now, root = time.time(), cache_dir()
+    entries = [_entry(kind, folder, now) for kind in kinds if (root / kind).is_dir()
+               for folder in sorted((root / kind).iterdir()) if folder.is_dir()]
     return sorted(entries, key=lambda e: e.size_bytes, reverse=True)
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "ARTIFACT_DIR",
     "FROZEN_ARTIFACT_DIR",
     "SHIPPED_MODELS",
+    "is_shipped_model",
     "LABELS",
     "SENTIMENT_COLUMNS",
     "SentimentHead",
@@ -347,6 +348,12 @@ class SentimentModel:
         return self.head.predict_proba(texts, embeddings=embeddings)
 
 
+def is_shipped_model(name: str | Path) -> bool:
+    """Whether ``name`` means a shipped model (:data:`SHIPPED_MODELS`) to :func:`load_sentiment_model`: a shipped
+    name wins over a folder of the same name in the working directory (``./tuned`` is the folder)."""
+    return str(name) in SHIPPED_MODELS
+
+
 def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None = None) -> SentimentModel:
     """A shipped model by name (:data:`SHIPPED_MODELS`), or a folder saved by ``cxlens train sentiment``.
 
@@ -358,7 +365,7 @@ def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None 
     encoder of the same vector space (e.g. ``"minilm-l2"`` for a head fitted on ``"minilm"`` vectors); a
     fine-tuned head, the default one included, refuses another encoder (:class:`~cxlens.errors.ConfigError`).
     """
-    shipped = path is None or str(path) in SHIPPED_MODELS
+    shipped = path is None or is_shipped_model(path)
     if shipped and path is not None and Path(path).exists():
         log.warning("%r names the shipped sentiment model; the folder %r here is not read (pass ./%s for it)",
                     str(path), str(path), str(path))

@@ -151,12 +151,12 @@ def _ship_models(sc, options: HeadOptions) -> dict[str, tuple[str, str]]:
 
 def _shipped_name(field: str, value: str) -> bool:
     """A sentiment model name (``tuned``, ``frozen``) is the shipped model even where a folder of that name exists
-    (:func:`~cxlens.nlp.sentiment.load_sentiment_model`); a scorecard file wins over a shipped scorecard's name."""
+    (:func:`~cxlens.nlp.sentiment.is_shipped_model`); a scorecard file wins over a shipped scorecard's name."""
     if field != "sentiment_model":
         return False
-    from cxlens.nlp.sentiment import SHIPPED_MODELS
+    from cxlens.nlp.sentiment import is_shipped_model
 
-    return value in SHIPPED_MODELS
+    return is_shipped_model(value)
 
 
 def _localised(options: HeadOptions, shipped: dict[str, tuple[str, str]]) -> tuple[HeadOptions, dict[str, str]]:
