@@ -73,7 +73,7 @@ def fit_eval(head: str, X_tr, y_tr, X_te, y_te, *, encoder: str, C=None) -> tupl
 def fewshot(texts, y, tr, te, *, shots: int, seeds: list[int], encoder: str) -> None:
     from sklearn.metrics import accuracy_score
 
-    from cxlens.nlp.zeroshot import FewShotClassifier
+    from cxlens.nlp.classify import FewShotClassifier
 
     for method in ("prototype", "logreg", "both"):
         accs = []
@@ -236,7 +236,7 @@ def main() -> None:
               f"min {cos.min():.4f}")
         print(f"parity logreg head on fp32 vs {args.encoder} vectors: agree {np.mean(pa == pt) * 100:.2f}%; "
               f"acc {np.mean(pt == y[te]) * 100:.2f} (fp32) vs {np.mean(pa == y[te]) * 100:.2f}", flush=True)
-        from cxlens.nlp.request_types import load_default_model
+        from cxlens.nlp.classify import load_default_model
 
         shipped = load_default_model()
         sa, st = (shipped.predict_proba(v).argmax(1) for v in (emb[te], torch_dev))

@@ -4,7 +4,7 @@
     python benchmarks/bench_dashboard.py --folder OUT/ --repeats 3
 
 Phases, each timed in this one run on this machine:
-  read        cxlens.pipelines.score_output.read_scored (validation included for raw tables)
+  read        cxlens.pipelines.score._output.read_scored (validation included for raw tables)
   first page  the Team service page computed from the read archive (no Streamlit)
   app, cold   `streamlit run` started -> first page fully drawn in headless Chromium (title, every
               chart drawn by Vega, the app's footer shown): what a user waits for after
@@ -12,7 +12,7 @@ Phases, each timed in this one run on this machine:
   app script  the app's own time for that first run (its footer: read + page + render calls)
   page switch clicking to each other page -> that page fully drawn (first visit, nothing cached)
   reopen      a new browser tab on the running server -> first page fully drawn (archive cached)
-  report      cxlens.pipelines.report_html.write_report (all seven pages, matplotlib charts)
+  report      cxlens.pipelines.dashboard._report_html.write_report (all seven pages, matplotlib charts)
 Uses Debian's /usr/bin/chromium through Playwright (no browser download).
 """
 
@@ -40,8 +40,8 @@ def _free_port() -> int:
 def _app_run(folder: Path) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    from cxlens.pipelines.dashboard_app import BROWSER_ARGS, PAGE_DRAWN_JS, streamlit_command, streamlit_env
-    from cxlens.pipelines.dashboard_pages import PAGES
+    from cxlens.pipelines.dashboard import BROWSER_ARGS, PAGE_DRAWN_JS, streamlit_command, streamlit_env
+    from cxlens.pipelines.dashboard import PAGES
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -94,9 +94,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="app runs (each starts a fresh server)")
     args = parser.parse_args()
 
-    from cxlens.pipelines.dashboard_pages import dashboard_page
-    from cxlens.pipelines.report_html import write_report
-    from cxlens.pipelines.score_output import read_scored
+    from cxlens.pipelines.dashboard import dashboard_page
+    from cxlens.pipelines.dashboard import write_report
+    from cxlens.pipelines.score import read_scored
 
     start = time.perf_counter()
     archive = read_scored(args.folder)

@@ -89,7 +89,7 @@ def main() -> None:
                     help="SpotifyCares customer tweets (default; BANKING77 when absent) or BANKING77 queries")
     args = ap.parse_args()
 
-    from cxlens.nlp.distill import STUDENT_DIR, student_model_dir
+    from cxlens.nlp.encoders import STUDENT_DIR, student_model_dir
     from cxlens.nlp.encoders import MiniLMEncoder, default_num_threads
 
     threads = args.threads or default_num_threads()

@@ -7,7 +7,7 @@ The model is exported with eager attention (the graph pattern onnxruntime's fusi
 shipped export uses PyTorch's SDPA attention, which it does not), then
 ``onnxruntime.transformers.optimizer.optimize_model(model_type="bert")`` fuses each layer's attention into
 one ``Attention`` op, plus ``SkipLayerNormalization``, ``BiasGelu`` and ``EmbedLayerNormalization``.
-Variants: the shipped int8 export (``cxlens.nlp.onnx_export``), the fused graph in fp32, and the fused
+Variants: the shipped int8 export (``cxlens.nlp.encoders._onnx_export``), the fused graph in fp32, and the fused
 graph quantised with the shipped recipe (dynamic int8 MatMuls, the same FFN projections kept in fp32).
 Texts: 2,000 distinct customer messages of the example archive (``cxlens example-data --tickets 2000
 --seed 3``, generated into benchmarks/_data/ex2k if absent). Each variant runs through the encoder's own
@@ -66,9 +66,9 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
 
-    from cxlens.nlp.distill import student_model_dir
+    from cxlens.nlp.encoders import student_model_dir
     from cxlens.nlp.encoders import MiniLMEncoder, minilm_model_dir
-    from cxlens.nlp.onnx_export import ensure_int8_model, fp32_matmuls
+    from cxlens.nlp.encoders import ensure_int8_model, fp32_matmuls
 
     data = HERE / "_data" / "ex2k"
     if not (data / "messages.csv").exists():

@@ -37,7 +37,7 @@ def texts_for(kind: str) -> list[str]:
 
 def padded_batches(tokenizer, texts: list[str], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """The batches MiniLMEncoder runs for ``texts`` (its own batching and padding)."""
-    from cxlens.nlp.encoders import length_sorted_batches, padded_batch
+    from cxlens.nlp.encoders._encoders import length_sorted_batches, padded_batch
 
     ids = tokenizer(texts, truncation=True, max_length=128, padding=False, return_attention_mask=False,
                     return_token_type_ids=False)["input_ids"]
@@ -49,9 +49,9 @@ def main() -> None:
     import onnxruntime as ort
     from transformers import AutoTokenizer
 
-    from cxlens.nlp.distill import student_model_dir
+    from cxlens.nlp.encoders import student_model_dir
     from cxlens.nlp.encoders import minilm_model_dir
-    from cxlens.nlp.onnx_export import ensure_int8_model
+    from cxlens.nlp.encoders import ensure_int8_model
 
     model = sys.argv[1] if len(sys.argv) > 1 else "student"
     kind = sys.argv[2] if len(sys.argv) > 2 else "agent"

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_int8_variants.py [--data ../shared/data] [--repeats 5]
 
-For each variant, the same fp32 ONNX export (``cxlens.nlp.onnx_export.export_fp32``) is quantised as the
+For each variant, the same fp32 ONNX export (``cxlens.nlp.encoders._onnx_export.export_fp32``) is quantised as the
 shipped recipe does (dynamic int8, per-channel weights, MatMul only), with some FFN output projections
 (``layer.N.output.dense``) left in fp32. A logreg head is fitted on the variant's vectors of the BANKING77
 dev-split training part (80/20, seed 0); agreement = how often it predicts the same intent for the dev
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlens.nlp.onnx_export import FFN_INPUT_NODES as _FFN_IN, FFN_OUTPUT_NODES as _FFN_OUT
+from cxlens.nlp.encoders import FFN_INPUT_NODES as _FFN_IN, FFN_OUTPUT_NODES as _FFN_OUT
 
 _ATT_OUT = r"attention/output/dense"
 #: variant -> regexes of the MatMul node names kept in fp32 (``--variants`` picks some by position)
@@ -48,8 +48,8 @@ def main() -> None:
     from sklearn.model_selection import train_test_split
 
     from cxlens.nlp.encoders import MiniLMEncoder, minilm_model_dir
-    from cxlens.nlp.onnx_export import export_fp32
-    from cxlens.nlp.request_types import load_default_model
+    from cxlens.nlp.encoders._onnx_export import export_fp32
+    from cxlens.nlp.classify import load_default_model
 
     data = Path(args.data)
     frame = pd.read_csv(data / "banking77" / "train.csv")

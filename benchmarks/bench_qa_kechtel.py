@@ -41,8 +41,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlens.nlp.scorecard import scorecard_from_dict
-from cxlens.nlp.script_qa import StepDetector
+from cxlens.nlp.qa import scorecard_from_dict
+from cxlens.nlp.qa import StepDetector
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "twcs" / "kechtel_ericsson"
 BRANDS = ("AmazonHelp", "SpotifyCares")
@@ -183,7 +183,7 @@ def speed(encoder_name: str, *, granularity: str, repeat: int) -> dict:
 def reference_eval(encoder: str, *, granularity: str) -> dict:
     """Reply-vs-reference on Bitext: 20 replies per intent as references, 10 others per intent held out;
     is a held-out reply closest to its own intent's references?"""
-    from cxlens.nlp.reference_replies import ReferenceReplies, load_reference_replies
+    from cxlens.nlp.qa import ReferenceReplies, load_reference_replies
 
     refs = load_reference_replies(DATA.parents[1] / "bitext" / "bitext_customer_support.csv")
     shuffled = refs.sample(frac=1.0, random_state=1)

@@ -46,7 +46,7 @@ def naive_tickets_per_second(archive: Path, sample: int) -> dict:
     from transformers import AutoModel, AutoTokenizer
 
     from cxlens.nlp.encoders import default_num_threads, minilm_model_dir
-    from cxlens.pipelines.score_heads import customer_texts
+    from cxlens.pipelines.score import customer_texts
 
     tickets = pd.read_parquet(archive / "tickets.parquet").head(sample)
     messages = pd.read_parquet(archive / "messages.parquet", columns=["ticket_id", "sent_at", "author_role", "text"])
@@ -105,8 +105,8 @@ def downstream_only(archive: Path, *, mentions: bool, encoder: str = "minilm") -
     (``--downstream-only``) so its peak RSS is its own.
     """
     from cxlens.config import KPIConfig
-    from cxlens.pipelines.score import ScoreInputs, ScoreSummary, _downstream
-    from cxlens.pipelines.score_heads import HeadOptions
+    from cxlens.pipelines.score._run import ScoreInputs, ScoreSummary, _downstream
+    from cxlens.pipelines.score import HeadOptions
 
     out = Path(tempfile.mkdtemp(prefix="cxlens-bench-downstream-"))
     try:

@@ -62,7 +62,7 @@ def main() -> None:
     import cxlens.models.churn as churn
     import cxlens.models.labels as labels
     import cxlens.pipelines.accounts as accounts
-    import cxlens.pipelines.score as score
+    import cxlens.pipelines.score._run as score
 
     marks: list = []
     for owner, names in ((score, ("_scored_tickets_for_models", "_accounts_stage")),

@@ -117,7 +117,7 @@ def standalone_cluster(workers: int, *, memory: str = "4g"):
 
 
 def _same_rows(a: Path, b: Path) -> dict[str, str]:
-    from cxlens.pipelines.score_output import read_parts
+    from cxlens.pipelines.score import read_parts
 
     keys = {"tickets": ["ticket_id"], "messages": ["message_id"], "qa_conversations": ["ticket_id"],
             "qa_steps": ["ticket_id", "step"]}

@@ -8,7 +8,7 @@ the lexicon); "model_head_only" is the head's argmax on every text.
 * TweetEval sentiment validation split (official metric: macro-averaged recall), read line
   by line. The shipped model never saw these tweets (their ids are dropped from training).
 * Airline tweets (CC BY-NC-SA, evaluation only): accuracy and macro-F1.
-* Speed: mentions/s end to end through :func:`cxlens.nlp.sentiment.score_sentiment`
+* Speed: mentions/s end to end through :func:`cxlens.nlp.sentiment._model.score_sentiment`
   (language detection, encoding with an empty cache, head) for the model and for the
   lexicon (``fast=True``), on the first ``--speed-n`` airline tweets. On a shared CPU the
   speed varies from run to run; the host's load average is recorded beside it.
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, metavar="FILE")
     args = parser.parse_args(argv)
 
-    from cxlens.nlp.lexicon import LexiconSentiment
+    from cxlens.nlp.sentiment import LexiconSentiment
     from cxlens.nlp.sentiment import load_sentiment_model, score_sentiment
 
     data_dir = Path(args.data_dir)

@@ -34,7 +34,7 @@ def main() -> None:
     from sklearn.model_selection import train_test_split
 
     from cxlens.nlp.encoders import STUDENT_ENCODER, get_encoder
-    from cxlens.nlp.request_types import load_default_model
+    from cxlens.nlp.classify import load_default_model
 
     frame = pd.read_csv(Path(args.data) / "banking77" / "train.csv")
     texts, y = frame["text"].astype(str).tolist(), frame["category"].astype(str).to_numpy()

@@ -12,7 +12,7 @@ tweets (CC BY-NC-SA) are never used for training.
 Two models ship. The frozen head (no ``--finetune``; ``nlp/artifacts/sentiment_frozen``, what ``cxlens
 score`` uses): the shared MiniLM encoder (``get_encoder("minilm")``, ONNX int8), frozen; its 384-d vector
 plus the four VADER-with-fixes numbers into a logistic-regression head with balanced class weights;
-temperature calibration on out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentHead`). The tuned
+temperature calibration on out-of-fold logits (:class:`cxlens.nlp.sentiment._model.SentimentHead`). The tuned
 student (the first command; ``nlp/artifacts/sentiment``, the default model everywhere else): the same
 head on the distilled student after tuning it by distillation from a tuned MiniLM (``--distill``, below;
 a GPU run: several hours on 2 CPU cores).
@@ -33,7 +33,7 @@ subjectivity set as neutral. Whether they help is measured in docs/benchmarks.md
 head on an encoder tuned elsewhere (a GPU machine), so the head is fitted on the vectors this machine serves.
 
 ``--finetune`` first tunes all-MiniLM-L6-v2 end to end on the same tweets
-(:mod:`cxlens.nlp.finetune`: mean pooling + linear layer, cross-entropy, AdamW, linear warm-up/decay;
+(:mod:`cxlens.nlp.encoders._finetune`: mean pooling + linear layer, cross-entropy, AdamW, linear warm-up/decay;
 a GPU when one is present), then fits the same head on the tuned vectors. It writes a sentiment model
 folder with the tuned encoder in ``encoder/`` to ``--out`` (not the shipped folder: 90 MB), which
 ``cxlens mentions score --model`` and ``bench_sentiment.py --model`` load like any other.
@@ -249,7 +249,7 @@ def distilled_head(texts: list[str], labels: list[str], args: argparse.Namespace
     the teacher's probabilities -- mixed with the gold labels (``--alpha`` of the gold one-hot) on the
     tweets, alone on the ``--unlabelled`` texts -- and fit the student's head on the tweets' gold labels.
     The teacher's own scores on ``checks`` (name -> (texts, labels) or None) go to ``metrics``."""
-    from cxlens.nlp.finetune import finetune_encoder, tuning_base
+    from cxlens.nlp.encoders import finetune_encoder, tuning_base
     from cxlens.nlp.sentiment import SentimentHead, normalise_post, train_sentiment
 
     teacher = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,

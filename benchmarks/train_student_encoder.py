@@ -11,7 +11,7 @@ used: they stay evaluation data. Tweets are normalised as the sentiment model se
 (``--raw-tweets`` adds them as written too: @handles and links, as request types and QA read them).
 
 ``--max-texts N`` takes a seeded sample (the CPU budget of the run that produced the shipped weights is
-in its ``student.json`` and model card). See :mod:`cxlens.nlp.distill` for the method.
+in its ``student.json`` and model card). See :mod:`cxlens.nlp.encoders._distill` for the method.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init", default=None, metavar="DIR", help="continue from this student artifact (same layers)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from cxlens.nlp.distill import distill_encoder
+    from cxlens.nlp.encoders import distill_encoder
 
     sources = corpus(Path(args.data_dir), raw_tweets=args.raw_tweets)
     texts = [t for v in sources.values() for t in v]

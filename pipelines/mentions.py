@@ -210,7 +210,7 @@ def complaint_flags(texts: Sequence[str], sentiment: Sequence[str], sentiment_sc
 
     Cues are read after the lexicon's support rewrites, so "no problems at all" is no complaint.
     """
-    from cxlens.nlp.lexicon import rewrite_support_phrases
+    from cxlens.nlp.sentiment import rewrite_support_phrases
 
     sentiment = np.asarray(sentiment, dtype=object)
     score = np.asarray(sentiment_score, dtype=np.float64)

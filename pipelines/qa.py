@@ -19,9 +19,9 @@ import pandas as pd
 
 from cxlens.dataset import Dataset
 from cxlens.errors import DataError
-from cxlens.nlp.scorecard import Scorecard, load_scorecard
-from cxlens.nlp.script_qa import StepDetector
-from cxlens.nlp.script_scoring import QAResult, agent_summary, score_script_qa
+from cxlens.nlp.qa import Scorecard, load_scorecard
+from cxlens.nlp.qa import StepDetector
+from cxlens.nlp.qa import QAResult, agent_summary, score_script_qa
 
 __all__ = ["QARun", "qa_detector", "qa_report_markdown", "qa_run", "reference_model", "scored_tickets",
            "write_qa_outputs"]
@@ -58,7 +58,7 @@ def qa_detector(scorecard: str | Path | Scorecard, *, encoder: object | str | No
 def reference_model(path: str | Path, *, encoder: object | str = QA_ENCODER, intent_col: str = "intent",
                     text_col: str = "response", max_per_intent: int = 20):
     """Intent prototypes from a reference-reply file (Bitext's CSV by default columns)."""
-    from cxlens.nlp.reference_replies import ReferenceReplies, load_reference_replies
+    from cxlens.nlp.qa import ReferenceReplies, load_reference_replies
 
     refs = load_reference_replies(path, intent_col=intent_col, text_col=text_col)
     return ReferenceReplies(encoder=encoder, max_per_intent=max_per_intent).fit(refs["intent"], refs["response"])

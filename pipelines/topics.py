@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ConfigError, DataError, MissingColumnsError
-from cxlens.nlp.topic_labels import embedding_text
+from cxlens.nlp.topics import embedding_text
 from cxlens.nlp.topics import TopicModel
 
 __all__ = [
@@ -97,7 +97,7 @@ def _parse_times(values: pd.Series) -> pd.Series:
 
 def topic_encoder(name: str, texts: Sequence[str]):
     """The named encoder; one that needs fitting (``tfidf``) is a fresh copy fitted on ``texts``
-    (as given to the encoder: :func:`cxlens.nlp.topic_labels.embedding_text`)."""
+    (as given to the encoder: :func:`cxlens.nlp.topics._labels.embedding_text`)."""
     import copy
 
     from cxlens.nlp.encoders import get_encoder

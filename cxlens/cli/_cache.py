@@ -9,7 +9,7 @@ __all__ = ["add_commands"]
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
-    from cxlens.nlp.model_cache import CACHE_KINDS
+    from cxlens.nlp.encoders import CACHE_KINDS
 
     cache = sub.add_parser("cache", help="list or clear the user cache (int8 encoder exports, tuned encoders)")
     verbs = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
@@ -29,8 +29,8 @@ def _mb(n: int) -> str:
 
 
 def list_cmd(args: argparse.Namespace) -> int:
-    from cxlens.nlp.model_cache import CACHE_KINDS, cache_entries
-    from cxlens.nlp.onnx_export import cache_dir
+    from cxlens.nlp.encoders import CACHE_KINDS, cache_entries
+    from cxlens.nlp.encoders import cache_dir
 
     entries = cache_entries(kinds=tuple(args.kind or CACHE_KINDS))
     for e in entries:
@@ -41,7 +41,7 @@ def list_cmd(args: argparse.Namespace) -> int:
 
 
 def clear_cmd(args: argparse.Namespace) -> int:
-    from cxlens.nlp.model_cache import CACHE_KINDS, clear_cache
+    from cxlens.nlp.encoders import CACHE_KINDS, clear_cache
 
     removed = clear_cache(kinds=tuple(args.kind or CACHE_KINDS), older_than_days=args.older_than,
                           dry_run=args.dry_run)

@@ -40,7 +40,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def dashboard_cmd(args: argparse.Namespace) -> int:
-    from cxlens.pipelines.dashboard_app import run_dashboard
+    from cxlens.pipelines.dashboard import run_dashboard
 
     sys.stderr.write(f"cxlens: dashboard on http://localhost:{args.port} (Ctrl+C to stop)\n")
     return run_dashboard(args.folder, port=args.port, open_browser=not args.no_browser, config=args.config,
@@ -62,8 +62,8 @@ def _date(value: str | None, flag: str):
 
 def report_cmd(args: argparse.Namespace) -> int:
     from cxlens.config import load_config
-    from cxlens.pipelines.dashboard_data import DashboardFilters, DashboardSettings
-    from cxlens.pipelines.report_html import write_report
+    from cxlens.pipelines.dashboard import DashboardFilters, DashboardSettings
+    from cxlens.pipelines.dashboard import write_report
 
     filters = DashboardFilters(start=_date(args.start, "--start"), end=_date(args.end, "--end"),
                                channels=tuple(args.channel), teams=tuple(args.team), agents=tuple(args.agent))

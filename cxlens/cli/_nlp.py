@@ -154,7 +154,7 @@ def _track(args: argparse.Namespace, model, metrics: dict) -> None:
 def train_request_types_cmd(args: argparse.Namespace) -> int:
     import json
 
-    from cxlens.nlp.request_types import train_default_model
+    from cxlens.nlp.classify import train_default_model
 
     _, metrics = train_default_model(args.data_dir, out_dir=args.out, threshold=args.threshold, C=args.C,
                                      min_similarity=args.min_similarity)
@@ -165,7 +165,7 @@ def train_request_types_cmd(args: argparse.Namespace) -> int:
 
 def _load_model(ref: str):
     if ref in ("request-type", "request_type", "default"):
-        from cxlens.nlp.request_types import load_default_model
+        from cxlens.nlp.classify import load_default_model
 
         return load_default_model()
     from cxlens.nlp.classify import load_classifier
@@ -200,7 +200,7 @@ def predict_cmd(args: argparse.Namespace) -> int:
 def evaluate_cmd(args: argparse.Namespace) -> int:
     import json
 
-    from cxlens.nlp.classify_evaluation import evaluate_classifier, write_evaluation
+    from cxlens.nlp.classify import evaluate_classifier, write_evaluation
 
     model = _load_model(args.model)
     cols = [args.text_col] + [c.strip() for c in args.label_col.split(",") if c.strip()]

@@ -89,7 +89,7 @@ def qa_command(args: argparse.Namespace) -> int:
 
 def scorecard_check(args: argparse.Namespace) -> int:
     from cxlens.errors import ConfigError, UnknownNameError
-    from cxlens.nlp.scorecard import load_scorecard
+    from cxlens.nlp.qa import load_scorecard
 
     failed = 0
     for name in args.files:
@@ -107,7 +107,7 @@ def scorecard_check(args: argparse.Namespace) -> int:
 
 
 def scorecard_list(args: argparse.Namespace) -> int:
-    from cxlens.nlp.scorecard import get_scorecard_names, load_scorecard
+    from cxlens.nlp.qa import get_scorecard_names, load_scorecard
 
     for name in get_scorecard_names():
         card = load_scorecard(name)
@@ -116,7 +116,7 @@ def scorecard_list(args: argparse.Namespace) -> int:
 
 
 def scorecard_from_abcd(args: argparse.Namespace) -> int:
-    from cxlens.nlp.procedures import write_abcd_scorecards
+    from cxlens.nlp.qa import write_abcd_scorecards
 
     for path in write_abcd_scorecards(args.abcd_dir, args.out):
         sys.stdout.write(f"{path}\n")

@@ -79,11 +79,11 @@ def score_command(args: argparse.Namespace) -> int:
     from cxlens.config import KPIConfig, load_config
     from cxlens.errors import ConfigError
     from cxlens.io import parse_mapping
-    from cxlens.pipelines.score import run_score, score_inputs_from
-    from cxlens.pipelines.score_heads import HeadOptions
+    from cxlens.pipelines.score._run import run_score, score_inputs_from
+    from cxlens.pipelines.score import HeadOptions
 
     if args.device == "cuda":
-        from cxlens.nlp.encoders import cuda_available
+        from cxlens.nlp.encoders._encoders import cuda_available
 
         if not cuda_available():
             raise ConfigError("--device cuda: torch sees no CUDA device here. Use --device cpu.")
@@ -91,12 +91,12 @@ def score_command(args: argparse.Namespace) -> int:
 
     check_encoder_name(args.encoder)  # an unknown name fails before any data is read
     if args.scorecard:  # a broken scorecard fails before any data is read
-        from cxlens.nlp.scorecard import load_scorecard
+        from cxlens.nlp.qa import load_scorecard
 
         load_scorecard(args.scorecard)
     paths = {t: getattr(args, t) for t in ("tickets", "messages", "mentions", "accounts", "surveys")}
     if args.archive:
-        from cxlens.pipelines.score_output import archive_tables
+        from cxlens.pipelines.score import archive_tables
 
         paths = {**archive_tables(args.archive), **{k: v for k, v in paths.items() if v}}
     inputs = score_inputs_from(paths, mapping=parse_mapping(args.map), encoding=args.encoding)
@@ -117,7 +117,7 @@ def score_command(args: argparse.Namespace) -> int:
 
         try:
             if args.engine == "spark":
-                from cxlens.pipelines.score_spark import run_score_spark
+                from cxlens.pipelines.score import run_score_spark
 
                 summary = run_score_spark(inputs, master=args.master, progress=progress, **common)
             else:

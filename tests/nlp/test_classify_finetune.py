@@ -12,7 +12,7 @@ import pytest
 
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.classify import TextClassifier, load_classifier
-from cxlens.nlp.finetune import finetune_encoder
+from cxlens.nlp.encoders import finetune_encoder
 
 pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 
@@ -80,7 +80,7 @@ def test_finetune_head_separates_the_labels_and_round_trips(tmp_path):
 def test_contrastive_loss_pulls_a_label_together():
     import torch
 
-    from cxlens.nlp.finetune import _class_batches, _contrastive_loss
+    from cxlens.nlp.encoders._finetune import _class_batches, _contrastive_loss
 
     labels = torch.tensor([0, 0, 1, 1])
     together = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
@@ -101,7 +101,7 @@ def test_finetune_contrastive_trains_and_rejects_multi_label():
 
 
 def test_finetune_soft_targets_follow_the_teacher_and_bad_ones_are_refused():
-    from cxlens.nlp.distill import student_model_dir
+    from cxlens.nlp.encoders import student_model_dir
     from cxlens.nlp.encoders import MiniLMEncoder
 
     # a teacher sure of the first six texts, unsure of the rest: the student learns from its probabilities
@@ -133,7 +133,7 @@ def test_finetune_head_bad_input_is_a_clear_error():
         TextClassifier(encoder="minilm-torch", head="finetune", finetune_options={"bogus": 1}).fit(TEXTS, LABELS)
     with pytest.raises(ConfigError, match="cannot be tuned"):
         TextClassifier(encoder="tfidf", head="finetune").fit(TEXTS, LABELS)
-    from cxlens.nlp.encoders import cuda_available
+    from cxlens.nlp.encoders._encoders import cuda_available
 
     if not cuda_available():
         with pytest.raises(ConfigError, match="no CUDA"):

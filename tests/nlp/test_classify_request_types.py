@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cxlens.nlp.request_types import BANKING77_MAP, BITEXT_MAP, DEFAULT_MODEL_DIR, REQUEST_TYPES, RETURN_PATTERN
+from cxlens.nlp.classify._request_types import BANKING77_MAP, BITEXT_MAP, DEFAULT_MODEL_DIR, REQUEST_TYPES, RETURN_PATTERN
 
 TAXONOMY = {"cancellation", "refund", "return", "shipping_delivery", "order_status", "how_to", "product_availability",
             "sales_pricing", "technical_issue", "account", "billing_payment", "complaint", "feedback_praise", "other"}
@@ -24,7 +24,7 @@ def test_request_types_return_rule():
 
 
 def test_request_types_maps_cover_the_data(shared_data):
-    from cxlens.nlp.request_types import build_training_frame
+    from cxlens.nlp.classify import build_training_frame
 
     categories = set(json.loads((shared_data / "banking77" / "categories.json").read_text()))
     assert categories == set(BANKING77_MAP)
@@ -45,7 +45,7 @@ def test_request_types_shipped_model_is_small_and_complete():
 @pytest.mark.slow
 @pytest.mark.needs_minilm
 def test_request_types_default_model_predicts_sensible_labels():
-    from cxlens.nlp.request_types import load_default_model
+    from cxlens.nlp.classify import load_default_model
 
     model = load_default_model()
     texts = ["I want to cancel my order", "where is my package? it should have arrived", "I forgot my password",

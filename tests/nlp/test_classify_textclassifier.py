@@ -11,7 +11,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from cxlens.errors import DataError, NotFittedError, UnknownNameError
 from cxlens.nlp.classify import TextClassifier, fit_temperature, load_classifier
-from cxlens.nlp.classify_evaluation import evaluate_classifier, write_evaluation
+from cxlens.nlp.classify import evaluate_classifier, write_evaluation
 
 BASE = {
     "cancel": ["cancel my order please", "i want to cancel", "cancel the subscription now", "stop my order",

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from cxlens.nlp.encoders import cuda_available
+from cxlens.nlp.encoders._encoders import cuda_available
 
 pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow,
               pytest.mark.skipif(not cuda_available(), reason="torch sees no CUDA device here")]
@@ -34,7 +34,7 @@ def test_the_encoder_on_cuda_gives_the_cpu_vectors():
 
 def test_finetuning_runs_on_cuda_and_the_result_serves_on_cpu():
     from cxlens.nlp.encoders import MiniLMEncoder
-    from cxlens.nlp.finetune import finetune_encoder
+    from cxlens.nlp.encoders import finetune_encoder
 
     y = np.array([0, 1, 0, 1, 0, 1])
     out = finetune_encoder(TEXTS, y, epochs=2, batch_size=2, device="cuda")

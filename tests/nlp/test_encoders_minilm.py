@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cxlens.errors import MissingDependencyError
-from cxlens.nlp import encoders
+from cxlens.nlp.encoders import _encoders as encoders
 from cxlens.nlp.encoders import MiniLMEncoder
 
 needs_model = pytest.mark.needs_minilm
@@ -71,7 +71,7 @@ def test_encoders_minilm_truncates_at_the_token_limit():
                     reason="needs onnxruntime and onnx")
 def test_encoders_minilm_onnx_int8_parity(torch_encoder, tmp_path_factory, monkeypatch):
     """int8 vs fp32: cosine >= 0.98 on every text of the sample, and the shipped head agrees on >= 99%."""
-    from cxlens.nlp.request_types import load_default_model
+    from cxlens.nlp.classify import load_default_model
 
     onnx_encoder = MiniLMEncoder(backend="onnx", num_threads=1)
     a, b = torch_encoder.encode(SAMPLE), onnx_encoder.encode(SAMPLE)
@@ -92,9 +92,9 @@ def test_encoders_minilm_onnx_int8_parity(torch_encoder, tmp_path_factory, monke
 def test_encoders_minilm_int8_export_keeps_the_ffn_projections_in_fp32(tmp_path):
     import json
 
-    from cxlens.nlp.distill import STUDENT_DIR, student_model_dir
+    from cxlens.nlp.encoders import STUDENT_DIR, student_model_dir
     from cxlens.nlp.encoders import minilm_model_dir
-    from cxlens.nlp.onnx_export import ensure_int8_model, export_fp32, fp32_matmuls
+    from cxlens.nlp.encoders._onnx_export import ensure_int8_model, export_fp32, fp32_matmuls
 
     fp32 = export_fp32(minilm_model_dir(), tmp_path / "fp32.onnx")
     both, output_only = fp32_matmuls(fp32), fp32_matmuls(fp32, ffn_input=False)

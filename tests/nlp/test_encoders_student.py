@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cxlens.errors import ConfigError, DataError
-from cxlens.nlp.distill import STUDENT_DIR, distill_encoder, student_model_dir
+from cxlens.nlp.encoders import STUDENT_DIR, distill_encoder, student_model_dir
 
 pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ import pytest
 
 from cxlens.cli import main
 from cxlens.errors import ConfigError, UnknownNameError
-from cxlens.nlp.model_cache import cache_entries, clear_cache
+from cxlens.nlp.encoders import cache_entries, clear_cache
 
 
 @pytest.fixture()

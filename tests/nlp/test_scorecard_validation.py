@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from cxlens.errors import ConfigError, UnknownNameError
-from cxlens.nlp.scorecard import (
+from cxlens.nlp.qa import (
     get_scorecard_names,
     load_scorecard,
     scorecard_from_dict,

@@ -8,8 +8,8 @@ import pytest
 
 from cxlens.errors import NotFittedError
 from cxlens.nlp.encoders import TfidfEncoder
-from cxlens.nlp.scorecard import scorecard_from_dict
-from cxlens.nlp.script_qa import StepDetector, split_units
+from cxlens.nlp.qa import scorecard_from_dict
+from cxlens.nlp.qa import StepDetector, split_units
 
 
 class WordEncoder:
@@ -124,7 +124,7 @@ def test_script_qa_scores_are_calibrated_at_half():
     det = fitted()
     det.thresholds_[:] = 0.6
     sims = np.array([[0.59, 0.6, 0.61, 1.0, -1.0]], dtype=np.float32).T
-    from cxlens.nlp.script_qa import _calibrated
+    from cxlens.nlp.qa._detect import _calibrated
 
     scores = _calibrated(sims.repeat(len(det.columns_), 1), det.thresholds_)[:, 0]
     assert scores[0] < 0.5 <= scores[1] < scores[2] < scores[3] == 1.0 and scores[4] == 0.0

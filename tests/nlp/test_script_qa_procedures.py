@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from cxlens.nlp.procedures import abcd_scorecards, abcd_to_tables, load_abcd_dialogues
-from cxlens.nlp.scorecard import load_scorecard, scorecard_from_dict
-from cxlens.nlp.script_qa import StepDetector
-from cxlens.nlp.script_scoring import score_script_qa
+from cxlens.nlp.qa import abcd_scorecards, abcd_to_tables, load_abcd_dialogues
+from cxlens.nlp.qa import load_scorecard, scorecard_from_dict
+from cxlens.nlp.qa import StepDetector
+from cxlens.nlp.qa import score_script_qa
 
 pytestmark = pytest.mark.shared_data
 

@@ -8,7 +8,7 @@ import pytest
 
 from cxlens.errors import DataError, NotFittedError
 from cxlens.nlp.encoders import TfidfEncoder
-from cxlens.nlp.reference_replies import ReferenceReplies, load_reference_replies
+from cxlens.nlp.qa import ReferenceReplies, load_reference_replies
 
 REFS = pd.DataFrame({
     "intent": ["cancel_order"] * 2 + ["track_refund"] * 2,

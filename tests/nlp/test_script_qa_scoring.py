@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from cxlens.errors import DataError
-from cxlens.nlp.scorecard import scorecard_from_dict
-from cxlens.nlp.script_qa import StepDetector
-from cxlens.nlp.script_scoring import agent_summary, score_script_qa
+from cxlens.nlp.qa import scorecard_from_dict
+from cxlens.nlp.qa import StepDetector
+from cxlens.nlp.qa import agent_summary, score_script_qa
 
 CARD = scorecard_from_dict({
     "name": "rules",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cxlens.errors import ConfigError, DataError
-from cxlens.nlp.distill import STUDENT_DIR
+from cxlens.nlp.encoders import STUDENT_DIR
 from cxlens.nlp.sentiment import SentimentHead, load_sentiment_head, load_sentiment_model
 
 pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]

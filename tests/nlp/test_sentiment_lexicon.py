@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from cxlens.errors import DataError
-from cxlens.nlp.language import LanguageDetector, dominant_script
-from cxlens.nlp.lexicon import LexiconSentiment, rewrite_support_phrases
+from cxlens.nlp.sentiment import LanguageDetector, dominant_script
+from cxlens.nlp.sentiment import LexiconSentiment, rewrite_support_phrases
 from cxlens.nlp.sentiment import normalise_labels, normalise_post, score_sentiment
 
 pytest.importorskip("vaderSentiment")

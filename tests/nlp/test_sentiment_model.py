@@ -192,7 +192,7 @@ def test_a_shipped_name_wins_over_a_folder_of_that_name_and_says_so(tmp_path, mo
 
     _tiny_head().save(tmp_path / "frozen")
     monkeypatch.chdir(tmp_path)
-    with caplog.at_level("WARNING", logger="cxlens.nlp.sentiment"):
+    with caplog.at_level("WARNING", logger="cxlens.nlp.sentiment._model"):
         shipped = load_sentiment_model("frozen")
     assert shipped.head.encoder != "tfidf"  # the shipped head, not the folder here
     assert "pass ./frozen" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cxlens.nlp.topic_labels import class_tfidf_keywords, clean_text, representative_indices, topic_label
+from cxlens.nlp.topics import class_tfidf_keywords, clean_text, representative_indices, topic_label
 
 
 def test_topics_labels_clean_text_drops_handles_urls_entities_digits():

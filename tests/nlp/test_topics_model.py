@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cxlens.errors import ConfigError, NotFittedError
-from cxlens.nlp.topics import OUTLIER_LABEL, TopicModel, load_seed_topics
+from cxlens.nlp.topics._model import OUTLIER_LABEL, TopicModel, load_seed_topics
 
 VOCAB = {
     "refund": ["refund", "money", "charged", "twice", "billing", "payment"],
@@ -217,7 +217,7 @@ def test_topics_model_seed_file_formats(tmp_path):
 
 
 def test_topics_model_loaded_model_encodes_with_its_named_encoder(corpus, tmp_path, monkeypatch):
-    from cxlens.nlp import encoders
+    from cxlens.nlp.encoders import _encoders as encoders
 
     monkeypatch.setitem(encoders._FACTORIES, "word-hash", WordHashEncoder)
     monkeypatch.delitem(encoders._INSTANCES, "word-hash", raising=False)

@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 
 from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
-from cxlens.nlp.zeroshot import FewShotClassifier, ZeroShotClassifier, label_texts
+from cxlens.nlp.classify import FewShotClassifier, ZeroShotClassifier, label_texts
 
 LABELS = {"refund": "refund money back", "delivery": "delivery parcel package shipping",
           "password": "password login account"}
@@ -66,7 +66,7 @@ def test_zeroshot_fewshot_descriptions_add_labels_without_examples():
 @pytest.mark.slow
 @pytest.mark.needs_minilm
 def test_zeroshot_minilm_request_types():
-    from cxlens.nlp.request_types import REQUEST_TYPES
+    from cxlens.nlp.classify import REQUEST_TYPES
 
     clf = ZeroShotClassifier(labels=REQUEST_TYPES, encoder="minilm-torch").fit()
     pred = clf.predict(["I want my money back for this broken blender", "how long does shipping to Canada take?",

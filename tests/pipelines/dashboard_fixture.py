@@ -140,7 +140,7 @@ def write_fixture_score_dir(out: str | Path, *, seed: int = 7) -> Path:
     Idempotent: a folder that already has a complete manifest is reused.
     """
     from cxlens.metrics import compute_kpis, make_tables
-    from cxlens.pipelines.score_output import read_scored
+    from cxlens.pipelines.score import read_scored
 
     out = Path(out)
     if (out / "manifest.json").is_file():
@@ -185,8 +185,8 @@ REPORT_COST_TARGET = 200.0
 
 def write_fixture_report(score_dir: str | Path, out: str | Path) -> Path:
     """TEST FIXTURE: ``cxlens report`` of the fixture score folder (written once, then reused)."""
-    from cxlens.pipelines.dashboard_data import DashboardSettings
-    from cxlens.pipelines.report_html import write_report
+    from cxlens.pipelines.dashboard import DashboardSettings
+    from cxlens.pipelines.dashboard import write_report
 
     out = Path(out)
     if out.is_file():

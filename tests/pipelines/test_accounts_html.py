@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cxlens.pipelines.accounts import AtRiskReview, recent_problem_tickets
-from cxlens.pipelines.accounts_html import render_at_risk_html
+from cxlens.pipelines.dashboard import render_at_risk_html
 
 
 def _review() -> AtRiskReview:

@@ -11,8 +11,8 @@ pytest.importorskip("streamlit", reason="streamlit is not installed (pip install
 
 from streamlit.testing.v1 import AppTest
 
-from cxlens.pipelines import dashboard_app
-from cxlens.pipelines.dashboard_pages import PAGES
+from cxlens.pipelines.dashboard import _app as dashboard_app
+from cxlens.pipelines.dashboard import PAGES
 
 REPO = Path(__file__).resolve().parents[2]
 APP = Path(dashboard_app.__file__)
@@ -85,7 +85,7 @@ def test_dashboard_app_every_page_on_the_raw_example_archive(monkeypatch):
 
 
 def test_dashboard_app_drill_down_and_filters(monkeypatch, score_dir):
-    from cxlens.pipelines.score_output import read_scored
+    from cxlens.pipelines.score import read_scored
 
     tickets = read_scored(score_dir).tickets
     at = _app(monkeypatch, score_dir)

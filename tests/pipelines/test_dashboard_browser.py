@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cxlens.pipelines.dashboard_app import BROWSER_ARGS, PAGE_DRAWN_JS, streamlit_command, streamlit_env
-from cxlens.pipelines.dashboard_pages import PAGES
+from cxlens.pipelines.dashboard import BROWSER_ARGS, PAGE_DRAWN_JS, streamlit_command, streamlit_env
+from cxlens.pipelines.dashboard import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
 def _needs_browser() -> None:

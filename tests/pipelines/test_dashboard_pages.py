@@ -12,10 +12,10 @@ import pytest
 
 from cxlens.errors import UnknownNameError
 from cxlens.metrics import compute_kpis, make_tables
-from cxlens.pipelines.dashboard_ai_pages import RUN_SCORE_FIRST, conversation_with_evidence, highlight_evidence
-from cxlens.pipelines.dashboard_data import DashboardFilters, DashboardSettings, filter_choices, filtered_archive
-from cxlens.pipelines.dashboard_pages import PAGES, SOLVED_ON, dashboard_page, dashboard_pages
-from cxlens.pipelines.score_output import read_scored
+from cxlens.pipelines.dashboard import RUN_SCORE_FIRST, conversation_with_evidence, highlight_evidence
+from cxlens.pipelines.dashboard import DashboardFilters, DashboardSettings, filter_choices, filtered_archive
+from cxlens.pipelines.dashboard import PAGES, SOLVED_ON, dashboard_page, dashboard_pages
+from cxlens.pipelines.score import read_scored
 
 REPO = Path(__file__).resolve().parents[2]
 COST = 40000.0

@@ -7,7 +7,7 @@ import pytest
 
 from cxlens.cli import main
 from cxlens.dataset import load_dataset
-from cxlens.nlp.script_qa import StepDetector
+from cxlens.nlp.qa import StepDetector
 from cxlens.pipelines.qa import qa_detector, qa_report_markdown, qa_run, scored_tickets
 
 CARD = """\
@@ -118,7 +118,7 @@ def test_qa_pipeline_functions(files):
 
 
 def test_qa_cli_shipped_scorecard_on_abcd_sample(shared_data, tmp_path):
-    from cxlens.nlp.procedures import abcd_to_tables, load_abcd_dialogues
+    from cxlens.nlp.qa import abcd_to_tables, load_abcd_dialogues
 
     tickets, messages = abcd_to_tables(load_abcd_dialogues(shared_data / "abcd" / "abcd_sample.json"))
     tickets.to_csv(tmp_path / "t.csv", index=False)

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("matplotlib", reason="matplotlib is not installed (pip install -e '.[dashboard]')")
 
 from cxlens.cli import main
-from cxlens.pipelines.dashboard_pages import PAGES
+from cxlens.pipelines.dashboard import PAGES
 
 REPO = Path(__file__).resolve().parents[2]
 #: a web address in an attribute or a CSS url(): what would make the file reach the network

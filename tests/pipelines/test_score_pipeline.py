@@ -15,10 +15,10 @@ import pytest
 
 from cxlens.cli import main
 from cxlens.errors import ConfigError
-from cxlens.nlp.distill import STUDENT_DIR
+from cxlens.nlp.encoders import STUDENT_DIR
 from cxlens.pipelines.score import ScoreInputs, run_score
-from cxlens.pipelines.score_heads import HeadOptions
-from cxlens.pipelines.score_output import read_scored
+from cxlens.pipelines.score import HeadOptions
+from cxlens.pipelines.score import read_scored
 
 pytestmark = pytest.mark.slow
 N_TICKETS = 120
@@ -280,7 +280,7 @@ def test_score_chunk_gives_a_fine_tuned_classifier_the_texts_not_shared_vectors(
     import numpy as np
 
     from cxlens.nlp.encoders import TfidfEncoder
-    from cxlens.pipelines.score_heads import ScoreHeads, scored_ticket_chunk
+    from cxlens.pipelines.score import ScoreHeads, scored_ticket_chunk
 
     tickets = pd.DataFrame({"ticket_id": ["t1", "t2"], "text": ["refund please", "where is my parcel"]})
     model = _Recorder(tuned=tuned)
@@ -322,7 +322,7 @@ def test_each_chunk_empties_the_cache_of_every_encoder_the_heads_use():
     from types import SimpleNamespace
 
     from cxlens.pipelines.score import score_chunk
-    from cxlens.pipelines.score_heads import ScoreHeads
+    from cxlens.pipelines.score import ScoreHeads
 
     shared, own = _CachedEncoder(), _CachedEncoder()
     heads = ScoreHeads(options=HeadOptions(skip=("request_type", "topic", "qa", "sentiment")), encoder=shared,
@@ -338,7 +338,7 @@ def test_each_chunk_empties_the_cache_of_every_encoder_the_heads_use():
 
 
 def test_mentions_reuse_the_runs_heads_or_load_only_the_sentiment_model(monkeypatch):
-    from cxlens.pipelines import score_heads as module
+    from cxlens.pipelines.score import _heads as module
 
     loads: list[HeadOptions] = []
 

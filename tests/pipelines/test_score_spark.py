@@ -13,8 +13,8 @@ import pytest
 
 from cxlens.errors import ConfigError
 from cxlens.pipelines.score import ScoreInputs, run_score
-from cxlens.pipelines.score_heads import HeadOptions
-from cxlens.pipelines.score_output import read_parts
+from cxlens.pipelines.score import HeadOptions
+from cxlens.pipelines.score import read_parts
 
 N_TICKETS = 120
 CHUNK_ROWS = 30
@@ -39,7 +39,7 @@ needs_spark = pytest.mark.skipif(_spark_missing() is not None, reason=_spark_mis
 
 def test_spark_engine_without_java_says_what_to_install(monkeypatch, tmp_path):
     pytest.importorskip("pyspark")
-    from cxlens.pipelines.score_spark import run_score_spark
+    from cxlens.pipelines.score import run_score_spark
 
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setattr(shutil, "which", lambda name: None)
@@ -64,7 +64,7 @@ def spark():
     reason = _spark_missing()
     if reason:
         pytest.skip(reason)
-    from cxlens.pipelines.score_spark import spark_session
+    from cxlens.pipelines.score import spark_session
 
     session, created = spark_session("local[2]")
     yield session
@@ -75,7 +75,7 @@ def spark():
 @pytest.fixture(scope="module")
 def runs(archive, spark, tmp_path_factory):
     """The local engine (fitting the topic model), then Spark with that model, shipped as on a cluster."""
-    from cxlens.pipelines.score_spark import run_score_spark
+    from cxlens.pipelines.score import run_score_spark
 
     base = tmp_path_factory.mktemp("engines")
     local = run_score(_inputs(archive), out=base / "local", options=OPTIONS, chunk_rows=CHUNK_ROWS)
@@ -154,7 +154,7 @@ def test_spark_engine_downstream_tables_kpis_and_manifest_match(runs):
 @needs_spark
 @pytest.mark.slow
 def test_an_interrupted_spark_run_resumes_without_duplicates_or_losses(archive, runs, tmp_path):
-    from cxlens.pipelines.score_spark import run_score_spark
+    from cxlens.pipelines.score import run_score_spark
 
     local, _, options = runs
     out = tmp_path / "out"
@@ -195,7 +195,7 @@ def test_model_folders_and_files_travel_to_executors_as_archives_that_unpack_to_
 
     from pyspark import SparkFiles
 
-    from cxlens.pipelines import score_spark
+    from cxlens.pipelines.score import _spark as score_spark
 
     model = tmp_path / "my_topics"
     (model / "sub").mkdir(parents=True)

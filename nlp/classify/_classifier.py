@@ -1,0 +1,496 @@
+"""Text classifiers as scikit-learn estimators (request types, topics, any label set).
+
+:class:`TextClassifier` = a shared text encoder (by name, see :mod:`cxlens.nlp.encoders._encoders`) plus a
+small head:
+
+* ``head="logreg"`` (default): logistic regression on the frozen sentence embeddings;
+* ``head="tfidf"``: logistic regression on TF-IDF word 1-2-grams + character 3-5-grams of the raw text
+  (no encoder, the fastest path);
+* ``head="ensemble"``: both of the above, their calibrated log-probabilities averaged;
+* ``head="finetune"``: the MiniLM encoder itself is first fine-tuned end to end on the training labels
+  (:mod:`cxlens.nlp.encoders._finetune`; ``epochs``, ``learning_rate``, ``device``), then the logistic head is fitted
+  on the tuned embeddings. Slow on CPU (about 40 short texts/s per epoch on 2 cores), uses the GPU when
+  there is one. The tuned encoder is saved with the model (``encoder/``, about 90 MB).
+  Its temperature is fitted on out-of-fold logits of the *training* texts, which the tuned encoder has
+  already seen, so its confidence runs high; set ``threshold`` with that in mind.
+
+Confidence is calibrated by temperature scaling fitted on out-of-fold logits (``calibration="temperature"``):
+one scalar, so the ranking of labels never changes, only how sure the model says it is. A single-label
+prediction whose confidence is below ``threshold`` becomes ``other_label`` ("other"); for
+``multi_label=True`` the head is one-vs-rest, each label is kept when its probability reaches its own
+threshold (``threshold="auto"`` tunes one per label on the out-of-fold probabilities), and a text with
+no label left is ``other``.
+
+Out-of-scope texts: a softmax always picks *some* label, so with ``min_similarity`` set, a text whose
+embedding is far from everything seen in training (cosine to the nearest of ``n_anchors`` k-means
+centroids per label below ``min_similarity``) is ``other`` too, whatever its confidence.
+
+``X`` is a sequence of texts, or a 2-D float array of embeddings from the same encoder (so several heads
+can reuse one encoding). ``save(dir)`` / :func:`load_classifier` keep the head (joblib) and the params
+(json); the encoder is stored by name and comes from the installed packages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
+from cxlens.nlp.encoders import FINETUNE_DEFAULTS
+
+__all__ = ["HEADS", "TextClassifier", "fit_temperature", "load_classifier"]
+
+log = logging.getLogger(__name__)
+
+HEADS = ("logreg", "tfidf", "ensemble", "finetune")
+FORMAT = "cxlens.text_classifier.v1"
+_DEFAULT_C = {"logreg": 10.0, "tfidf": 10.0}
+
+
+def _is_embeddings(X) -> bool:
+    return isinstance(X, np.ndarray) and X.ndim == 2 and np.issubdtype(X.dtype, np.number)
+
+
+def _texts(X) -> list[str]:
+    if hasattr(X, "columns"):  # a one-column DataFrame
+        if X.shape[1] != 1:
+            raise DataError(f"TextClassifier takes one text column, got a frame with columns {list(X.columns)}.")
+        X = X.iloc[:, 0]
+    if isinstance(X, str):
+        raise DataError("TextClassifier takes a sequence of texts, not a single string: wrap it in a list.")
+    arr = np.asarray(X, dtype=object).ravel()
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in arr]
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multi_label: bool = False) -> float:
+    """The temperature T > 0 minimising the negative log-likelihood of ``softmax(logits / T)``.
+
+    ``y`` is the class index per row (single-label) or a 0/1 indicator matrix (multi-label, sigmoid).
+    """
+    from scipy.optimize import minimize_scalar
+
+    logits = np.asarray(logits, dtype=np.float64)
+
+    def nll(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        if multi_label:
+            p = np.clip(_sigmoid(z), 1e-12, 1 - 1e-12)
+            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-np.mean(logp[np.arange(len(y)), y]))
+
+    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(res.x))
+
+
+class TextClassifier(ClassifierMixin, BaseEstimator):
+    """Encoder + linear head with calibrated confidence and an ``other`` fallback.
+
+    Parameters
+    ----------
+    encoder : registered encoder name (``"minilm"``, ``"minilm-onnx"``, ``"minilm-torch"``, ``"tfidf"``).
+    head : ``"logreg"`` | ``"tfidf"`` | ``"ensemble"`` | ``"finetune"``.
+    multi_label : one-vs-rest; ``y`` is a list of label collections (or ``"a|b"`` strings).
+    threshold : below this confidence a single-label prediction is ``other_label``; for multi-label the
+        per-label keep threshold: a float, a ``{label: float}`` mapping, or ``"auto"`` (tuned per label
+        for F1 on out-of-fold probabilities). ``None``: 0.3 single-label, 0.5 multi-label.
+    C : inverse regularisation of the logistic regression(s); ``None``: 10.
+    calibration : ``"temperature"`` (fitted on ``cv``-fold out-of-fold logits) or ``"none"``.
+    cv : folds for calibration and threshold tuning (reduced automatically for tiny classes).
+    class_weight : passed to ``LogisticRegression``.
+    other_label : the fallback label.
+    min_similarity : single-label, embedding heads: below this cosine to the nearest training anchor the
+        label is ``other_label`` (``None``: off).
+    n_anchors : k-means centroids kept per label for ``min_similarity``.
+    max_iter : solver iterations.
+    random_state : seed of the folds (and of the fine-tuning).
+    epochs, learning_rate : fine-tuning passes over the data and peak learning rate (``head="finetune"``).
+    device : ``"auto"`` (CUDA when torch sees one), ``"cpu"`` or ``"cuda"``; fine-tuning only.
+    finetune_options : more keyword options of :func:`cxlens.nlp.encoders._finetune.finetune_encoder` (``loss``,
+        ``batch_size``, ``max_length``).
+
+    Attributes
+    ----------
+    classes_ : label names (sorted).
+    temperature_ : fitted temperature (1.0 without calibration).
+    thresholds_ : per-label thresholds (multi-label) or a length-1 array (single-label).
+    anchors_ : ``(n, dim)`` unit vectors (training centroids) when ``min_similarity`` is set, else ``None``.
+    encoder_dir_ : ``head="finetune"``: the folder of the tuned encoder (the saved copy after :meth:`save`).
+    """
+
+    def __init__(self, *, encoder: str = "minilm", head: str = "logreg", multi_label: bool = False,
+                 threshold: float | str | dict | None = None, C: float | None = None,
+                 calibration: str = "temperature", cv: int = 3, class_weight: str | None = None,
+                 other_label: str = "other", min_similarity: float | None = None, n_anchors: int = 16,
+                 max_iter: int = 2000, random_state: int = 0, epochs: int = FINETUNE_DEFAULTS["epochs"],
+                 learning_rate: float = FINETUNE_DEFAULTS["lr"], device: str = "auto",
+                 finetune_options: dict | None = None) -> None:
+        self.encoder = encoder
+        self.head = head
+        self.multi_label = multi_label
+        self.threshold = threshold
+        self.C = C
+        self.calibration = calibration
+        self.cv = cv
+        self.class_weight = class_weight
+        self.other_label = other_label
+        self.min_similarity = min_similarity
+        self.n_anchors = n_anchors
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.device = device
+        self.finetune_options = finetune_options
+
+    # -- parts ---------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.head not in HEADS:
+            raise UnknownNameError(kind="classifier head", name=self.head, known=HEADS)
+        if self.calibration not in ("temperature", "none"):
+            raise UnknownNameError(kind="calibration", name=str(self.calibration), known=("temperature", "none"))
+        if isinstance(self.threshold, str) and (self.threshold != "auto" or not self.multi_label):
+            raise ConfigError(f"threshold={self.threshold!r}: 'auto' is for multi_label=True; otherwise give a number.")
+
+    def _encoder(self):
+        from cxlens.nlp.encoders import get_encoder
+
+        if getattr(self, "encoder_dir_", None) is not None:
+            from cxlens.nlp.encoders import TUNABLE_ENCODERS, get_tuned_encoder
+
+            return get_tuned_encoder(self.encoder_dir_, device=self.device,
+                                     backend=TUNABLE_ENCODERS.get(self.encoder, "auto"))
+        if isinstance(self.encoder, str):
+            return get_encoder(self.encoder)
+        if hasattr(self.encoder, "encode"):
+            return self.encoder
+        raise ConfigError(f"encoder must be a registered encoder name or have .encode(), got {self.encoder!r}.")
+
+    def encode(self, X) -> np.ndarray:
+        """Embeddings for ``X`` (returned as is when ``X`` already is a 2-D float array)."""
+        if _is_embeddings(X):
+            return np.asarray(X, dtype=np.float32)
+        return self._encoder().encode(_texts(X))
+
+    def _make_heads(self) -> dict:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.pipeline import FeatureUnion, make_pipeline
+
+        def lr(kind: str):
+            c = self.C if self.C is not None else _DEFAULT_C[kind]
+            est = LogisticRegression(C=c, max_iter=self.max_iter, class_weight=self.class_weight)
+            return OneVsRestClassifier(est) if self.multi_label else est
+
+        heads = {}
+        if self.head in ("logreg", "ensemble", "finetune"):
+            heads["emb"] = lr("logreg")
+        if self.head in ("tfidf", "ensemble"):
+            vec = FeatureUnion([
+                ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)),
+                ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)),
+            ])
+            heads["tfidf"] = make_pipeline(vec, lr("tfidf"))
+        return heads
+
+    def _inputs(self, X, kinds) -> dict:
+        pre = _is_embeddings(X)
+        out = {}
+        if "tfidf" in kinds:
+            if pre:
+                raise DataError(f"head={self.head!r} needs the raw texts; it got an embedding array.")
+            out["tfidf"] = _texts(X)
+        if "emb" in kinds:
+            if pre and getattr(self, "encoder_dir_", None) is not None:
+                raise DataError("This classifier has its own fine-tuned encoder (head='finetune'): pass the texts; "
+                                "vectors from another encoder would not fit its head.")
+            out["emb"] = self.encode(X)
+        return out
+
+    @staticmethod
+    def _logits(est, x) -> np.ndarray:
+        z = np.asarray(est.decision_function(x), dtype=np.float64)
+        if z.ndim == 1:  # binary single-label: softmax([0, z]) == sigmoid(z)
+            z = np.column_stack([np.zeros_like(z), z])
+        return z
+
+    def _encode_targets(self, y):
+        if self.multi_label:
+            from sklearn.preprocessing import MultiLabelBinarizer
+
+            sets = [tuple(v.split("|")) if isinstance(v, str) else tuple(v) for v in y]
+            sets = [tuple(s.strip() for s in t if str(s).strip()) for t in sets]
+            mlb = MultiLabelBinarizer()
+            Y = mlb.fit_transform(sets)
+            return np.asarray(mlb.classes_, dtype=object), Y
+        y = np.asarray([str(v) for v in np.asarray(y, dtype=object).ravel()], dtype=object)
+        classes, idx = np.unique(y, return_inverse=True)
+        return classes.astype(object), idx
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X, y, *, progress=None) -> TextClassifier:
+        """Fit the head(s) and the calibration on texts (or embeddings) ``X`` and labels ``y``.
+
+        ``progress(stage, done, total)``: called while fine-tuning (``head="finetune"``).
+        """
+        self._check_params()
+        classes, Y = self._encode_targets(y)
+        n = len(Y)
+        if n != (len(X) if not hasattr(X, "shape") else X.shape[0]):
+            raise DataError(f"X has {len(X)} rows but y has {n}.")
+        if len(classes) < 2 and not self.multi_label:
+            raise DataError(f"TextClassifier needs at least two labels in y, got {list(classes)}.")
+        self.encoder_dir_ = None
+        if self.head == "finetune":
+            self.encoder_dir_ = self._finetune(X, Y, progress)
+        heads = self._make_heads()
+        inputs = self._inputs(X, heads)
+        folds = self._folds(Y)
+        oof = {}
+        for kind, est in heads.items():
+            if folds is not None and (self.calibration == "temperature" or self.threshold == "auto"
+                                      or len(heads) > 1):
+                oof[kind] = self._oof_logits(est, inputs[kind], Y, folds)
+            est.fit(inputs[kind], Y)
+        self.classes_ = classes
+        self.heads_ = heads
+        self.temperatures_ = {kind: 1.0 for kind in heads}
+        if self.calibration == "temperature" and oof:
+            for kind, z in oof.items():
+                self.temperatures_[kind] = fit_temperature(z, Y, multi_label=self.multi_label)
+        self.temperature_ = float(np.mean(list(self.temperatures_.values())))
+        self.thresholds_ = self._fit_thresholds(Y, oof)
+        self.anchors_ = self._fit_anchors(inputs.get("emb"), Y)
+        self.n_features_in_ = 1
+        return self
+
+    def _finetune(self, X, Y, progress) -> Path:
+        from cxlens.nlp.encoders import finetune_encoder, tuning_base
+
+        if _is_embeddings(X):
+            raise DataError("head='finetune' tunes the encoder, so it needs the raw texts, not an embedding array.")
+        from cxlens.nlp.encoders import TUNABLE_ENCODERS
+
+        if not isinstance(self.encoder, str) or self.encoder not in TUNABLE_ENCODERS:
+            raise ConfigError(f"head='finetune' tunes all-MiniLM-L6-v2 or its student; encoder={self.encoder!r} "
+                              f"cannot be tuned (use one of {', '.join(TUNABLE_ENCODERS)}).")
+        extra = dict(self.finetune_options or {})
+        unknown = set(extra) - {"loss", "batch_size", "max_length"}
+        if unknown:
+            raise ConfigError(f"finetune_options: unknown {sorted(unknown)}; known: loss, batch_size, max_length.")
+        return finetune_encoder(_texts(X), Y, multi_label=self.multi_label, base=tuning_base(self.encoder),
+                                epochs=self.epochs,
+                                lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress,
+                                **extra)
+
+    def _folds(self, Y):
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        if self.multi_label:
+            k = min(self.cv, len(Y))
+            return KFold(k, shuffle=True, random_state=self.random_state) if k >= 2 else None
+        counts = np.bincount(Y)
+        k = min(self.cv, int(counts.min()))
+        if k < 2:
+            log.info("a label has fewer than 2 examples: no calibration folds (temperature 1)")
+            return None
+        return StratifiedKFold(k, shuffle=True, random_state=self.random_state)
+
+    def _oof_logits(self, est, x, Y, folds) -> np.ndarray:
+        from sklearn.base import clone
+
+        width = Y.shape[1] if self.multi_label else max(2, int(Y.max()) + 1)
+        z = np.zeros((len(Y), width))
+        split_y = Y if not self.multi_label else np.zeros(len(Y))
+        for tr, te in folds.split(np.zeros(len(Y)), split_y):
+            x_tr = x[tr] if isinstance(x, np.ndarray) else [x[i] for i in tr]
+            x_te = x[te] if isinstance(x, np.ndarray) else [x[i] for i in te]
+            # stratified folds with k <= the smallest class keep every class in every training part
+            z[te] = self._logits(clone(est).fit(x_tr, Y[tr]), x_te)
+        return z
+
+    def _fit_anchors(self, emb, Y) -> np.ndarray | None:
+        if self.min_similarity is None or emb is None or self.multi_label:
+            return None
+        from sklearn.cluster import KMeans
+
+        parts = []
+        for j in range(len(self.classes_)):
+            x = emb[Y == j]
+            k = min(self.n_anchors, len(x))
+            if k == len(x):
+                parts.append(x)
+                continue
+            parts.append(KMeans(n_clusters=k, n_init=1, random_state=self.random_state).fit(x).cluster_centers_)
+        anchors = np.concatenate(parts).astype(np.float32)
+        return anchors / np.maximum(np.linalg.norm(anchors, axis=1, keepdims=True), 1e-12)
+
+    def _fit_thresholds(self, Y, oof) -> np.ndarray:
+        k = len(self.classes_)
+        if not self.multi_label:
+            return np.array([0.3 if self.threshold is None else float(self.threshold)])
+        if isinstance(self.threshold, dict):
+            unknown = set(self.threshold) - set(self.classes_)
+            if unknown:
+                raise ConfigError(f"threshold names unknown labels {sorted(unknown)}; labels: {list(self.classes_)}.")
+            return np.array([float(self.threshold.get(c, 0.5)) for c in self.classes_])
+        if self.threshold != "auto":
+            return np.full(k, 0.5 if self.threshold is None else float(self.threshold))
+        if not oof:
+            return np.full(k, 0.5)
+        proba = self._combine({kind: z for kind, z in oof.items()})
+        grid = np.linspace(0.1, 0.9, 17)
+        best = np.full(k, 0.5)
+        for j in range(k):
+            f1 = []
+            for t in grid:
+                pred = proba[:, j] >= t
+                tp = np.sum(pred & (Y[:, j] == 1))
+                f1.append(2 * tp / max(1, pred.sum() + Y[:, j].sum()))
+            best[j] = grid[int(np.argmax(f1))]
+        return best
+
+    # -- prediction ----------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "heads_"):
+            raise NotFittedError(self)
+
+    def _combine(self, logits: dict) -> np.ndarray:
+        temps = getattr(self, "temperatures_", None) or {}
+        if self.multi_label:
+            probs = [_sigmoid(z / temps.get(kind, 1.0)) for kind, z in logits.items()]
+            return np.mean(probs, axis=0)
+        logp = [np.log(np.clip(_softmax(z / temps.get(kind, 1.0)), 1e-12, 1.0)) for kind, z in logits.items()]
+        return _softmax(np.mean(logp, axis=0))
+
+    def _proba_similarity(self, X) -> tuple[np.ndarray, np.ndarray | None]:
+        self._check_fitted()
+        inputs = self._inputs(X, self.heads_)
+        proba = self._combine({kind: self._logits(est, inputs[kind]) for kind, est in self.heads_.items()})
+        anchors = getattr(self, "anchors_", None)
+        sim = None if anchors is None or "emb" not in inputs else (inputs["emb"] @ anchors.T).max(axis=1)
+        return proba, sim
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Calibrated probabilities, ``(n, len(classes_))`` (independent per label when multi-label)."""
+        return self._proba_similarity(X)[0]
+
+    def similarity(self, X) -> np.ndarray:
+        """Cosine of each text to the nearest training anchor (needs ``min_similarity`` at fit time)."""
+        sim = self._proba_similarity(X)[1]
+        if sim is None:
+            raise ConfigError("similarity() needs a model fitted with min_similarity and an embedding head.")
+        return sim
+
+    def predict_confidence(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``(labels, confidence)`` for single-label models; low-confidence labels are ``other_label``."""
+        if self.multi_label:
+            raise ConfigError("predict_confidence is for single-label models; use predict_label_sets.")
+        proba, sim = self._proba_similarity(X)
+        return self._decide(proba, sim)
+
+    def _decide(self, proba: np.ndarray, sim: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        best = proba.argmax(axis=1)
+        conf = proba[np.arange(len(best)), best]
+        labels = self.classes_[best].astype(object)
+        low = conf < self.thresholds_[0]
+        if sim is not None and self.min_similarity is not None:
+            low |= sim < self.min_similarity
+        labels[low] = self.other_label
+        return labels, conf
+
+    def predict(self, X) -> np.ndarray:
+        """Labels (single-label, with ``other_label`` below threshold) or a 0/1 indicator matrix (multi-label)."""
+        if self.multi_label:
+            return (self.predict_proba(X) >= self.thresholds_).astype(int)
+        return self.predict_confidence(X)[0]
+
+    def predict_label_sets(self, X) -> list[tuple[str, ...]]:
+        """Multi-label: the labels kept per text (``(other_label,)`` when none reaches its threshold)."""
+        Z = self.predict(X) if self.multi_label else None
+        if Z is None:
+            return [(lab,) for lab in self.predict(X)]
+        return [tuple(self.classes_[row.astype(bool)]) or (self.other_label,) for row in Z]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = True
+        return tags
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write ``head.joblib`` + ``params.json`` into the folder ``path`` (created)."""
+        import joblib
+        import sklearn
+
+        self._check_fitted()
+        if not isinstance(self.encoder, str):
+            raise ConfigError("Only classifiers whose encoder is a registered name can be saved.")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        joblib.dump({"heads": self.heads_, "anchors": self.anchors_}, path / "head.joblib", compress=3)
+        tuned = getattr(self, "encoder_dir_", None)
+        if tuned is not None:
+            from cxlens.nlp.encoders import store_tuned_encoder
+
+            self.encoder_dir_ = store_tuned_encoder(tuned, path / "encoder")
+        meta = {
+            "format": FORMAT,
+            "params": self.get_params(),
+            "classes": [str(c) for c in self.classes_],
+            "temperatures": self.temperatures_,
+            "thresholds": [float(t) for t in self.thresholds_],
+            "encoder_dir": "encoder" if tuned is not None else None,
+            "sklearn_version": sklearn.__version__,
+        }
+        (path / "params.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> TextClassifier:
+        return load_classifier(path)
+
+
+def load_classifier(path: str | Path) -> TextClassifier:
+    """Load a classifier written by :meth:`TextClassifier.save`."""
+    import joblib
+
+    path = Path(path)
+    meta_file = path / "params.json"
+    if not meta_file.is_file() or not (path / "head.joblib").is_file():
+        raise DataError(f"{path} is not a saved cxlens classifier (expected params.json and head.joblib).")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("format") != FORMAT:
+        raise DataError(f"{meta_file}: unknown model format {meta.get('format')!r} (expected {FORMAT}).")
+    model = TextClassifier(**meta["params"])
+    state = joblib.load(path / "head.joblib")
+    model.heads_ = state["heads"]
+    model.anchors_ = state.get("anchors")
+    model.classes_ = np.asarray(meta["classes"], dtype=object)
+    model.temperatures_ = {k: float(v) for k, v in meta["temperatures"].items()}
+    model.temperature_ = float(np.mean(list(model.temperatures_.values())))
+    model.thresholds_ = np.asarray(meta["thresholds"], dtype=float)
+    model.encoder_dir_ = None
+    if meta.get("encoder_dir"):
+        from cxlens.nlp.encoders import stored_tuned_encoder
+
+        model.encoder_dir_ = stored_tuned_encoder(path / meta["encoder_dir"], model=path)
+    model.n_features_in_ = 1
+    return model

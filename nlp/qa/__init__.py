@@ -1,0 +1,71 @@
+"""Script QA: scorecards (files, validation), step detection in agent replies, procedures and scoring."""
+
+from __future__ import annotations
+
+from cxlens.nlp.qa._detect import (  # noqa: F401
+    Column,
+    Detections,
+    StepDetector,
+    split_units,
+)
+from cxlens.nlp.qa._procedures import (  # noqa: F401
+    ABCD_ACTION_TEXTS,
+    abcd_scorecards,
+    abcd_to_tables,
+    load_abcd_dialogues,
+    write_abcd_scorecards,
+)
+from cxlens.nlp.qa._reference_replies import (  # noqa: F401
+    ReferenceReplies,
+    load_reference_replies,
+)
+from cxlens.nlp.qa._scorecard import (  # noqa: F401
+    ForbiddenItem,
+    Scorecard,
+    Script,
+    Step,
+    get_scorecard_names,
+    load_scorecard,
+    scorecard_from_dict,
+    scorecard_to_dict,
+    shipped_scorecard_path,
+    write_scorecard,
+)
+from cxlens.nlp.qa._scorecard_files import (  # noqa: F401
+    read_with_lines,
+)
+from cxlens.nlp.qa._scoring import (  # noqa: F401
+    QAResult,
+    SPEAKER_OF_ROLE,
+    agent_summary,
+    score_script_qa,
+)
+
+__all__ = [
+    "ABCD_ACTION_TEXTS",
+    "Column",
+    "Detections",
+    "ForbiddenItem",
+    "QAResult",
+    "ReferenceReplies",
+    "SPEAKER_OF_ROLE",
+    "Scorecard",
+    "Script",
+    "Step",
+    "StepDetector",
+    "abcd_scorecards",
+    "abcd_to_tables",
+    "agent_summary",
+    "get_scorecard_names",
+    "load_abcd_dialogues",
+    "load_reference_replies",
+    "load_scorecard",
+    "read_with_lines",
+    "score_script_qa",
+    "scorecard_from_dict",
+    "scorecard_to_dict",
+    "shipped_scorecard_path",
+    "split_units",
+    "write_abcd_scorecards",
+    "write_scorecard",
+]

@@ -1,0 +1,62 @@
+"""Sentiment of customer messages and social mentions: the shipped models, the lexicon path and
+language detection."""
+
+from __future__ import annotations
+
+from cxlens.nlp.sentiment._language import (  # noqa: F401
+    LanguageDetector,
+    UNDETERMINED,
+    detect_languages,
+    dominant_script,
+)
+from cxlens.nlp.sentiment._lexicon import (  # noqa: F401
+    CONFIDENCE_BINS,
+    LEXICON_OVERRIDES,
+    LexiconSentiment,
+    PHRASE_REWRITES,
+    rewrite_support_phrases,
+    support_cues,
+)
+from cxlens.nlp.sentiment._model import (  # noqa: F401
+    ARTIFACT_DIR,
+    FROZEN_ARTIFACT_DIR,
+    LABELS,
+    SENTIMENT_COLUMNS,
+    SHIPPED_MODELS,
+    SentimentHead,
+    SentimentModel,
+    is_shipped_model,
+    load_sentiment_head,
+    load_sentiment_model,
+    normalise_labels,
+    normalise_post,
+    score_sentiment,
+    train_sentiment,
+)
+
+__all__ = [
+    "ARTIFACT_DIR",
+    "CONFIDENCE_BINS",
+    "FROZEN_ARTIFACT_DIR",
+    "LABELS",
+    "LEXICON_OVERRIDES",
+    "LanguageDetector",
+    "LexiconSentiment",
+    "PHRASE_REWRITES",
+    "SENTIMENT_COLUMNS",
+    "SHIPPED_MODELS",
+    "SentimentHead",
+    "SentimentModel",
+    "UNDETERMINED",
+    "detect_languages",
+    "dominant_script",
+    "is_shipped_model",
+    "load_sentiment_head",
+    "load_sentiment_model",
+    "normalise_labels",
+    "normalise_post",
+    "rewrite_support_phrases",
+    "score_sentiment",
+    "support_cues",
+    "train_sentiment",
+]

@@ -1,0 +1,108 @@
+"""Saving and loading :class:`~cxlens.nlp.topics._model.TopicModel` as plain files (no pickled code).
+
+A model directory holds::
+
+    topic_model.json           format, version, parameters, encoder name, fitted scalars
+    topics.json                one record per topic: id, label, keywords (+ weights), size, share,
+                               representative messages, exemplars (used to re-embed the topic
+                               when a later run uses another embedding space), seed flag
+    centroids.npy              float32 (n_topics, dim), rows in the order of topics.json
+    similarity_quantiles.npy   float64 (n_topics, 101): each topic's member-similarity percentiles
+
+Everything loads with ``json`` and ``np.load(allow_pickle=False)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cxlens.errors import ConfigError
+
+__all__ = ["FORMAT", "load_topic_model", "save_topic_model"]
+
+FORMAT = "cxlens.topic_model"
+VERSION = 1
+_PARAMS_SAVED = ("n_topics", "method", "max_outlier_share", "min_confidence", "min_topic_size",
+                 "min_match_similarity", "n_components", "large_threshold", "sample_size", "n_keywords",
+                 "n_representatives", "random_state")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return value
+
+
+def save_topic_model(model, path: Path) -> Path:
+    from cxlens.nlp.topics._model import load_seed_topics
+
+    path.mkdir(parents=True, exist_ok=True)
+    params = {name: getattr(model, name) for name in _PARAMS_SAVED}
+    params["seed_topics"] = load_seed_topics(model.seed_topics)
+    params["encoder"] = model.encoder_name_
+    previous = model.previous
+    meta = {
+        "format": FORMAT, "version": VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "params": params,
+        "previous": str(previous) if isinstance(previous, (str, Path)) else None,
+        "encoder": model.encoder_name_, "encoder_corpus_fitted": bool(model.encoder_corpus_fitted_),
+        "n_features_in": int(model.n_features_in_), "method": model.method_,
+        "outlier_threshold": float(model.outlier_threshold_), "outlier_share": float(model.outlier_share_),
+        "next_id": int(model.next_id_), "n_documents": int(len(model.labels_)),
+        "previous_ids_missing": [int(i) for i in model.previous_ids_missing_],
+    }
+    records = [{k: _jsonable(v) for k, v in row.items()} for row in model.topics_.to_dict("records")]
+    (path / "topic_model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    (path / "topics.json").write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+    np.save(path / "centroids.npy", np.asarray(model.centroids_, dtype=np.float32), allow_pickle=False)
+    np.save(path / "similarity_quantiles.npy", np.asarray(model.similarity_quantiles_, dtype=np.float64),
+            allow_pickle=False)
+    return path
+
+
+def load_topic_model(cls, path: Path):
+    meta_file = path / "topic_model.json"
+    if not meta_file.exists():
+        raise ConfigError(f"{path} is not a saved topic model (no topic_model.json); "
+                          "point --previous at the 'model' folder a previous run wrote.")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta.get("format") != FORMAT or int(meta.get("version", 0)) > VERSION:
+        raise ConfigError(f"{meta_file}: unsupported topic model format {meta.get('format')!r} "
+                          f"version {meta.get('version')!r} (this cxlens reads {FORMAT} v{VERSION}).")
+    params = dict(meta["params"])
+    encoder = params.pop("encoder", None)
+    model = cls(**params, encoder=encoder, previous=meta.get("previous"))
+    records = json.loads((path / "topics.json").read_text(encoding="utf-8"))
+    topics = pd.DataFrame(records)
+    if "previous_similarity" in topics:
+        topics["previous_similarity"] = pd.to_numeric(topics["previous_similarity"], errors="coerce")
+    model.topics_ = topics
+    model.centroids_ = np.load(path / "centroids.npy", allow_pickle=False)
+    model.similarity_quantiles_ = np.load(path / "similarity_quantiles.npy", allow_pickle=False)
+    if len(model.centroids_) != len(topics):
+        raise ConfigError(f"{path}: {len(topics)} topics but {len(model.centroids_)} centroids; the folder is damaged.")
+    model.encoder_ = None
+    model.encoder_name_ = meta.get("encoder")
+    model.encoder_corpus_fitted_ = bool(meta.get("encoder_corpus_fitted"))
+    model.n_features_in_ = int(meta["n_features_in"])
+    model.method_ = meta.get("method")
+    model.outlier_threshold_ = float(meta["outlier_threshold"])
+    model.outlier_share_ = float(meta["outlier_share"])
+    model.next_id_ = int(meta["next_id"])
+    model.previous_ids_missing_ = list(meta.get("previous_ids_missing", []))
+    model.labels_ = np.empty(0, dtype=np.int64)  # per-message results are not part of the model
+    model.confidence_ = np.empty(0, dtype=np.float64)
+    return model
