@@ -42,12 +42,10 @@ def cached_embeddings(enc, name: str, texts: list[str], cache: str) -> np.ndarra
         path = Path(cache) / f"{name}-{digest}.npy"
         if path.is_file():
             emb = np.load(path)
-            if hasattr(enc, "add_to_cache"):
-                enc.add_to_cache(texts, emb)
             print(f"loaded {len(texts)} {name} embeddings from {path}", flush=True)
             return emb
     t0 = time.perf_counter()
-    emb = enc.encode(texts)  # fills the in-run cache: every head below reuses these vectors
+    emb = enc.encode(texts)  # every head below is given these vectors
     print(f"encoded {len(texts)} texts with {name} ({getattr(enc, 'backend_', None)}) "
           f"in {time.perf_counter() - t0:.1f}s ({len(texts) / (time.perf_counter() - t0):.0f} texts/s, shared CPU)",
           flush=True)
@@ -109,8 +107,6 @@ def finetuned(texts, y, tr, te, *, mode: str, seeds: list[int], shots: int, enco
         t0 = time.perf_counter()
         clf.fit(list(texts[pick]), y[pick])
         fit_s = time.perf_counter() - t0
-        enc = clf._encoder()
-        enc.clear_cache()
         t0 = time.perf_counter()
         proba = clf.predict_proba(list(texts[te]))
         speed = len(te) / (time.perf_counter() - t0)

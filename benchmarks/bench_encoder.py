@@ -65,11 +65,10 @@ def naive_loop(texts: list[str], threads: int) -> tuple[float, np.ndarray]:
 
 
 def timed(encoder, texts: list[str], rounds: int = 1) -> tuple[float, np.ndarray]:
-    """Seconds of one pass over ``texts`` (the median of ``rounds`` passes, the cache emptied before each)."""
+    """Seconds of one pass over ``texts`` (the median of ``rounds`` passes; encoders keep no vectors)."""
     encoder.encode(texts[:8])  # load + warm up
     times = []
     for _ in range(rounds):
-        encoder.clear_cache()
         t0 = time.perf_counter()
         vecs = encoder.encode(texts)
         times.append(time.perf_counter() - t0)

@@ -79,7 +79,7 @@ def main() -> None:
              .sample(2000, random_state=0).tolist())
     student = args.model == "student"
     model_dir, batch = (student_model_dir(), 32) if student else (minilm_model_dir(), 64)
-    reference = MiniLMEncoder(backend="torch", cache_size=0, model_dir=model_dir, batch_size=batch).encode(texts[:1000])
+    reference = MiniLMEncoder(backend="torch", model_dir=model_dir, batch_size=batch).encode(texts[:1000])
     results: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
         fused = Path(tmp) / "fused.onnx"
@@ -100,7 +100,7 @@ def main() -> None:
             opts.intra_op_num_threads = opts.inter_op_num_threads = 1
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-            enc = MiniLMEncoder(backend="onnx", cache_size=0, model_dir=model_dir, batch_size=batch)
+            enc = MiniLMEncoder(backend="onnx", model_dir=model_dir, batch_size=batch)
             enc._load()  # tokenizer and workers; the batches then run on this variant's session
             enc._run_batch = lambda i, m, s=session: s.run(["sentence_embedding"],
                                                             {"input_ids": i, "attention_mask": m})[0]

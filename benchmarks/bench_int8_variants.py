@@ -58,7 +58,7 @@ def main() -> None:
     train, dev = [texts[i] for i in tr], [texts[i] for i in te]
     tweets = (pd.read_csv(data / "twcs" / "spotifycares_support_requests.csv")["text"].dropna().astype(str)
               .drop_duplicates().sample(1000, random_state=0).tolist())
-    dev_fp32 = MiniLMEncoder(backend="torch", cache_size=0).encode(dev)
+    dev_fp32 = MiniLMEncoder(backend="torch").encode(dev)
     shipped = load_default_model()
 
     def shipped_pred(x):
@@ -80,7 +80,7 @@ def main() -> None:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads, opts.inter_op_num_threads = 1, 1  # the encoder runs 2 batches at once
             session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
-            enc = MiniLMEncoder(backend="onnx", cache_size=0)
+            enc = MiniLMEncoder(backend="onnx")
             enc._load()  # tokenizer; the batches then run on this variant's session
             enc._run_batch = lambda i, m, s=session: s.run(["sentence_embedding"],
                                                             {"input_ids": i, "attention_mask": m})[0]

@@ -108,7 +108,7 @@ def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str, side: 
             card_rng = np.random.default_rng(seed)
             card = scorecard_from_dict(build_scorecard(brand, defs, label_cols, texts, y, dev, card_rng,
                                                        rules=variant != "semantic"), source=f"{brand}.yaml")
-            det = StepDetector(card, encoder=None if variant == "rules" else encoder, granularity=granularity)
+            det = StepDetector(scorecard=card, encoder=None if variant == "rules" else encoder, granularity=granularity)
             labels = pd.DataFrame(y[dev], columns=[s.id for s in card.scripts[0].steps])
             det.fit([texts[i] for i in dev], labels)
             pred = det.predict([texts[i] for i in test]).to_numpy()
@@ -153,22 +153,20 @@ def speed(encoder_name: str, *, granularity: str, repeat: int) -> dict:
     y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
     card = scorecard_from_dict(build_scorecard("SpotifyCares", defs, label_cols, texts, y, np.arange(len(texts)),
                                                np.random.default_rng(0)), source="speed.yaml")
-    det = StepDetector(card, encoder=encoder, granularity=granularity).fit()
+    det = StepDetector(scorecard=card, encoder=encoder, granularity=granularity).fit()
     distinct = agent_tweets()
     det.detect(distinct[:64])  # warm-up: model load, first batches
     load_before = os.getloadavg()[0]
     # One detect() call per pass: inside a call a repeated text is encoded once, so scoring the list
-    # repeated in one call would time mostly cache hits. The encoder's cache is emptied before each pass.
+    # repeated in one call would time mostly repeats. Encoders keep no vectors between calls.
     elapsed = 0.0
     for _ in range(repeat):
-        if hasattr(encoder, "clear_cache"):
-            encoder.clear_cache()
         start = time.perf_counter()
         det.detect(distinct)
         elapsed += time.perf_counter() - start
     batch = distinct * repeat
     # the same run with every sentence vector already cached: what the detector costs besides the encoder
-    cached = StepDetector(card, encoder=encoder_name, granularity=granularity).fit()
+    cached = StepDetector(scorecard=card, encoder=encoder_name, granularity=granularity).fit()
     cached.detect(batch)
     start = time.perf_counter()
     cached.detect(batch)

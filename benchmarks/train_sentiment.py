@@ -12,7 +12,7 @@ tweets (CC BY-NC-SA) are never used for training.
 Two models ship. The frozen head (no ``--finetune``; ``nlp/artifacts/sentiment_frozen``, what ``cxlens
 score`` uses): the shared MiniLM encoder (``get_encoder("minilm")``, ONNX int8), frozen; its 384-d vector
 plus the four VADER-with-fixes numbers into a logistic-regression head with balanced class weights;
-temperature calibration on out-of-fold logits (:class:`cxlens.nlp.sentiment._model.SentimentHead`). The tuned
+temperature calibration on out-of-fold logits (:class:`cxlens.nlp.sentiment.SentimentClassifier`). The tuned
 student (the first command; ``nlp/artifacts/sentiment``, the default model everywhere else): the same
 head on the distilled student after tuning it by distillation from a tuned MiniLM (``--distill``, below;
 a GPU run: several hours on 2 CPU cores).
@@ -203,8 +203,26 @@ def holdout_split(texts: list[str], labels: list[str], *, frac: float,
     return pick(texts, tr), pick(labels, tr), (pick(texts, te), pick(labels, te))
 
 
+def head_only(model):
+    """The same fitted classifier without its rules (support phrases, lexicon for posts without letters): the
+    head's own argmax, what ``training.json`` reports next to ``score_sentiment``'s numbers."""
+    import copy
+
+    return copy.deepcopy(model).set_params(support_rules=False, lexicon_for_no_letters=False)
+
+
+def with_vectors(texts: list[str], vectors: np.ndarray, encoder: str):
+    """The normalised ``texts`` as a :class:`~cxlens.nlp.Texts` carrying their ``encoder`` vectors (from
+    :func:`encode_cached`), so the classifier encodes nothing again."""
+    from cxlens.nlp import Texts, encoder_key
+    from cxlens.nlp.encoders import get_encoder
+    from cxlens.nlp.sentiment import normalise_post
+
+    return Texts([normalise_post(t) for t in texts], vectors={encoder_key(get_encoder(encoder)): vectors})
+
+
 def train_head(args: argparse.Namespace) -> dict:
-    from cxlens.nlp.sentiment import SentimentModel, train_sentiment
+    from cxlens.nlp.sentiment import SentimentClassifier
 
     data_dir = Path(args.data_dir)
     _, texts, labels = semeval_pool(data_dir, max_ids=args.max_train, seed=args.seed)
@@ -217,16 +235,14 @@ def train_head(args: argparse.Namespace) -> dict:
         texts, labels = texts + more, labels + more_labels
         extra_counts[name] = {lab: more_labels.count(lab) for lab in LABELS}
     t0 = time.perf_counter()
-    clf = train_sentiment(texts, labels, C=args.C, embeddings=X, encoder=args.encoder,
-                          lexicon_features=not args.no_lexicon_features,
-                          random_state=args.seed)
+    clf = SentimentClassifier(C=args.C, encoder=args.encoder, lexicon_features=not args.no_lexicon_features,
+                              random_state=args.seed).fit(with_vectors(texts, X, args.encoder), labels)
     fit_s = time.perf_counter() - t0
     clf.save(args.out)
-    model = SentimentModel(clf)
+    model = head_only(clf)
     val_texts, val_labels = tweeteval_val(data_dir)
-    val_pred = np.asarray(LABELS, dtype=object)[
-        model.predict_proba(val_texts, embeddings=encode_cached(val_texts, name="val", cache=cache,
-                                                                encoder=args.encoder)).argmax(1)]
+    val_pred = model.predict(with_vectors(val_texts, encode_cached(val_texts, name="val", cache=cache,
+                                                                    encoder=args.encoder), args.encoder))
     metrics = {
         "train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
         "extra": extra_counts,
@@ -235,9 +251,8 @@ def train_head(args: argparse.Namespace) -> dict:
     }
     if not args.skip_airline:
         air_texts, air_labels = airline_tweets(data_dir)
-        air_pred = np.asarray(LABELS, dtype=object)[
-            model.predict_proba(air_texts, embeddings=encode_cached(air_texts, name="airline", cache=cache,
-                                                                    encoder=args.encoder)).argmax(1)]
+        air_pred = model.predict(with_vectors(air_texts, encode_cached(air_texts, name="airline", cache=cache,
+                                                                        encoder=args.encoder), args.encoder))
         metrics.update(scores("airline", air_labels, air_pred, what=("accuracy", "macro_f1")))
     Path(args.out, "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
@@ -250,11 +265,13 @@ def distilled_head(texts: list[str], labels: list[str], args: argparse.Namespace
     tweets, alone on the ``--unlabelled`` texts -- and fit the student's head on the tweets' gold labels.
     The teacher's own scores on ``checks`` (name -> (texts, labels) or None) go to ``metrics``."""
     from cxlens.nlp.encoders import finetune_encoder, tuning_base
-    from cxlens.nlp.sentiment import SentimentHead, normalise_post, train_sentiment
+    from cxlens.nlp.sentiment import SentimentClassifier, normalise_post
 
-    teacher = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
-                              encoder="minilm", finetune_epochs=args.teacher_epochs, learning_rate=args.teacher_lr,
-                              random_state=args.seed, device=args.device)
+    # the teacher's own probabilities (no rules) are the student's targets
+    teacher = SentimentClassifier(C=args.C, lexicon_features=not args.no_lexicon_features, encoder="minilm",
+                                  finetune_epochs=args.teacher_epochs, learning_rate=args.teacher_lr,
+                                  random_state=args.seed, device=args.device, support_rules=False,
+                                  lexicon_for_no_letters=False).fit(texts, labels)
     names = [n for n in args.unlabelled.split(",") if n]
     sets = extra_sets(Path(args.data_dir), names, max_per_set=args.extra_max, seed=args.seed)
     more = [t for ts, _ in sets.values() for t in ts]
@@ -269,19 +286,19 @@ def distilled_head(texts: list[str], labels: list[str], args: argparse.Namespace
         if pair:
             metrics["distill"].update(scores(f"teacher_{name}", pair[1], list(teacher.predict(pair[0])),
                                              what=("macro_recall",)))
-    return SentimentHead(encoder=args.encoder, encoder_dir=tuned, C=args.C,
-                         lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
+    return SentimentClassifier(encoder=args.encoder, encoder_dir=tuned, C=args.C,
+                               lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
 
 
 def finetune(args: argparse.Namespace) -> dict:
-    """Tune MiniLM on the same pool, then fit the head on the tuned vectors (``SentimentHead(finetune_epochs=N)``).
+    """Tune MiniLM on the same pool, then fit the head on the tuned vectors (``SentimentClassifier(finetune_epochs=N)``).
 
     The output folder loads like any sentiment model (``cxlens mentions score --model DIR``,
     ``bench_sentiment.py --model DIR``); its tuned encoder is in ``DIR/encoder``: a 90 MB folder for
     all-MiniLM-L6-v2, the two tuned layers (7 MB) for ``--encoder minilm-l2``. The head's scores (argmax,
     without ``score_sentiment``'s rules) go to ``DIR/training.json``.
     """
-    from cxlens.nlp.sentiment import train_sentiment
+    from cxlens.nlp.sentiment import SentimentClassifier
 
     out = Path(args.out).resolve()
     shipped = (Path(__file__).resolve().parents[1] / "nlp" / "artifacts" / "sentiment").resolve()
@@ -297,21 +314,21 @@ def finetune(args: argparse.Namespace) -> dict:
     metrics: dict = {}
     t0 = time.perf_counter()
     if args.tuned_encoder:
-        from cxlens.nlp.sentiment import SentimentHead
-
-        head = SentimentHead(encoder=args.encoder, encoder_dir=args.tuned_encoder, C=args.C,
-                             lexicon_features=not args.no_lexicon_features, random_state=args.seed).fit(texts, labels)
+        head = SentimentClassifier(encoder=args.encoder, encoder_dir=args.tuned_encoder, C=args.C,
+                                   lexicon_features=not args.no_lexicon_features,
+                                   random_state=args.seed).fit(texts, labels)
         # no tuning here: --epochs and --lr below are only a label; the tuning's own record is in its student.json
         metrics["tuned_encoder"] = str(args.tuned_encoder)
     elif args.distill:
         head = distilled_head(texts, labels, args, metrics=metrics, checks={"tweeteval_val": (val_texts, val_labels),
                                                                             "holdout": held})
     else:
-        head = train_sentiment(texts, labels, C=args.C, lexicon_features=not args.no_lexicon_features,
-                               encoder=args.encoder, finetune_epochs=args.epochs, learning_rate=args.lr,
-                               random_state=args.seed, device=args.device)
+        head = SentimentClassifier(C=args.C, lexicon_features=not args.no_lexicon_features, encoder=args.encoder,
+                                   finetune_epochs=args.epochs, learning_rate=args.lr, random_state=args.seed,
+                                   device=args.device).fit(texts, labels)
     fit_s = time.perf_counter() - t0
     head.save(out)
+    head = head_only(head)  # the scores below are the head's own (the saved model keeps its rules)
     val_pred = list(head.predict(val_texts))
     metrics = {"train_size": len(texts), "train_counts": {lab: labels.count(lab) for lab in LABELS},
                "encoder": args.encoder, "epochs": args.epochs, "lr": args.lr, "C": args.C, **metrics,

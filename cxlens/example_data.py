@@ -6,6 +6,10 @@ JSON Lines) covering one year (2025).  The same seed gives byte-identical
 files.  Everything is vectorised numpy, generated in chunks of tickets, so a
 1M-ticket / ~5M-message archive takes minutes, not hours.
 
+The package ships one such archive (2,000 tickets, seed 7, CSV) in ``cxlens/data/example_archive``:
+:func:`example_archive_path` finds it wherever cxlens is installed, :func:`copy_example_archive` copies it
+into a folder of your own (``cxlens example-data --bundled --out DIR``).
+
 What is in it (see ``examples/README.md``):
 
 * five channels with channel-typical speed (chat/phone in seconds, email in
@@ -27,17 +31,25 @@ What is in it (see ``examples/README.md``):
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from cxlens.errors import ConfigError
+from cxlens._resources import shipped_path
+from cxlens.errors import ConfigError, DataError
 from cxlens._example_text import MENTIONS, REQUEST_TYPES, SLOT_VALUES, TEXT, render
 from cxlens._example_writer import TableWriter
 
-__all__ = ["REQUEST_TYPES", "write_example_archive"]
+__all__ = ["EXAMPLE_ARCHIVE", "EXAMPLE_TABLES", "REQUEST_TYPES", "copy_example_archive", "example_archive_path",
+           "write_example_archive"]
 
 log = logging.getLogger(__name__)
+
+#: how the bundled archive was made: ``write_example_archive(out, **EXAMPLE_ARCHIVE)``
+EXAMPLE_ARCHIVE = {"n_tickets": 2000, "seed": 7, "fmt": "csv"}
+#: its files, ``<table>.csv``
+EXAMPLE_TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
 
 START = int(np.datetime64("2025-01-01T00:00:00", "s").astype(np.int64))
 DAY = 86400
@@ -89,6 +101,31 @@ def write_example_archive(out: Path, *, n_tickets: int, seed: int, fmt: str = "c
     writer.write("accounts", _account_table(accounts))
     writer.write("mentions", _mentions(np.random.default_rng([seed, 2]), max(20, n // 5)))
     return writer.close()
+
+
+def example_archive_path() -> Path:
+    """The folder of the example archive shipped inside the package (``tickets.csv``, ``messages.csv``,
+    ``accounts.csv``, ``surveys.csv``, ``mentions.csv``), wherever cxlens is installed. Read it, don't write
+    to it: :func:`copy_example_archive` gives you a copy of your own."""
+    folder = shipped_path("cxlens", "data", "example_archive")
+    missing = [t for t in EXAMPLE_TABLES if not (folder / f"{t}.csv").is_file()]
+    if missing:
+        raise DataError(f"The bundled example archive lacks {', '.join(f'{t}.csv' for t in missing)} in {folder}: "
+                        f"this cxlens install is incomplete. Reinstall it, or generate the same archive with "
+                        f"`cxlens example-data --tickets 2000 --seed 7 --out DIR`.")
+    return folder
+
+
+def copy_example_archive(out: str | Path) -> dict[str, Path]:
+    """Copy the bundled example archive into ``out`` (created; files of the same name are replaced);
+    return ``{table: path}``."""
+    source = example_archive_path()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for table in EXAMPLE_TABLES:
+        written[table] = Path(shutil.copyfile(source / f"{table}.csv", out / f"{table}.csv"))
+    return written
 
 
 # ---------------------------------------------------------------- accounts, agents, ticket plan

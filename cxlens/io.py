@@ -29,9 +29,11 @@ from cxlens.schema import TableSchema, get_schema
 
 __all__ = [
     "LoadedTable",
+    "file_format",
     "parse_mapping",
     "read_frame",
     "load_table",
+    "table_files",
     "validate_frame",
     "write_quarantine",
     "write_table",
@@ -91,7 +93,8 @@ def parse_mapping(items: Iterable[str] | None) -> dict[str, str]:
 # ---------------------------------------------------------------- reading
 
 
-def _files(path: Path) -> list[Path]:
+def table_files(path: Path) -> list[Path]:
+    """The data files ``path`` names: the file itself, or the data files of a folder (sorted; no hidden ones)."""
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
         if not files:
@@ -102,7 +105,8 @@ def _files(path: Path) -> list[Path]:
     return [path]
 
 
-def _format_of(path: Path) -> str:
+def file_format(path: Path) -> str:
+    """``csv``, ``tsv``, ``jsonl``, ``json`` or ``parquet``, from the file's suffix."""
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise UnreadableFileError(
@@ -250,8 +254,8 @@ def read_frame(path: str | Path, *, encoding: str = "utf-8") -> tuple[pd.DataFra
     """
     parts, bad_parts = [], []
     enc = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
-    for file in _files(Path(path)):
-        fmt = _format_of(file)
+    for file in table_files(Path(path)):
+        fmt = file_format(file)
         if file.stat().st_size == 0:
             raise UnreadableFileError(f"{file} is empty (0 bytes).")
         if fmt in ("csv", "tsv"):
@@ -457,7 +461,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write by suffix: .csv, .jsonl or .parquet. Timestamps go out as ISO 8601."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = _format_of(path)
+    fmt = file_format(path)
     if fmt == "parquet":
         frame.to_parquet(path, index=False)
     elif fmt == "jsonl":

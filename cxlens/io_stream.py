@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import UnreadableFileError
-from cxlens.io import ROW_COL, SOURCE_COL, _files, _format_of, parse_jsonl_line, read_frame
+from cxlens.io import ROW_COL, SOURCE_COL, file_format, parse_jsonl_line, read_frame, table_files
 
 __all__ = ["FileProblem", "RawChunk", "file_fingerprint", "input_files", "iter_raw_chunks"]
 
@@ -47,7 +47,7 @@ class FileProblem:
 
 def input_files(path: str | Path) -> list[Path]:
     """The files a path stands for (a folder's data files, sorted by name)."""
-    return _files(Path(path))
+    return table_files(Path(path))
 
 
 def file_fingerprint(path: Path) -> dict[str, object]:
@@ -139,7 +139,7 @@ def iter_raw_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str
     """
     enc = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
     for file in input_files(path):
-        fmt = _format_of(file)
+        fmt = file_format(file)
         done = 0
         try:
             if file.stat().st_size == 0:

@@ -374,7 +374,7 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
 
 def write_at_risk_review(review: AtRiskReview, out_dir: str | Path, *, top: int = 50) -> dict[str, Path]:
     """``at_risk.csv`` (every account, ranked), ``at_risk.html`` (self-contained page), ``summary.json``."""
-    from cxlens.pipelines.dashboard import render_at_risk_html
+    from cxlens.pipelines._accounts_html import render_at_risk_html
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,7 @@ def qa_detector(scorecard: str | Path | Scorecard, *, encoder: object | str | No
     ``encoder``: a registered name (default :data:`QA_ENCODER`), an encoder object, or ``None`` (rules only).
     """
     card = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
-    return StepDetector(card, encoder=encoder, granularity=granularity, threshold=threshold).fit()
+    return StepDetector(scorecard=card, encoder=encoder, granularity=granularity, threshold=threshold).fit()
 
 
 def reference_model(path: str | Path, *, encoder: object | str = QA_ENCODER, intent_col: str = "intent",

@@ -121,7 +121,7 @@ def message_embeddings(texts: Sequence[str], encoder, *, progress: Progress = _n
 
 def fitted_topic_model(texts: Sequence[str], embeddings: np.ndarray, *, encoder: Any, **params: Any) -> TopicModel:
     """A :class:`TopicModel` fitted on ``texts`` (``params`` are its keyword parameters)."""
-    return TopicModel(encoder=encoder, **params).fit(list(texts), embeddings)
+    return TopicModel(encoder=encoder, **params).fit(list(texts), embeddings=embeddings)
 
 
 def topic_table(model: TopicModel) -> pd.DataFrame:

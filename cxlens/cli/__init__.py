@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -56,19 +57,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: log messages of other libraries that say nothing a cxlens user can act on
+_NOISE = (
+    # onnxruntime's quantize_dynamic logs this on the root logger while our int8 export is built
+    "pre-processing before quantization",
+)
+
+
+class _DropNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(noise in message for noise in _NOISE)
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
+    """Every log line and progress bar goes to stderr: stdout carries only the command's data."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     try:
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(show_time=False, show_path=False, rich_tracebacks=False)
+        handler: logging.Handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False,
+                                               rich_tracebacks=False)
         fmt = "%(message)s"
     except ImportError:  # pragma: no cover - rich is a core dependency
-        handler, fmt = logging.StreamHandler(), "%(levelname)s %(message)s"
+        handler, fmt = logging.StreamHandler(sys.stderr), "%(levelname)s %(message)s"
+    handler.addFilter(_DropNoise())
     logging.basicConfig(level=level, format=fmt, handlers=[handler], force=True)
 
 
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``cxlens ... | head``): end quietly, as a Unix tool killed by SIGPIPE.
+
+    stdout is pointed at /dev/null so that the interpreter's last flush cannot raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a file descriptor
+        pass
+    return 128 + 13  # 141, what a shell reports for a process ended by SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit:  # argparse's --help, --version and usage errors
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose, args.quiet)

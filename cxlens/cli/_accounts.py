@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs, print_summary
+from cxlens.cli._common import add_input_args, input_paths, load_inputs, print_summary
 
 __all__ = ["add_commands"]
 
@@ -79,8 +79,8 @@ def _tables(args: argparse.Namespace):
     from cxlens.errors import DataError
     from cxlens.pipelines.accounts import feature_tables
 
-    if not args.accounts:
-        raise DataError("Pass --accounts (one row per customer account).")
+    if not input_paths(args).get("accounts"):
+        raise DataError("Pass --accounts (one row per customer account), or an --archive with an accounts file.")
     dataset = load_inputs(args)
     print_summary(dataset)
     return feature_tables(dataset)

@@ -1,35 +1,75 @@
-"""Argument groups shared by several commands (inputs, output, column mapping)."""
+"""What several commands share: the input arguments (``--archive DIR`` or one flag per table), printing
+tables (a rich table on a terminal, TSV to a pipe or file), and the stderr console for progress bars.
+
+stdout carries only a command's data; status lines, logs and progress go to stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Iterable, Mapping
-
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from cxlens.dataset import Dataset
 
-__all__ = ["StageProgress", "add_input_args", "load_inputs", "print_summary", "write_counts"]
+__all__ = ["TABLES", "StageProgress", "add_input_args", "input_paths", "load_inputs", "note", "print_summary",
+           "print_table", "stderr_console", "write_counts"]
+
+#: the canonical tables, in the order the flags are listed
+TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
 
 
-def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] = (
-        "tickets", "messages", "accounts", "surveys", "mentions")) -> None:
-    group = parser.add_argument_group("inputs (CSV, JSONL, JSON, Parquet, or a folder of them)")
+def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] = TABLES) -> None:
+    """``--archive DIR`` and one ``--<table> PATH`` flag per table the command reads, ``--map``, ``--encoding``.
+
+    Every command that reads tables takes its inputs through this, so they all accept the same flags;
+    :func:`input_paths` turns them into one path per table.
+    """
+    group = parser.add_argument_group("inputs: --archive DIR, or one flag per table (CSV, TSV, JSON Lines, JSON, "
+                                      "Parquet, or a folder of them)")
+    # TRANSITIONAL: `cxlens score` (cli/_score.py) still declares its own --archive, with the same meaning;
+    # drop this test once it takes its inputs from input_paths() only
+    if parser.prog != "cxlens score":
+        group.add_argument("--archive", metavar="DIR",
+                           help=f"a folder holding {', '.join(f'{t}.*' for t in tables)} (e.g. from `cxlens example-data "
+                                f"--out DIR`); a table flag given too replaces that table's file")
     for name in tables:
         group.add_argument(f"--{name}", metavar="PATH", help=f"the {name} table")
     group.add_argument("--map", action="append", metavar="THEIRS=OURS", default=[],
                        help="rename a column on read, e.g. --map 'Ticket ID=ticket_id' (repeatable)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV/JSON inputs (default utf-8)")
+    parser.set_defaults(input_tables=tables)
+
+
+def input_paths(args: argparse.Namespace) -> dict[str, str | None]:
+    """Table name -> path, from ``--archive`` and the table flags (an explicit flag wins), for the tables the
+    command reads; a table that is not given is ``None``."""
+    tables = getattr(args, "input_tables", TABLES)
+    paths: dict[str, str | None] = {name: getattr(args, name, None) for name in tables}
+    if getattr(args, "archive", None):
+        from cxlens.pipelines.score import archive_tables
+
+        found = archive_tables(args.archive)
+        paths = {name: paths[name] or found.get(name) for name in tables}
+    return paths
 
 
 def load_inputs(args: argparse.Namespace) -> "Dataset":
+    """The validated dataset of :func:`input_paths` (bad rows quarantined, with their reasons)."""
     from cxlens.dataset import load_dataset
     from cxlens.io import parse_mapping
 
-    paths = {name: getattr(args, name, None) for name in ("tickets", "messages", "accounts", "surveys", "mentions")}
-    return load_dataset(**paths, mapping=parse_mapping(args.map), encoding=args.encoding)
+    return load_dataset(**input_paths(args), mapping=parse_mapping(args.map), encoding=args.encoding)
+
+
+def note(message: str) -> None:
+    """A status line on stderr: ``cxlens: <message>``."""
+    sys.stderr.write(f"cxlens: {message}\n")
 
 
 def write_counts(rows: Iterable[Mapping]) -> None:
@@ -46,6 +86,56 @@ def print_summary(dataset: "Dataset") -> None:
     write_counts(dataset.summary())
 
 
+# ---------------------------------------------------------------- output
+
+
+def stderr_console() -> "Console":
+    """A rich console on stderr, for progress bars and styled status lines (never on stdout)."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return " ".join(str(value).split()) if isinstance(value, str) else str(value)
+
+
+def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None,
+                fmt: str = "table", right: Sequence[str] = ()) -> None:
+    """Print rows on stdout as ``fmt``: ``table`` is a rich table on a terminal and TSV (a header row, then
+    one line per row, no title) anywhere else; ``tsv``, ``csv`` and ``json`` (a list of objects) as named.
+
+    ``right`` names the columns to right-align in the rich table.
+    """
+    rows = [list(r) for r in rows]
+    if fmt == "table" and sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in columns:
+            table.add_column(col, justify="right" if col in right else "left", overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        Console().print(table)
+    elif fmt == "json":
+        sys.stdout.write(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str) + "\n")
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(v) for v in row] for row in rows)
+    else:  # tsv, and "table" to a pipe or a file
+        sys.stdout.write("\t".join(columns) + "\n")
+        for row in rows:
+            sys.stdout.write("\t".join(_cell(v).replace("\t", " ") for v in row) + "\n")
+
+
 class StageProgress:
     """A rich progress bar on stderr (only on a terminal) fed by ``progress(stage, done, total)`` callbacks:
     one bar per stage, with elapsed and remaining time. ``with StageProgress(quiet=q) as progress: ...``"""
@@ -55,7 +145,8 @@ class StageProgress:
 
         self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                              TextColumn("{task.completed}/{task.total} " + unit), TimeElapsedColumn(),
-                             TimeRemainingColumn(), transient=True, disable=quiet or not sys.stderr.isatty())
+                             TimeRemainingColumn(), transient=True, console=stderr_console(),
+                             disable=quiet or not sys.stderr.isatty())
         self._tasks: dict[str, int] = {}
 
     def __enter__(self):

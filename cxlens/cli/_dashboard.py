@@ -10,7 +10,7 @@ __all__ = ["add_commands"]
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", metavar="DIR",
-                        help="the --out folder of `cxlens score`, or a folder of canonical tables (examples/archive)")
+                        help="the --out folder of `cxlens score` or `cxlens demo`, or a folder of canonical tables")
     parser.add_argument("--config", metavar="TOML", help="KPI settings, SLA policy, business hours")
     parser.add_argument("--monthly-cost", type=float, metavar="AMOUNT",
                         help="support operating cost per month (cost per ticket, cost as %% of revenue)")
@@ -70,5 +70,5 @@ def report_cmd(args: argparse.Namespace) -> int:
     settings = DashboardSettings(config=load_config(args.config), monthly_cost=args.monthly_cost,
                                  cost_per_ticket_target=args.cost_target)
     path = write_report(args.folder, args.out, filters=filters, settings=settings)
-    sys.stdout.write(f"cxlens: wrote {path} ({path.stat().st_size / 1e6:.1f} MB)\n")
+    sys.stderr.write(f"cxlens: wrote {path} ({path.stat().st_size / 1e6:.1f} MB)\n")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs, print_summary
+from cxlens.cli._common import add_input_args, load_inputs, note, print_summary, print_table
 
 __all__ = ["add_commands"]
 
@@ -17,13 +17,16 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     kpis.set_defaults(func=lambda args: kpis.print_help())
 
     lister = ksub.add_parser("list", help="print the KPI catalogue (from the registry)")
-    lister.add_argument("--format", choices=("table", "csv", "json", "markdown"), default="table")
+    lister.add_argument("--format", choices=("table", "tsv", "csv", "json", "markdown"), default="table",
+                        help="table (default: a table on a terminal, TSV to a pipe or file), tsv, csv, json, markdown")
     lister.set_defaults(func=kpis_list)
 
     compute = ksub.add_parser("compute", help="compute every KPI whose inputs are present")
     add_input_args(compute)
     _add_compute_options(compute)
-    compute.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    compute.add_argument("--format", choices=("table", "tsv", "csv", "json"), default="table",
+                         help="table (default: the overall figures, as a table on a terminal and TSV to a pipe or "
+                              "file), tsv, or csv / json with the per-group figures too")
     compute.add_argument("--out", metavar="FILE", help="write the report here (json or csv by --format)")
     compute.set_defaults(func=kpis_compute)
 
@@ -60,15 +63,9 @@ def kpis_list(args: argparse.Namespace) -> int:
     elif args.format == "json":
         sys.stdout.write(catalogue.to_json(orient="records", indent=2) + "\n")
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=f"cxlens KPI catalogue ({len(catalogue)} KPIs)")
-        for col in ("name", "unit", "direction", "formula", "requires"):
-            table.add_column(col, overflow="fold")
-        for row in catalogue.itertuples():
-            table.add_row(row.name, row.unit, row.direction, row.formula, row.requires)
-        Console().print(table)
+        columns = ("name", "unit", "direction", "formula", "requires")
+        print_table(columns, catalogue[list(columns)].itertuples(index=False, name=None),
+                    title=f"cxlens KPI catalogue ({len(catalogue)} KPIs)", fmt=args.format)
     return 0
 
 
@@ -101,36 +98,35 @@ def kpis_compute(args: argparse.Namespace) -> int:
     report = kpi_report(kpi_tables(dataset), config=config, names=args.kpi, by=by, period=args.period)
     if args.out:
         write_kpi_report(report, args.out, fmt="csv" if args.format == "csv" else "json")
-        sys.stderr.write(f"cxlens: report written to {args.out}\n")
+        note(f"report written to {args.out}")
     elif args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
     elif args.format == "csv":
         report.to_frame().to_csv(sys.stdout, index=False)
-    if args.format == "table":
-        print_report(report)
+    if args.format in ("table", "tsv"):
+        print_report(report, fmt=args.format)
     return 0
 
 
-def print_report(report, *, groups_hint: str = "use --format csv/json or --out for the per-group figures") -> None:
-    """The overall figures as a table on stdout, then a line about groups and skipped KPIs."""
-    from rich.console import Console
-    from rich.table import Table
+def print_report(report, *, fmt: str = "table",
+                 groups_hint: str = "use --format csv/json or --out for the per-group figures") -> None:
+    """The overall figures on stdout (a table on a terminal; TSV of the raw values with their unit to a pipe
+    or a file, or with ``fmt="tsv"``), then a line on stderr about groups and skipped KPIs."""
+    if fmt == "table" and sys.stdout.isatty():
+        from cxlens.pipelines.kpi_report import kpi_report_text
 
-    from cxlens.pipelines.kpi_report import kpi_report_text
+        print_table(("KPI", "value", "n"), kpi_report_text(report), title="KPI summary", right=("value", "n"))
+    else:
+        from cxlens.metrics import get_kpi
 
-    table = Table(title="KPI summary")
-    table.add_column("KPI")
-    table.add_column("value", justify="right", overflow="fold")
-    table.add_column("n", justify="right")
-    for name, value, n in kpi_report_text(report):
-        table.add_row(name, value, n)
-    console = Console()
-    console.print(table)
+        print_table(("kpi", "value", "unit", "n"),
+                    ((name, value, get_kpi(name).unit, report.n.get(name)) for name, value in report.kpis.items()),
+                    fmt="tsv")
     if report.groups:
-        console.print(f"{len(report.groups)} groups; {groups_hint}.")
+        note(f"{len(report.groups)} groups; {groups_hint}.")
     if report.skipped:
-        console.print(f"[dim]{len(report.skipped)} KPIs skipped for missing inputs "
-                      f"(e.g. {next(iter(report.skipped))}: needs {', '.join(next(iter(report.skipped.values())))}).[/dim]")
+        name, needs = next(iter(report.skipped.items()))
+        note(f"{len(report.skipped)} KPIs skipped for missing inputs (e.g. {name}: needs {', '.join(needs)}).")
 
 
 def kpis_explain(args: argparse.Namespace) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 __all__ = ["add_commands"]
 
@@ -74,30 +73,6 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     ev.set_defaults(func=evaluate_cmd)
 
 
-def _read(path: str, columns: list[str]):
-    from cxlens.errors import MissingColumnsError
-    from cxlens.io import read_frame
-
-    frame, _ = read_frame(path)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(table="input", missing=missing, source=path,
-                                  present=[c for c in frame.columns if not c.startswith("_")])
-    return frame
-
-
-def _labels(frame, label_col: str, *, multi_label: bool, sep: str):
-    """Single-label: a column. Multi-label: 'a|b' cells, or several 0/1 columns 'a,b,c'."""
-    cols = [c.strip() for c in label_col.split(",") if c.strip()]
-    if multi_label and len(cols) > 1:
-        flags = frame[cols].fillna(0).astype(str).isin(["1", "1.0", "True", "true", "yes"])
-        return [tuple(c for c in cols if row[c]) for _, row in flags.iterrows()]
-    values = frame[cols[0]].fillna("").astype(str)
-    if multi_label:
-        return [tuple(v.strip() for v in cell.split(sep) if v.strip()) for cell in values]
-    return values.to_numpy(dtype=object)
-
-
 def _threshold(raw: str | None):
     if raw is None or raw == "auto":
         return raw
@@ -110,88 +85,45 @@ def _threshold(raw: str | None):
 
 
 def train_classifier_cmd(args: argparse.Namespace) -> int:
-    import time
-
-    from cxlens.nlp.classify import TextClassifier
-
-    cols = [args.text_col] + [c.strip() for c in args.label_col.split(",") if c.strip()]
-    frame = _read(args.data, cols)
-    y = _labels(frame, args.label_col, multi_label=args.multi_label, sep=args.label_sep)
-    texts = frame[args.text_col].fillna("").astype(str).tolist()
-    model = TextClassifier(encoder=args.encoder, head=args.head, multi_label=args.multi_label,
-                           threshold=_threshold(args.threshold), C=args.C, epochs=args.epochs,
-                           learning_rate=args.lr, device=args.device, random_state=args.seed,
-                           finetune_options={"loss": args.loss} if args.head == "finetune" else None)
-    t0 = time.perf_counter()
     from cxlens.cli._common import StageProgress
+    from cxlens.pipelines.train import tracked_classifier_run, trained_classifier
 
+    threshold = _threshold(args.threshold)
     with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
-        model.fit(texts, y, progress=progress)
-    fit_s = time.perf_counter() - t0
+        trained = trained_classifier(args.data, text_col=args.text_col, label_col=args.label_col,
+                                     multi_label=args.multi_label, label_sep=args.label_sep, head=args.head,
+                                     encoder=args.encoder, threshold=threshold, C=args.C, epochs=args.epochs,
+                                     learning_rate=args.lr, loss=args.loss, device=args.device,
+                                     random_state=args.seed, progress=progress)
+    model = trained.model
     model.save(args.out)
-    sys.stderr.write(f"cxlens: trained {args.head} classifier on {len(texts):,} texts, {len(model.classes_)} labels "
-                     f"in {fit_s:.1f}s; saved to {args.out}\n")
+    sys.stderr.write(f"cxlens: trained {args.head} classifier on {trained.n_texts:,} texts, {len(model.classes_)} "
+                     f"labels in {trained.fit_seconds:.1f}s; saved to {args.out}\n")
     if not args.no_tracking:
-        _track(args, model, {"n_texts": len(texts), "n_labels": len(model.classes_), "fit_seconds": fit_s,
-                             "temperature": model.temperature_})
+        run = tracked_classifier_run(trained, model_dir=args.out, experiment=args.experiment,
+                                     registered_name=args.register_name, tracking_uri=args.tracking_uri)
+        where = f"; registered as {run.alias_uri}" if run.alias_uri else ""
+        sys.stderr.write(f"cxlens: logged MLflow run {run.run_id} to {run.tracking_uri}{where}\n")
     return 0
-
-
-def _track(args: argparse.Namespace, model, metrics: dict) -> None:
-    """Params, metrics, the model folder and the model itself (sklearn flavour, so also a pyfunc) to MLflow."""
-    from cxlens.tracking import log_run
-
-    params = dict(model.get_params())
-    params.update({"data": str(args.data), "text_col": args.text_col, "label_col": args.label_col,
-                   "classes": ",".join(map(str, model.classes_))})
-    run = log_run(experiment=args.experiment, params=params, metrics=metrics, artifacts=[args.out], model=model,
-                  registered_name=args.register_name, tracking_uri=args.tracking_uri,
-                  tags={"cxlens.model": "text_classifier"})
-    where = f"; registered as {run.alias_uri}" if run.alias_uri else ""
-    sys.stderr.write(f"cxlens: logged MLflow run {run.run_id} to {run.tracking_uri}{where}\n")
 
 
 def train_request_types_cmd(args: argparse.Namespace) -> int:
     import json
 
-    from cxlens.nlp.classify import train_default_model
+    from cxlens.pipelines.train import trained_request_types
 
-    _, metrics = train_default_model(args.data_dir, out_dir=args.out, threshold=args.threshold, C=args.C,
-                                     min_similarity=args.min_similarity)
-    (Path(args.out) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    metrics = trained_request_types(args.data_dir, out_dir=args.out, threshold=args.threshold, C=args.C,
+                                    min_similarity=args.min_similarity)
     sys.stdout.write(json.dumps({k: v for k, v in metrics.items() if k not in ("report",)}, indent=2) + "\n")
     return 0
 
 
-def _load_model(ref: str):
-    if ref in ("request-type", "request_type", "default"):
-        from cxlens.nlp.classify import load_default_model
-
-        return load_default_model()
-    from cxlens.nlp.classify import load_classifier
-
-    return load_classifier(ref)
-
-
 def predict_cmd(args: argparse.Namespace) -> int:
     from cxlens.io import write_table
+    from cxlens.pipelines.train import predicted_labels, saved_classifier
 
-    model = _load_model(args.model)
-    frame = _read(args.input, [args.text_col])
-    texts = frame[args.text_col].fillna("").astype(str).tolist()
-    out = frame[[c for c in frame.columns if c not in ("_source", "_row")]].copy()
-    if model.multi_label:
-        proba = model.predict_proba(texts)
-        keep = proba >= model.thresholds_
-        for j, label in enumerate(model.classes_):
-            out[str(label)] = keep[:, j].astype(int)
-            out[f"{label}_confidence"] = proba[:, j].round(4)
-        out[args.label_col_name] = ["|".join(s) for s in model.predict_label_sets(texts)]
-        out["confidence"] = proba.max(axis=1).round(4)
-    else:
-        labels, conf = model.predict_confidence(texts)
-        out[args.label_col_name] = labels
-        out["confidence"] = conf.round(4)
+    model = saved_classifier(args.model)
+    out = predicted_labels(model, args.input, text_col=args.text_col, label_col_name=args.label_col_name)
     write_table(out, args.output)
     sys.stderr.write(f"cxlens: labelled {len(out):,} texts; written to {args.output}\n")
     return 0
@@ -200,14 +132,12 @@ def predict_cmd(args: argparse.Namespace) -> int:
 def evaluate_cmd(args: argparse.Namespace) -> int:
     import json
 
-    from cxlens.nlp.classify import evaluate_classifier, write_evaluation
+    from cxlens.nlp.classify import write_evaluation
+    from cxlens.pipelines.train import classifier_evaluation, saved_classifier
 
-    model = _load_model(args.model)
-    cols = [args.text_col] + [c.strip() for c in args.label_col.split(",") if c.strip()]
-    frame = _read(args.data, cols)
-    y = _labels(frame, args.label_col, multi_label=model.multi_label, sep=args.label_sep)
-    texts = frame[args.text_col].fillna("").astype(str).tolist()
-    result = evaluate_classifier(model, texts, y)
+    model = saved_classifier(args.model)
+    result = classifier_evaluation(model, args.data, text_col=args.text_col, label_col=args.label_col,
+                                   label_sep=args.label_sep)
     paths = write_evaluation(result, args.out)
     scalars = {k: v for k, v in result.items() if k not in ("report", "confusion")}
     sys.stdout.write(json.dumps(scalars, indent=2) + "\n")

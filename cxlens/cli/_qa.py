@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs, write_counts
+from cxlens.cli._common import add_input_args, input_paths, load_inputs, print_table, write_counts
 
 __all__ = ["add_commands"]
 
@@ -39,6 +39,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     check.add_argument("files", nargs="+", metavar="FILE|NAME")
     check.set_defaults(func=scorecard_check)
     lister = csub.add_parser("list", help="the scorecards shipped with cxlens")
+    lister.add_argument("--format", choices=("table", "tsv", "csv", "json"), default="table",
+                        help="table (default: a table on a terminal, TSV to a pipe or file), tsv, csv, json")
     lister.set_defaults(func=scorecard_list)
     abcd = csub.add_parser("from-abcd", help="generate abcd_<flow>.yaml scorecards from the ABCD guidelines")
     abcd.add_argument("--abcd-dir", required=True, metavar="DIR", help="folder with kb.json, guidelines.json, ontology.json")
@@ -56,8 +58,9 @@ def qa_command(args: argparse.Namespace) -> int:
     from cxlens.errors import ConfigError
     from cxlens.pipelines.qa import qa_detector, qa_run, reference_model, write_qa_outputs
 
-    if not args.messages:
-        raise ConfigError("cxlens qa needs --messages (and usually --tickets for request types and agents).")
+    if not input_paths(args).get("messages"):
+        raise ConfigError("cxlens qa needs --messages (and usually --tickets for request types and agents), "
+                          "or an --archive with a messages file.")
     encoder = _encoder(args.encoder)
     # everything that can be wrong with the configuration fails here, before any data is read
     detector = qa_detector(args.scorecard, encoder=encoder, granularity=args.granularity, threshold=args.threshold)
@@ -109,9 +112,12 @@ def scorecard_check(args: argparse.Namespace) -> int:
 def scorecard_list(args: argparse.Namespace) -> int:
     from cxlens.nlp.qa import get_scorecard_names, load_scorecard
 
+    rows = []
     for name in get_scorecard_names():
         card = load_scorecard(name)
-        sys.stdout.write(f"{name}\t{len(card.scripts)} script(s)\t{card.description[:90]}\n")
+        rows.append((name, len(card.scripts), sum(len(s.steps) for s in card.scripts), card.description))
+    print_table(("name", "scripts", "steps", "description"), rows, title="shipped scorecards", fmt=args.format,
+                right=("scripts", "steps"))
     return 0
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cxlens._scoring import DEVICES, ENGINES, SKIPPABLE_HEADS
 from cxlens.cli._common import add_input_args, write_counts
 
-__all__ = ["add_commands"]
+__all__ = ["FLAGS", "add_commands"]
 
-HEADS = ("request_type", "topic", "sentiment", "qa")
+#: ScoreConfig parameter -> the flag that sets it (errors name the flag)
+FLAGS = {"out": "--out", "archive": "--archive", "tickets": "--tickets", "messages": "--messages",
+         "mentions": "--mentions", "accounts": "--accounts", "surveys": "--surveys", "mapping": "--map",
+         "encoding": "--encoding", "request_type_model": "--request-type-model", "topic_model": "--topic-model",
+         "topic_sample": "--topic-sample", "sentiment_model": "--sentiment-model", "fast_sentiment": "--fast",
+         "scorecard": "--scorecard", "encoder": "--encoder", "device": "--device", "skip": "--skip",
+         "chunk_rows": "--chunk-rows", "limit": "--limit", "engine": "--engine", "master": "--master",
+         "kpi_config": "--config", "overwrite": "--overwrite", "keep_work": "--keep-work"}
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -37,17 +45,17 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                             "`cxlens mentions score`: more accurate on complaint tweets, but it encodes customer "
                             "messages a second time, about 30%% fewer tickets/s)")
     score.add_argument("--fast", action="store_true", help="lexicon sentiment instead of the model (no encoder for it)")
-    score.add_argument("--skip", action="append", choices=HEADS, default=[], metavar="HEAD",
-                       help=f"leave a head out ({', '.join(HEADS)}); repeatable")
+    score.add_argument("--skip", action="append", default=[], metavar="HEAD",
+                       help=f"leave a head out ({', '.join(SKIPPABLE_HEADS)}); repeatable")
     score.add_argument("--chunk-rows", type=int, default=20_000, metavar="N",
                        help="tickets per chunk: the unit of memory and of resuming (default 20000)")
     score.add_argument("--limit", type=int, metavar="N", help="score only the first N tickets (a quick look)")
     score.add_argument("--encoder", default="minilm", metavar="NAME",
                        help="text encoder every head reads: minilm (default) or minilm-l2, the distilled 2-layer "
                             "student in the same vector space (about 3x faster; accuracy cost in docs/benchmarks.md)")
-    score.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                       help="where the encoder runs (cuda needs torch to see a GPU)")
-    score.add_argument("--engine", choices=("local", "spark"), default="local",
+    score.add_argument("--device", default="cpu", metavar="|".join(DEVICES),
+                       help="where the encoder runs: cpu (default), cuda (needs torch to see a GPU) or auto")
+    score.add_argument("--engine", default="local", metavar="|".join(ENGINES),
                        help="local (default) or spark (pyspark; local mode unless --master)")
     score.add_argument("--master", metavar="URL", help="Spark master URL, e.g. spark://host:7077 (default local[*])")
     score.add_argument("--config", metavar="FILE", help="KPI config (TOML): business hours, SLA, costs, targets")
@@ -75,38 +83,31 @@ def _progress_bar():
                     TextColumn("left"), TimeRemainingColumn(), transient=False)
 
 
-def score_command(args: argparse.Namespace) -> int:
-    from cxlens.config import KPIConfig, load_config
-    from cxlens.errors import ConfigError
+def score_config(args: argparse.Namespace):
+    """The :class:`~cxlens.ScoreConfig` the flags describe (nothing is checked here: the config does it)."""
+    from cxlens._scoring import ScoreConfig
     from cxlens.io import parse_mapping
-    from cxlens.pipelines.score._run import run_score, score_inputs_from
-    from cxlens.pipelines.score import HeadOptions
 
-    if args.device == "cuda":
-        from cxlens.nlp.encoders._encoders import cuda_available
+    return ScoreConfig(out=args.out, archive=args.archive, tickets=args.tickets, messages=args.messages,
+                       mentions=args.mentions, accounts=args.accounts, surveys=args.surveys,
+                       mapping=parse_mapping(args.map), encoding=args.encoding,
+                       request_type_model=args.request_type_model, topic_model=args.topic_model,
+                       topic_sample=args.topic_sample, sentiment_model=args.sentiment_model,
+                       fast_sentiment=args.fast, scorecard=args.scorecard, encoder=args.encoder, device=args.device,
+                       skip=tuple(args.skip), chunk_rows=args.chunk_rows, limit=args.limit, engine=args.engine,
+                       master=args.master, kpi_config=args.config, overwrite=args.overwrite,
+                       keep_work=args.keep_work)
 
-        if not cuda_available():
-            raise ConfigError("--device cuda: torch sees no CUDA device here. Use --device cpu.")
-    from cxlens.nlp.encoders import check_encoder_name
 
-    check_encoder_name(args.encoder)  # an unknown name fails before any data is read
-    if args.scorecard:  # a broken scorecard fails before any data is read
-        from cxlens.nlp.qa import load_scorecard
+def score_command(args: argparse.Namespace) -> int:
+    from cxlens._scoring import score
+    from cxlens.errors import InvalidConfigError
 
-        load_scorecard(args.scorecard)
-    paths = {t: getattr(args, t) for t in ("tickets", "messages", "mentions", "accounts", "surveys")}
-    if args.archive:
-        from cxlens.pipelines.score import archive_tables
-
-        paths = {**archive_tables(args.archive), **{k: v for k, v in paths.items() if v}}
-    inputs = score_inputs_from(paths, mapping=parse_mapping(args.map), encoding=args.encoding)
-    options = HeadOptions(request_type_model=args.request_type_model, topic_model=args.topic_model,
-                          sentiment_model=args.sentiment_model, fast_sentiment=args.fast, scorecard=args.scorecard,
-                          device=args.device, skip=tuple(sorted(set(args.skip))), encoder=args.encoder)
-    config = load_config(args.config) if args.config else KPIConfig()
-    common = dict(out=args.out, options=options, chunk_rows=args.chunk_rows, limit=args.limit,
-                  topic_sample=args.topic_sample, kpi_config=config, overwrite=args.overwrite,
-                  keep_work=args.keep_work)
+    config = score_config(args)
+    try:
+        config.validate()  # every problem at once, named by its flag, before any data is read
+    except InvalidConfigError as exc:
+        raise exc.for_cli(FLAGS) from None
     with _progress_bar() as bar:
         tasks: dict[str, int] = {}
 
@@ -116,12 +117,10 @@ def score_command(args: argparse.Namespace) -> int:
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            if args.engine == "spark":
-                from cxlens.pipelines.score import run_score_spark
-
-                summary = run_score_spark(inputs, master=args.master, progress=progress, **common)
-            else:
-                summary = run_score(inputs, progress=progress, **common)
+            summary = score(config, progress=progress)
+        except InvalidConfigError as exc:  # e.g. --out holds a run with other options
+            bar.stop()
+            raise exc.for_cli(FLAGS) from None
         except KeyboardInterrupt:
             bar.stop()
             sys.stderr.write(f"cxlens: interrupted; the finished chunks are kept in {args.out}: rerun the same "

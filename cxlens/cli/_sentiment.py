@@ -120,39 +120,20 @@ def sentiment_cmd(args: argparse.Namespace) -> int:
 
 
 def train_sentiment_cmd(args: argparse.Namespace) -> int:
-    import time
-
-    from cxlens.errors import MissingColumnsError
-    from cxlens.io import read_frame
-    from cxlens.nlp.sentiment import train_sentiment
-
-    frame, _ = read_frame(args.data)
-    missing = [c for c in (args.text_col, args.label_col) if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(table="input", missing=missing, source=args.data,
-                                  present=[c for c in frame.columns if not str(c).startswith("_")])
-    frame = frame[frame[args.label_col].notna()]
-    texts = frame[args.text_col].fillna("").astype(str).tolist()
-    t0 = time.perf_counter()
     from cxlens.cli._common import StageProgress
+    from cxlens.pipelines.train import tracked_sentiment_run, trained_sentiment
 
     with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
-        model = train_sentiment(texts, frame[args.label_col].tolist(), encoder=args.encoder, C=args.C,
-                                lexicon_features=not args.no_lexicon_features, finetune_epochs=args.finetune_epochs,
-                                learning_rate=args.lr, device=args.device, progress=progress)
-    fit_s = time.perf_counter() - t0
-    model.save(args.out)
+        trained = trained_sentiment(args.data, text_col=args.text_col, label_col=args.label_col, encoder=args.encoder,
+                                    C=args.C, lexicon_features=not args.no_lexicon_features,
+                                    finetune_epochs=args.finetune_epochs, learning_rate=args.lr, device=args.device,
+                                    progress=progress)
+    trained.model.save(args.out)
     what = f"fine-tuned encoder ({args.finetune_epochs} epochs) + head" if args.finetune_epochs else "head"
-    sys.stderr.write(f"cxlens: trained sentiment {what} ({args.encoder}) on {len(texts):,} posts in {fit_s:.1f}s; "
-                     f"saved to {args.out}\n")
+    sys.stderr.write(f"cxlens: trained sentiment {what} ({args.encoder}) on {trained.n_texts:,} posts in "
+                     f"{trained.fit_seconds:.1f}s; saved to {args.out}\n")
     if not args.no_tracking:
-        from cxlens.tracking import log_run
-
-        params = dict(model.get_params())
-        params.update({"data": str(args.data), "text_col": args.text_col, "label_col": args.label_col})
-        run = log_run(experiment=args.experiment, params=params,
-                      metrics={"n_texts": len(texts), "fit_seconds": fit_s, "temperature": model.temperature_},
-                      artifacts=[args.out], model=model, registered_name=args.register_name,
-                      tracking_uri=args.tracking_uri, tags={"cxlens.model": "sentiment"})
+        run = tracked_sentiment_run(trained, model_dir=args.out, experiment=args.experiment,
+                                    registered_name=args.register_name, tracking_uri=args.tracking_uri)
         sys.stderr.write(f"cxlens: logged MLflow run {run.run_id} to {run.tracking_uri}\n")
     return 0

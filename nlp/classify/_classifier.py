@@ -37,9 +37,11 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
+from cxlens.nlp import Texts
 from cxlens.nlp.encoders import FINETUNE_DEFAULTS
 
 __all__ = ["HEADS", "TextClassifier", "fit_temperature", "load_classifier"]
@@ -55,7 +57,9 @@ def _is_embeddings(X) -> bool:
     return isinstance(X, np.ndarray) and X.ndim == 2 and np.issubdtype(X.dtype, np.number)
 
 
-def _texts(X) -> list[str]:
+def as_text_list(X) -> list[str]:
+    if isinstance(X, Texts):
+        return X.tolist()
     if hasattr(X, "columns"):  # a one-column DataFrame
         if X.shape[1] != 1:
             raise DataError(f"TextClassifier takes one text column, got a frame with columns {list(X.columns)}.")
@@ -181,11 +185,17 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             return self.encoder
         raise ConfigError(f"encoder must be a registered encoder name or have .encode(), got {self.encoder!r}.")
 
+    def text_encoder(self):
+        """The encoder whose vectors this classifier reads: its own fine-tuned one (``head="finetune"``) or the
+        registered ``encoder``. A :class:`~cxlens.nlp.Texts` batch computes them once for every component."""
+        return self._encoder()
+
     def encode(self, X) -> np.ndarray:
-        """Embeddings for ``X`` (returned as is when ``X`` already is a 2-D float array)."""
+        """Embeddings for ``X``: a :class:`~cxlens.nlp.Texts` gives the vectors it carries (computed once per
+        batch), a list of texts is encoded, and a 2-D float array (vectors of this encoder) is returned as is."""
         if _is_embeddings(X):
             return np.asarray(X, dtype=np.float32)
-        return self._encoder().encode(_texts(X))
+        return Texts.of(X if isinstance(X, Texts) else as_text_list(X)).vectors(self._encoder())
 
     def _make_heads(self) -> dict:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -215,7 +225,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if "tfidf" in kinds:
             if pre:
                 raise DataError(f"head={self.head!r} needs the raw texts; it got an embedding array.")
-            out["tfidf"] = _texts(X)
+            out["tfidf"] = as_text_list(X)
         if "emb" in kinds:
             if pre and getattr(self, "encoder_dir_", None) is not None:
                 raise DataError("This classifier has its own fine-tuned encoder (head='finetune'): pass the texts; "
@@ -294,7 +304,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         unknown = set(extra) - {"loss", "batch_size", "max_length"}
         if unknown:
             raise ConfigError(f"finetune_options: unknown {sorted(unknown)}; known: loss, batch_size, max_length.")
-        return finetune_encoder(_texts(X), Y, multi_label=self.multi_label, base=tuning_base(self.encoder),
+        return finetune_encoder(as_text_list(X), Y, multi_label=self.multi_label, base=tuning_base(self.encoder),
                                 epochs=self.epochs,
                                 lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress,
                                 **extra)
@@ -420,6 +430,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if self.multi_label:
             return (self.predict_proba(X) >= self.thresholds_).astype(int)
         return self.predict_confidence(X)[0]
+
+    def annotate(self, X) -> pd.DataFrame:
+        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` and ``confidence`` per text."""
+        labels, confidence = self.predict_confidence(X)
+        return pd.DataFrame({"label": labels, "confidence": confidence})
 
     def predict_label_sets(self, X) -> list[tuple[str, ...]]:
         """Multi-label: the labels kept per text (``(other_label,)`` when none reaches its threshold)."""

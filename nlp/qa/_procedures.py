@@ -184,7 +184,7 @@ def abcd_scorecards(abcd_dir: str | Path) -> dict[str, dict[str, Any]]:
 
 def write_abcd_scorecards(abcd_dir: str | Path, out_dir: str | Path) -> list[Path]:
     """Write ``abcd_<flow>.yaml`` files; returns their paths."""
-    from cxlens.nlp.qa._scorecard import write_scorecard
+    from cxlens.nlp.qa._scorecard_writer import write_scorecard
 
     header = ("Generated from the ABCD agent guidelines (kb.json, guidelines.json, ontology.json; MIT, Chen et al. 2021)\n"
               "by: cxlens scorecard from-abcd --abcd-dir ../shared/data/abcd --out cxlens/data/scorecards\n"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ConfigError, DataError, NotFittedError
-from cxlens.nlp.qa._detect import _unit_text, split_units
+from cxlens.nlp.qa._detect import split_units, unit_text
 
 __all__ = ["ReferenceReplies", "load_reference_replies"]
 
@@ -41,7 +41,7 @@ def _mean_vectors(encoder, texts: Sequence[str], granularity: str) -> np.ndarray
     for i, text in enumerate(texts):
         for a, b in split_units(text, granularity=granularity):
             owner.append(i)
-            units.append(_unit_text(text[a:b]))
+            units.append(unit_text(text[a:b]))
     emb = encoder.encode(units) if units else np.zeros((0, 1), dtype=np.float32)
     out = np.zeros((len(texts), emb.shape[1]), dtype=np.float32)
     np.add.at(out, np.asarray(owner, dtype=np.int64), emb)

@@ -43,20 +43,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxlens._resources import shipped_path
 from cxlens.errors import ConfigError, UnknownNameError
+from cxlens.nlp.qa._scorecard_files import read_with_lines, shipped_scorecard_path
 
 __all__ = [
     "ForbiddenItem",
     "Scorecard",
     "Script",
     "Step",
-    "get_scorecard_names",
     "load_scorecard",
     "scorecard_from_dict",
-    "scorecard_to_dict",
-    "shipped_scorecard_path",
-    "write_scorecard",
 ]
 
 POSITIONS = ("opening", "any", "closing")
@@ -69,7 +65,6 @@ STEP_FIELDS = ("id", "description", "examples", "phrases", "regexes", "patterns"
 FORBIDDEN_FIELDS = ("id", "description", "examples", "phrases", "regexes", "patterns", "weight", "auto_fail",
                     "speaker", "threshold")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-SCORECARD_DIR = shipped_path("cxlens", "data", "scorecards")
 
 
 @dataclass(frozen=True)
@@ -266,9 +261,9 @@ def _patterns(value: Any, path: tuple, bad: _Problems) -> tuple[Any, ...]:
         from spacy.matcher import Matcher
     except ImportError:  # validated again when the matcher is built
         return tuple(value)
-    from cxlens.nlp.qa._detect import _blank_english
+    from cxlens.nlp.qa._tokenizer import blank_english
 
-    matcher = Matcher(_blank_english().vocab, validate=True)
+    matcher = Matcher(blank_english().vocab, validate=True)
     for i, pattern in enumerate(value):
         try:
             matcher.add(f"p{i}", [pattern])
@@ -462,23 +457,7 @@ def scorecard_from_dict(data: Any, *, source: str = "<dict>", lines: Mapping[tup
                      version=str(data.get("version", "1")), source=source, **settings)
 
 
-# ------------------------------------------------------------------ files and shipped scorecards
-
-
-def get_scorecard_names() -> list[str]:
-    """Names of the scorecards shipped in ``cxlens/data/scorecards``."""
-    if not SCORECARD_DIR.is_dir():
-        return []
-    return sorted(p.stem for p in SCORECARD_DIR.iterdir() if p.suffix in (".yaml", ".yml", ".toml"))
-
-
-def shipped_scorecard_path(name: str) -> Path:
-    """The file of a shipped scorecard (``general_support``, ``abcd_product_defect``, ...)."""
-    for suffix in (".yaml", ".yml", ".toml"):
-        path = SCORECARD_DIR / f"{name}{suffix}"
-        if path.is_file():
-            return path
-    raise UnknownNameError(kind="scorecard", name=name, known=get_scorecard_names())
+# ------------------------------------------------------------------ files
 
 
 def load_scorecard(path_or_name: str | Path) -> Scorecard:
@@ -486,21 +465,5 @@ def load_scorecard(path_or_name: str | Path) -> Scorecard:
     path = Path(path_or_name)
     if not path.exists() and path.suffix == "" and len(path.parts) == 1:
         path = shipped_scorecard_path(str(path_or_name))
-    from cxlens.nlp.qa._scorecard_files import read_with_lines
-
     data, lines = read_with_lines(path)
     return scorecard_from_dict(data, source=str(path), lines=lines)
-
-
-def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
-    """A plain mapping that :func:`scorecard_from_dict` reads back to an equal scorecard."""
-    from cxlens.nlp.qa._scorecard_files import scorecard_to_dict as to_dict
-
-    return to_dict(card)
-
-
-def write_scorecard(card: Scorecard | Mapping[str, Any], path: str | Path, *, header: str = "") -> Path:
-    """Write a scorecard as YAML (``header`` lines become comments at the top)."""
-    from cxlens.nlp.qa._scorecard_files import write_scorecard as write
-
-    return write(card, path, header=header)

@@ -1,21 +1,39 @@
-"""Scorecard files: YAML / TOML reading with line numbers for error messages, and YAML writing.
+"""Scorecard files: the shipped ones, and YAML / TOML reading with line numbers for error messages.
 
-The format and its validation live in :mod:`cxlens.nlp.qa._scorecard`; this module only turns files
-into (data, {field path: line}) and scorecards back into files.
+The format and its validation live in :mod:`cxlens.nlp.qa._scorecard`; this module only finds files and
+turns them into (data, {field path: line}). Writing scorecards back to files is
+:mod:`cxlens.nlp.qa._scorecard_writer`.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cxlens.errors import ConfigError
-from cxlens.nlp.qa._scorecard import ForbiddenItem, Scorecard, Step, _Item, get_scorecard_names
+from cxlens._resources import shipped_path
+from cxlens.errors import ConfigError, UnknownNameError
 
-__all__ = ["read_with_lines", "scorecard_to_dict", "write_scorecard"]
+__all__ = ["get_scorecard_names", "read_with_lines", "shipped_scorecard_path"]
+
+SCORECARD_DIR = shipped_path("cxlens", "data", "scorecards")
+
+
+def get_scorecard_names() -> list[str]:
+    """Names of the scorecards shipped in ``cxlens/data/scorecards``."""
+    if not SCORECARD_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in SCORECARD_DIR.iterdir() if p.suffix in (".yaml", ".yml", ".toml"))
+
+
+def shipped_scorecard_path(name: str) -> Path:
+    """The file of a shipped scorecard (``general_support``, ``abcd_product_defect``, ...)."""
+    for suffix in (".yaml", ".yml", ".toml"):
+        path = SCORECARD_DIR / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    raise UnknownNameError(kind="scorecard", name=name, known=get_scorecard_names())
 
 
 def _yaml_with_lines(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
@@ -104,72 +122,3 @@ def read_with_lines(path: Path) -> tuple[Any, dict[tuple, int]]:
     if path.suffix.lower() in (".yaml", ".yml"):
         return _yaml_with_lines(text, str(path))
     raise ConfigError(f"{path}: a scorecard is a .yaml, .yml or .toml file.")
-
-
-
-# ------------------------------------------------------------------ writing
-
-
-def _item_to_dict(item: _Item, defaults: _Item) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in item.__dataclass_fields__:
-        value = getattr(item, name)
-        if name in ("id", "description") or value != getattr(defaults, name):
-            if name == "when":
-                value = {col: list(vals) for col, vals in value}
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[name] = value
-    return out
-
-
-def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
-    """A plain mapping that :func:`scorecard_from_dict` reads back to an equal scorecard.
-
-    Steps shared by every script are written once at the top level.
-    """
-    step_default, forbidden_default = Step(id="", description=""), ForbiddenItem(id="", description="")
-    common_steps = [s for s in card.scripts[0].steps if all(s in sc.steps for sc in card.scripts)]
-    common_forbidden = [f for f in card.scripts[0].forbidden if all(f in sc.forbidden for sc in card.scripts)]
-    out: dict[str, Any] = {"name": card.name}
-    if card.description:
-        out["description"] = card.description
-    out["version"] = card.version
-    for key, default in (("threshold", None), ("opening_window", 2), ("closing_window", 2), ("order_credit", 0.5)):
-        if getattr(card, key) != default:
-            out[key] = getattr(card, key)
-    if common_steps:
-        out["steps"] = [_item_to_dict(s, step_default) for s in common_steps]
-    if common_forbidden:
-        out["forbidden"] = [_item_to_dict(f, forbidden_default) for f in common_forbidden]
-    single = len(card.scripts) == 1 and card.scripts[0].id == card.name and not card.scripts[0].applies_to
-    if not single:
-        out["scripts"] = []
-        for script in card.scripts:
-            entry: dict[str, Any] = {"id": script.id}
-            if script.description:
-                entry["description"] = script.description
-            if script.applies_to:
-                entry["applies_to"] = list(script.applies_to)
-            own = [_item_to_dict(s, step_default) for s in script.steps if s not in common_steps]
-            own_f = [_item_to_dict(f, forbidden_default) for f in script.forbidden if f not in common_forbidden]
-            if own:
-                entry["steps"] = own
-            if own_f:
-                entry["forbidden"] = own_f
-            out["scripts"].append(entry)
-    return out
-
-
-def write_scorecard(card: Scorecard | Mapping[str, Any], path: str | Path, *, header: str = "") -> Path:
-    """Write a scorecard as YAML (``header`` lines become comments at the top)."""
-    import yaml
-
-    data = scorecard_to_dict(card) if isinstance(card, Scorecard) else dict(card)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110, default_flow_style=None)
-    path.write_text(comment + body, encoding="utf-8")
-    return path
-

@@ -1,5 +1,5 @@
-"""Sentiment of customer messages and social mentions: the shipped models, the lexicon path and
-language detection."""
+"""Sentiment of customer messages and social mentions: one classifier (:class:`SentimentClassifier`) and its
+loader (:func:`load_sentiment_model`), the lexicon path and language detection."""
 
 from __future__ import annotations
 
@@ -23,15 +23,12 @@ from cxlens.nlp.sentiment._model import (  # noqa: F401
     LABELS,
     SENTIMENT_COLUMNS,
     SHIPPED_MODELS,
-    SentimentHead,
-    SentimentModel,
+    SentimentClassifier,
     is_shipped_model,
-    load_sentiment_head,
     load_sentiment_model,
     normalise_labels,
     normalise_post,
     score_sentiment,
-    train_sentiment,
 )
 
 __all__ = [
@@ -45,18 +42,15 @@ __all__ = [
     "PHRASE_REWRITES",
     "SENTIMENT_COLUMNS",
     "SHIPPED_MODELS",
-    "SentimentHead",
-    "SentimentModel",
+    "SentimentClassifier",
     "UNDETERMINED",
     "detect_languages",
     "dominant_script",
     "is_shipped_model",
-    "load_sentiment_head",
     "load_sentiment_model",
     "normalise_labels",
     "normalise_post",
     "rewrite_support_phrases",
     "score_sentiment",
     "support_cues",
-    "train_sentiment",
 ]

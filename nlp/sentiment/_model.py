@@ -1,34 +1,34 @@
 """Sentiment of short social posts and customer messages: negative, neutral, positive.
 
-Two scorers share one output (:data:`SENTIMENT_COLUMNS`):
+One classifier, :class:`SentimentClassifier`, with one predict path: a calibrated linear head on an
+encoder's vectors (the shipped ``tuned`` model: the distilled student ``minilm-l2`` fine-tuned on the
+SemEval-2013..2016 Twitter pool, CC BY 3.0; ``frozen``: the head on the frozen all-MiniLM-L6-v2 vectors)
+plus four lexicon numbers, and the support rules around it. Weights and model cards:
+``nlp/artifacts/sentiment*/``; :func:`load_sentiment_model` loads them (or a folder saved by
+``cxlens train sentiment`` / :meth:`SentimentClassifier.save`).
 
-* :class:`SentimentModel` -- the shipped model: a calibrated linear head
-  (:class:`SentimentHead`) on the shared MiniLM encoder (``get_encoder("minilm")``)
-  plus four lexicon numbers, trained on the SemEval-2013..2016 Twitter pool
-  (CC BY 3.0) by ``benchmarks/train_sentiment.py``. Weights and model card:
-  ``nlp/artifacts/sentiment/``. ``cxlens train sentiment`` trains the same kind
-  of head on a team's own labelled posts.
-* :class:`cxlens.nlp.sentiment._lexicon.LexiconSentiment` -- VADER with support-domain
-  fixes (``fast=True``): no encoder, the reported floor.
+:meth:`SentimentClassifier.predict_proba` (and ``predict``, its argmax) reads the text alone:
 
-Around either scorer, :func:`score_sentiment` applies the same rules:
+* A support phrase with a clear polarity ("no problems at all", "can't complain", "not working",
+  "thanks for nothing") decides the label: the head's probabilities are averaged with that polarity
+  (``support_rules``; flag ``support_rule``).
+* A post with no letters (emoji only) is scored by the lexicon, whose emoji valences are explicit
+  (``lexicon_for_no_letters``; flag ``lexicon``).
+* An empty post has uniform probabilities (no evidence); ``predict`` gives it ``neutral``.
 
-* ``language`` is detected (:mod:`cxlens.nlp.sentiment._language`). The model reads
-  English; a post in another language is **not guessed**: ``sentiment`` is
-  ``neutral``, ``sentiment_score`` 0, ``sentiment_confidence`` 1/3 (no better
-  than chance) and ``sentiment_flag`` ``unsupported_language``.
-* A support phrase with a clear polarity ("no problems at all", "not working",
-  "thanks for nothing") decides the label of the model path (flag ``support_rule``;
-  see :class:`SentimentModel`).
-* An empty post is neutral with ``sentiment_flag`` ``no_text``. A post with no
-  letters (emoji only) is scored by the lexicon, whose emoji valences are
-  explicit, and flagged ``lexicon``.
-* ``sentiment_score`` = p(positive) - p(negative), in [-1, 1] (the VADER
-  compound for the lexicon); ``sentiment_confidence`` is the calibrated
-  probability of the label given.
+:meth:`SentimentClassifier.annotate` adds the language: ``language`` is detected
+(:mod:`cxlens.nlp.sentiment._language`). The model reads English; a post in another language is **not
+guessed**: uniform probabilities, so ``sentiment`` is ``neutral``, ``sentiment_score`` 0,
+``sentiment_confidence`` 1/3 (no better than chance) and ``sentiment_flag`` ``unsupported_language``.
+An empty post is flagged ``no_text``. ``sentiment_score`` = p(positive) - p(negative), in [-1, 1] (the
+VADER compound for a lexicon row); ``sentiment_confidence`` is the probability of the label given.
 
-Long texts are truncated by the encoder at 128 word pieces (the lexicon reads
-the first 5,000 characters).
+:func:`score_sentiment` is the convenience function: ``model.annotate(texts)`` for a model (the shipped
+one by default), or the lexicon alone (``fast=True``:
+:class:`cxlens.nlp.sentiment._lexicon.LexiconSentiment`, VADER with support-domain fixes, no encoder, the
+reported floor) under the same language rule.
+
+Long texts are truncated by the encoder at 128 word pieces (the lexicon reads the first 5,000 characters).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +47,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from cxlens._resources import shipped_path
 from cxlens.errors import ConfigError, DataError, NotFittedError
+from cxlens.nlp import Texts
 
 __all__ = [
     "ARTIFACT_DIR",
@@ -55,14 +56,11 @@ __all__ = [
     "is_shipped_model",
     "LABELS",
     "SENTIMENT_COLUMNS",
-    "SentimentHead",
-    "SentimentModel",
-    "load_sentiment_head",
+    "SentimentClassifier",
     "load_sentiment_model",
     "normalise_labels",
     "normalise_post",
     "score_sentiment",
-    "train_sentiment",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,6 +75,7 @@ FROZEN_ARTIFACT_DIR = shipped_path("cxlens.nlp", "artifacts", "sentiment_frozen"
 SHIPPED_MODELS = {"tuned": ARTIFACT_DIR, "frozen": FROZEN_ARTIFACT_DIR}
 SUPPORTED_LANGUAGES = frozenset({"en"})
 MAX_LEXICON_CHARS = 5000
+DEFAULT_BATCH_SIZE = 512
 
 _USER = re.compile(r"@\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -86,6 +85,9 @@ _LABEL_WORDS = {
     "neutral": "neutral", "neu": "neutral", "0": "neutral", "0.0": "neutral", "none": "neutral",
     "positive": "positive", "pos": "positive", "1": "positive", "1.0": "positive",
 }
+#: Columns of ``predict_proba`` read when choosing a label: neutral first, so a tie (the uniform
+#: probabilities of a post the model declines) goes to neutral.
+_TIE_ORDER = np.array([1, 0, 2])
 
 
 def normalise_post(text: object) -> str:
@@ -119,15 +121,116 @@ def normalise_labels(values: Sequence[object]) -> np.ndarray:
     return out
 
 
+def _posts(X: object, who: str) -> Texts:
+    """The normalised posts of ``X`` (a list, a Series, a 1-D array or a :class:`~cxlens.nlp.Texts`) as a batch.
+
+    A :class:`Texts` keeps its vectors when normalising changes none of its texts.
+    """
+    if isinstance(X, str):
+        raise DataError(f"{who} takes a sequence of texts, not a single string: wrap it in a list.")
+    return Texts.of(X).map(normalise_post)
+
+
+def _has_letters(text: str) -> bool:
+    return bool(_LETTER.search(_URL.sub(" ", _USER.sub(" ", text))))
+
+
+def _best(proba: np.ndarray) -> np.ndarray:
+    """Index (into :data:`LABELS`) of the most probable label per row; a tie goes to neutral."""
+    return _TIE_ORDER[proba[:, _TIE_ORDER].argmax(axis=1)]
+
+
+_Scores = tuple[np.ndarray, np.ndarray, np.ndarray]  # probabilities (n, 3), sentiment_score (n,), flag (n,)
+
+
+def _declined(n: int) -> _Scores:
+    """Uniform probabilities, score 0, no flag: what a row nobody scores gets."""
+    return np.full((n, len(LABELS)), 1.0 / 3.0), np.zeros(n, dtype=np.float64), np.full(n, None, dtype=object)
+
+
+def _lexicon_scores(posts: Sequence[str], rows: np.ndarray, *, flag: str | None = None) -> _Scores:
+    """The lexicon's view of ``posts[rows]`` as probabilities (other rows: :func:`_declined`).
+
+    VADER gives a label (compound >= 0.05 positive, <= -0.05 negative), its compound ``c`` and a calibrated
+    confidence ``q`` (:data:`cxlens.nlp.sentiment._lexicon.CONFIDENCE_BINS`). The probabilities put ``q`` on
+    the label and split the rest so that p(positive) - p(negative) = ``c`` where that fits (always for a
+    neutral label; for a polar one while ``|c| <= q``): positive ``(max(q - c, 0), 1 - q - p_neg, q)``,
+    negative ``(q, 1 - q - p_pos, max(q + c, 0))``, neutral ``((1 - q - c) / 2, q, (1 - q + c) / 2)``.
+    Their argmax is the lexicon's label and their maximum its confidence; the returned score is ``c``
+    itself (for a strong compound, ``|c| > q``, stronger than p(positive) - p(negative)).
+    """
+    from cxlens.nlp.sentiment._lexicon import LexiconSentiment
+
+    proba, score, flags = _declined(len(posts))
+    idx = np.flatnonzero(rows)
+    if not len(idx):
+        return proba, score, flags
+    labels, compound, q = LexiconSentiment().score([posts[i][:MAX_LEXICON_CHARS] for i in idx])
+    c = np.asarray(compound, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    p = np.empty((len(idx), len(LABELS)))
+    pos, neg, neu = labels == "positive", labels == "negative", labels == "neutral"
+    p[pos, 2] = q[pos]
+    p[pos, 0] = np.maximum(q[pos] - c[pos], 0.0)
+    p[pos, 1] = 1.0 - p[pos, 2] - p[pos, 0]
+    p[neg, 0] = q[neg]
+    p[neg, 2] = np.maximum(q[neg] + c[neg], 0.0)
+    p[neg, 1] = 1.0 - p[neg, 0] - p[neg, 2]
+    p[neu, 1] = q[neu]
+    p[neu, 0] = (1.0 - q[neu] - c[neu]) / 2.0
+    p[neu, 2] = (1.0 - q[neu] + c[neu]) / 2.0
+    proba[idx], score[idx], flags[idx] = p, c, flag
+    return proba, score, flags
+
+
+def _annotated(X: object, *, scores: Callable[[Texts, np.ndarray], _Scores], languages: Sequence[str] | None,
+               who: str) -> pd.DataFrame:
+    """The rows of :data:`SENTIMENT_COLUMNS` for ``X``: language rule, empty posts, then ``scores(posts, rows)``
+    on the rows left (non-empty posts in a supported language, or without letters)."""
+    from cxlens.nlp.sentiment._language import UNDETERMINED, LanguageDetector
+
+    posts = _posts(X, who)
+    n = len(posts)
+    if languages is None:
+        language = LanguageDetector().detect(posts.tolist()) if n else np.empty(0, dtype=object)
+    else:
+        if len(languages) != n:
+            raise DataError(f"languages has {len(languages)} values for {n} texts.")
+        language = np.asarray([str(v).lower() if v is not None else UNDETERMINED for v in languages], dtype=object)
+    empty = np.array([not p.strip() for p in posts], dtype=bool)
+    letters = np.array([_has_letters(p) for p in posts], dtype=bool)
+    unsupported = ~empty & letters & ~np.isin(language, list(SUPPORTED_LANGUAGES))
+    proba, score, flag = scores(posts, ~empty & ~unsupported)
+    flag[empty] = "no_text"
+    flag[unsupported] = "unsupported_language"
+    best = _best(proba)
+    # text columns typed explicitly: the same dtype whatever the batch holds (a batch without flags included)
+    return pd.DataFrame({
+        "sentiment": pd.Series(np.asarray(LABELS, dtype=object)[best], dtype="str"),
+        "sentiment_score": np.clip(score, -1.0, 1.0),
+        "sentiment_confidence": proba[np.arange(n), best],
+        "language": pd.Series(language, dtype="str"),
+        "sentiment_flag": pd.Series(flag, dtype="str"),
+    })
+
+
 FORMAT = "cxlens.sentiment_head.v1"
 
 
-class SentimentHead(ClassifierMixin, BaseEstimator):
-    """Logistic regression on [frozen encoder vector, lexicon polarity] with temperature calibration.
+class SentimentClassifier(ClassifierMixin, BaseEstimator):
+    """Sentiment of posts: logistic regression on [encoder vector, lexicon polarity] with temperature
+    calibration, and the support rules in its one predict path.
+
+    ``X`` is texts everywhere: a list, a pandas Series, a 1-D array, or a :class:`~cxlens.nlp.Texts` that
+    may carry vectors already (a scoring run's). The classifier reads the vectors of the normalised posts
+    (:func:`normalise_post`) by its encoder (:meth:`text_encoder`) through ``Texts.vectors``; a batch whose
+    texts normalising leaves unchanged keeps its vectors, so nothing is encoded twice.
 
     Parameters
     ----------
-    encoder : registered encoder name (``"minilm"``: ONNX int8 when available; ``"tfidf"`` for tests).
+    encoder : registered encoder name (``"minilm"``: ONNX int8 when available; ``"tfidf"`` for tests). On a
+        fitted head on a frozen encoder it may be set to another encoder of the same vector space
+        (``"minilm-l2"`` for a head fitted on ``"minilm"`` vectors).
     lexicon_features : append the four VADER-with-fixes numbers (neg, neu, pos, compound) of
         :class:`~cxlens.nlp.sentiment._lexicon.LexiconSentiment` to the embedding (+2 points of macro-recall
         on TweetEval val in our runs).
@@ -145,23 +248,34 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
     encoder_dir : an encoder already tuned (a folder of :func:`cxlens.nlp.encoders._finetune.finetune_encoder`, or a
         tuned student artifact): the head is fitted on its vectors, with no tuning (``finetune_epochs`` 0). For
         an encoder tuned on another machine (a GPU) or by another recipe (distillation).
+    support_rules : where a support phrase of :data:`cxlens.nlp.sentiment._lexicon.PHRASE_REWRITES` with a
+        clear polarity is found ("no problems at all", "can't complain", "not working", "thanks for
+        nothing"), the head's probabilities are averaged with the one-hot of that polarity, so the phrase
+        decides the label and the head's disagreement lowers the confidence (flag ``support_rule``).
+    lexicon_for_no_letters : score posts without letters (emoji only) with the lexicon (flag ``lexicon``;
+        the probabilities of :func:`_lexicon_scores`) instead of the head.
 
     Attributes
     ----------
     classes_ : negative, neutral, positive.
     coef_, intercept_ : the linear head.
     temperature_ : the calibration temperature.
-    encoder_dir_ : the tuned encoder's folder when ``finetune_epochs > 0``, else ``None``. Such a head
-        encodes with its own encoder: ``embeddings=`` from the shared encoder are not used.
+    n_features_in_ : width of the head's input (encoder dimension, + 4 with ``lexicon_features``).
+    encoder_dir_ : the tuned encoder's folder when the head was fitted on one (``finetune_epochs > 0`` or
+        ``encoder_dir``), else ``None``. Such a head encodes with its own encoder (:meth:`text_encoder`).
 
-    ``fit``/``predict_proba`` take texts; pass ``embeddings=`` (the encoder's vectors of
-    :func:`normalise_post` of the same texts) to reuse an encoding.
+    Examples
+    --------
+    >>> clf = SentimentClassifier(encoder="tfidf", cv=0).fit(texts, labels)   # doctest: +SKIP
+    >>> clf.predict(["no problems at all"])                                   # doctest: +SKIP
+    array(['positive'], dtype=object)
     """
 
     def __init__(self, *, encoder: str = "minilm", lexicon_features: bool = True, C: float = 2.0,
                  class_weight: str | None = "balanced", cv: int = 3, max_iter: int = 3000,
                  random_state: int = 0, finetune_epochs: int = 0, learning_rate: float = 5e-5,
-                 device: str = "auto", encoder_dir: str | Path | None = None) -> None:
+                 device: str = "auto", encoder_dir: str | Path | None = None, support_rules: bool = True,
+                 lexicon_for_no_letters: bool = True) -> None:
         self.encoder = encoder
         self.lexicon_features = lexicon_features
         self.C = C
@@ -173,8 +287,13 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.device = device
         self.encoder_dir = encoder_dir
+        self.support_rules = support_rules
+        self.lexicon_for_no_letters = lexicon_for_no_letters
 
-    def _encoder(self):
+    # -- the encoder -------------------------------------------------------------------------
+    def text_encoder(self):
+        """The encoder whose vectors this classifier reads: its own tuned one when ``encoder_dir_`` is set,
+        else the shared ``get_encoder(self.encoder)``."""
         from cxlens.nlp.encoders import TUNABLE_ENCODERS, get_encoder, get_tuned_encoder
 
         tuned = getattr(self, "encoder_dir_", None)
@@ -182,25 +301,18 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
             return get_tuned_encoder(tuned, device=self.device, backend=TUNABLE_ENCODERS.get(self.encoder, "auto"))
         return get_encoder(self.encoder)
 
-    def features(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """The head's input: encoder vectors (+ lexicon polarity) of the normalised posts."""
+    def _features(self, posts: Texts) -> np.ndarray:
+        """The head's input for normalised ``posts``: encoder vectors (+ lexicon polarity)."""
         from cxlens.nlp.sentiment._lexicon import LexiconSentiment
 
-        posts = [normalise_post(t) for t in texts]
-        if getattr(self, "encoder_dir_", None) is not None:
-            embeddings = None  # vectors of the shared (stock) encoder do not fit a tuned head
-        if embeddings is None:
-            embeddings = self._encoder().encode(posts)
-        elif len(embeddings) != len(posts):
-            raise DataError(f"embeddings has {len(embeddings)} rows for {len(posts)} texts.")
-        parts = [np.asarray(embeddings, dtype=np.float64)]
+        parts = [np.asarray(posts.vectors(self.text_encoder()), dtype=np.float64)]
         if self.lexicon_features:
             parts.append(LexiconSentiment().polarity([p[:MAX_LEXICON_CHARS] for p in posts]))
         return np.hstack(parts)
 
-    def fit(self, texts: Sequence[str], y: Sequence[object], *, embeddings: np.ndarray | None = None,
-            progress=None) -> SentimentHead:
-        """Fit on posts and their labels (any spelling :func:`normalise_labels` reads).
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, X, y=None, *, progress=None) -> SentimentClassifier:
+        """Fit on posts ``X`` and their labels ``y`` (any spelling :func:`normalise_labels` reads).
 
         ``progress(stage, done, total)`` is called while fine-tuning (``finetune_epochs > 0``).
         """
@@ -209,13 +321,16 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
 
         from cxlens.nlp.classify import fit_temperature
 
+        posts = _posts(X, "SentimentClassifier.fit")
+        if y is None:
+            raise DataError("SentimentClassifier.fit needs the labels y (negative/neutral/positive per text).")
         labels = normalise_labels(y)
         missing = set(LABELS) - set(labels)
         if missing:
             raise DataError(f"Training labels lack {sorted(missing)}: a sentiment model needs examples of "
                             "negative, neutral and positive posts.")
-        if len(labels) != len(texts):
-            raise DataError(f"{len(texts)} texts but {len(labels)} labels.")
+        if len(labels) != len(posts):
+            raise DataError(f"{len(posts)} texts but {len(labels)} labels.")
         target = np.array([LABELS.index(v) for v in labels])
         self.encoder_dir_ = None
         if self.encoder_dir is not None:
@@ -235,11 +350,10 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
             if self.encoder not in TUNABLE_ENCODERS:
                 raise ConfigError(f"finetune_epochs tunes all-MiniLM-L6-v2 or its student; encoder {self.encoder!r} "
                                   f"cannot be tuned (use one of {', '.join(TUNABLE_ENCODERS)}).")
-            self.encoder_dir_ = finetune_encoder([normalise_post(t) for t in texts], target,
-                                                 base=tuning_base(self.encoder),
+            self.encoder_dir_ = finetune_encoder(posts.tolist(), target, base=tuning_base(self.encoder),
                                                  epochs=self.finetune_epochs, lr=self.learning_rate,
                                                  seed=self.random_state, device=self.device, progress=progress)
-        X = self.features(texts, embeddings=embeddings)
+        features = self._features(posts)
 
         def model():
             return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
@@ -249,27 +363,25 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         if folds >= 2:
             logits = np.zeros((len(target), len(LABELS)))
             split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
-            for train, test in split.split(X, target):
-                logits[test] = model().fit(X[train], target[train]).decision_function(X[test])
+            for train, test in split.split(features, target):
+                logits[test] = model().fit(features[train], target[train]).decision_function(features[test])
             temperature = fit_temperature(logits, target)
-        head = model().fit(X, target)
+        head = model().fit(features, target)
         self.classes_ = np.asarray(LABELS, dtype=object)
         self.coef_ = head.coef_.astype(np.float32)
         self.intercept_ = head.intercept_.astype(np.float32)
         self.temperature_ = float(temperature)
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = features.shape[1]
         return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "coef_"):
             raise NotFittedError(self)
 
-    def predict_proba(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """``(n, 3)`` calibrated probabilities in the order of :data:`LABELS`."""
-        self._check_fitted()
-        if not len(texts):
-            return np.zeros((0, len(LABELS)))
-        X = self.features(texts, embeddings=embeddings)
+    # -- the one predict path ----------------------------------------------------------------
+    def _head_proba(self, posts: Texts) -> np.ndarray:
+        """The calibrated head alone on normalised ``posts``."""
+        X = self._features(posts)
         if X.shape[1] != self.coef_.shape[1]:
             raise DataError(f"The head expects {self.coef_.shape[1]} features, got {X.shape[1]}: "
                             f"was it trained with another encoder than {self.encoder!r}?")
@@ -278,11 +390,73 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def predict(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        return self.classes_[self.predict_proba(texts, embeddings=embeddings).argmax(axis=1)]
+    def _scores(self, posts: Texts, rows: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE) -> _Scores:
+        """Probabilities, score and flag of normalised ``posts[rows]`` (other rows: uniform, 0, no flag)."""
+        from cxlens.nlp.sentiment._lexicon import support_cues
 
+        letters = np.array([_has_letters(p) for p in posts], dtype=bool)
+        lexicon_rows = rows & ~letters if self.lexicon_for_no_letters else np.zeros(len(posts), dtype=bool)
+        proba, score, flag = _lexicon_scores(posts, lexicon_rows, flag="lexicon")
+        idx = np.flatnonzero(rows & ~lexicon_rows)
+        for start in range(0, len(idx), batch_size):
+            part = idx[start:start + batch_size]
+            batch = posts[part]
+            p = self._head_proba(batch)
+            if self.support_rules:
+                cue = support_cues(batch)
+                if cue.any():  # a support phrase decides the label; the head only tempers the confidence
+                    hit = np.flatnonzero(cue)
+                    onehot = np.zeros((len(hit), len(LABELS)))
+                    onehot[np.arange(len(hit)), np.where(cue[hit] > 0, 2, 0)] = 1.0
+                    p[hit] = 0.5 * p[hit] + 0.5 * onehot
+                    flag[part[hit]] = "support_rule"
+            proba[part] = p
+            score[part] = p[:, 2] - p[:, 0]
+        return proba, score, flag
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``(n, 3)`` calibrated probabilities in the order of :data:`LABELS`, the rules applied.
+
+        The head's probabilities, averaged with a support phrase's polarity where one is found
+        (``support_rules``); the lexicon's (:func:`_lexicon_scores`) for a post without letters
+        (``lexicon_for_no_letters``); uniform for an empty post. These are what :meth:`annotate` labels,
+        except that ``annotate`` also declines a post not in English (uniform probabilities): the language
+        is not read here.
+        """
+        self._check_fitted()
+        posts = _posts(X, "SentimentClassifier.predict_proba")
+        if not len(posts):
+            return np.zeros((0, len(LABELS)))
+        empty = np.array([not p.strip() for p in posts], dtype=bool)
+        return self._scores(posts, ~empty)[0]
+
+    def predict(self, X) -> np.ndarray:
+        """The label of highest probability in :meth:`predict_proba`; a tie (an empty post's uniform
+        probabilities) goes to ``neutral``."""
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_, dtype=object)[_best(proba)]
+
+    def annotate(self, X, *, languages: Sequence[str] | None = None,
+                 batch_size: int = DEFAULT_BATCH_SIZE) -> pd.DataFrame:
+        """One row per text (positionally aligned with ``X``, a fresh RangeIndex) with the columns of
+        :data:`SENTIMENT_COLUMNS`.
+
+        ``X`` is the raw texts (``None`` / NaN count as empty); they are normalised here. ``languages``:
+        known language codes per text (skips detection). ``batch_size``: texts per head call. The labels
+        are those of :meth:`predict` except for posts not in a supported language (English), which are
+        declined: ``neutral``, score 0, confidence 1/3, flag ``unsupported_language``.
+        """
+        self._check_fitted()
+
+        def scores(posts: Texts, rows: np.ndarray) -> _Scores:
+            return self._scores(posts, rows, batch_size=batch_size)
+
+        return _annotated(X, scores=scores, languages=languages, who="SentimentClassifier.annotate")
+
+    # -- saving ------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """``head.npz`` (weights, no pickle) + ``params.json`` in the folder ``path``."""
+        """``head.npz`` (weights, no pickle) + ``params.json`` in the folder ``path`` (and the tuned encoder in
+        ``encoder/``); :func:`load_sentiment_model` reads it back."""
         self._check_fitted()
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -300,53 +474,27 @@ class SentimentHead(ClassifierMixin, BaseEstimator):
         return path
 
 
-def load_sentiment_head(path: str | Path) -> SentimentHead:
-    """A head written by :meth:`SentimentHead.save`."""
-    path = Path(path)
+def _read_classifier(path: Path) -> SentimentClassifier:
+    """A classifier written by :meth:`SentimentClassifier.save` (params it lacks take their defaults)."""
     meta_file, weights = path / "params.json", path / "head.npz"
     if not meta_file.is_file() or not weights.is_file():
         raise DataError(f"{path} is not a saved cxlens sentiment model (expected params.json and head.npz).")
     meta = json.loads(meta_file.read_text())
     if meta.get("format") != FORMAT:
         raise DataError(f"{meta_file}: unknown model format {meta.get('format')!r} (expected {FORMAT}).")
-    head = SentimentHead(**meta["params"])
+    model = SentimentClassifier(**meta["params"])
     with np.load(weights) as arrays:
-        head.coef_ = arrays["coef"].astype(np.float32)
-        head.intercept_ = arrays["intercept"].astype(np.float32)
-    head.classes_ = np.asarray(meta["classes"], dtype=object)
-    head.temperature_ = float(meta["temperature"])
-    head.n_features_in_ = int(meta["n_features"])
-    head.encoder_dir_ = None
+        model.coef_ = arrays["coef"].astype(np.float32)
+        model.intercept_ = arrays["intercept"].astype(np.float32)
+    model.classes_ = np.asarray(meta["classes"], dtype=object)
+    model.temperature_ = float(meta["temperature"])
+    model.n_features_in_ = int(meta["n_features"])
+    model.encoder_dir_ = None
     if meta.get("encoder_dir"):
         from cxlens.nlp.encoders import stored_tuned_encoder
 
-        head.encoder_dir_ = stored_tuned_encoder(path / meta["encoder_dir"], model=path)
-    return head
-
-
-class SentimentModel:
-    """A fitted :class:`SentimentHead` plus the rules of :func:`score_sentiment`.
-
-    Parameters
-    ----------
-    head : a fitted :class:`SentimentHead`.
-    lexicon_for_no_letters : score posts without letters (emoji only) with the lexicon.
-    support_rules : where a support phrase of :data:`cxlens.nlp.sentiment._lexicon.PHRASE_REWRITES` with a
-        clear polarity is found ("no problems at all", "can't complain", "not working", "thanks
-        for nothing"), the probabilities are averaged with that polarity, so the phrase decides
-        the label and the model's disagreement lowers the confidence (``sentiment_flag``
-        ``support_rule``).
-    """
-
-    def __init__(self, head: SentimentHead, *, lexicon_for_no_letters: bool = True,
-                 support_rules: bool = True) -> None:
-        self.head = head
-        self.lexicon_for_no_letters = lexicon_for_no_letters
-        self.support_rules = support_rules
-
-    def predict_proba(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None) -> np.ndarray:
-        """``(n, 3)`` calibrated probabilities in the order of :data:`LABELS`."""
-        return self.head.predict_proba(texts, embeddings=embeddings)
+        model.encoder_dir_ = stored_tuned_encoder(path / meta["encoder_dir"], model=path)
+    return model
 
 
 def is_shipped_model(name: str | Path) -> bool:
@@ -355,8 +503,10 @@ def is_shipped_model(name: str | Path) -> bool:
     return str(name) in SHIPPED_MODELS
 
 
-def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None = None) -> SentimentModel:
-    """A shipped model by name (:data:`SHIPPED_MODELS`), or a folder saved by ``cxlens train sentiment``.
+def load_sentiment_model(name_or_path: str | Path | None = None, *,
+                         encoder: str | None = None) -> SentimentClassifier:
+    """A shipped model by name (:data:`SHIPPED_MODELS`), or a folder saved by :meth:`SentimentClassifier.save`
+    (``cxlens train sentiment``).
 
     A shipped name wins over a folder of the same name in the working directory (``./tuned`` is the folder).
     ``None`` or ``"tuned"``: the distilled student (``minilm-l2``) fine-tuned on SemEval tweets, with its
@@ -366,14 +516,15 @@ def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None 
     encoder of the same vector space (e.g. ``"minilm-l2"`` for a head fitted on ``"minilm"`` vectors); a
     fine-tuned head, the default one included, refuses another encoder (:class:`~cxlens.errors.ConfigError`).
     """
-    shipped = path is None or is_shipped_model(path)
-    if shipped and path is not None and Path(path).exists():
+    shipped = name_or_path is None or is_shipped_model(name_or_path)
+    if shipped and name_or_path is not None and Path(name_or_path).exists():
+        name = str(name_or_path)
         log.warning("%r names the shipped sentiment model; the folder %r here is not read (pass ./%s for it)",
-                    str(path), str(path), str(path))
-    folder = SHIPPED_MODELS[str(path or "tuned")] if shipped else Path(path)
-    head = load_sentiment_head(folder)
-    if encoder is not None and encoder != head.encoder:
-        if getattr(head, "encoder_dir_", None) is not None:
+                    name, name, name)
+    folder = SHIPPED_MODELS[str(name_or_path or "tuned")] if shipped else Path(name_or_path)
+    model = _read_classifier(folder)
+    if encoder is not None and encoder != model.encoder:
+        if model.encoder_dir_ is not None:
             what = "The shipped tuned model" if shipped else str(folder)
             hint = " (its encoder is already the fast two-layer student)" if shipped else ""
             raise ConfigError(f"{what} encodes with its own fine-tuned encoder{hint}; it cannot run on "
@@ -381,106 +532,27 @@ def load_sentiment_model(path: str | Path | None = None, *, encoder: str | None 
                               "encoder.")
         from cxlens.nlp.encoders import check_encoder_name
 
-        head.encoder = check_encoder_name(encoder)
-    return SentimentModel(head)
+        model.encoder = check_encoder_name(encoder)
+    return model
 
 
-def train_sentiment(texts: Sequence[str], labels: Sequence[object], *, encoder: str = "minilm",
-                    lexicon_features: bool = True, C: float = 2.0, class_weight: str | None = "balanced",
-                    embeddings: np.ndarray | None = None, random_state: int = 0, finetune_epochs: int = 0,
-                    learning_rate: float = 5e-5, device: str = "auto", progress=None) -> SentimentHead:
-    """Fit a :class:`SentimentHead` on labelled posts (wrap it in :class:`SentimentModel` to score).
-
-    ``finetune_epochs > 0`` fine-tunes the encoder on the labels first (see :class:`SentimentHead`).
-    """
-    head = SentimentHead(encoder=encoder, lexicon_features=lexicon_features, C=C, class_weight=class_weight,
-                         random_state=random_state, finetune_epochs=finetune_epochs, learning_rate=learning_rate,
-                         device=device)
-    return head.fit(texts, labels, embeddings=embeddings, progress=progress)
-
-
-def _has_letters(text: str) -> bool:
-    return bool(_LETTER.search(_URL.sub(" ", _USER.sub(" ", text))))
-
-
-def score_sentiment(texts: Sequence[str], *, model: SentimentModel | None = None, fast: bool = False,
-                    languages: Sequence[str] | None = None, embeddings: np.ndarray | None = None,
-                    batch_size: int = 512) -> pd.DataFrame:
+def score_sentiment(texts, *, model: SentimentClassifier | None = None, fast: bool = False,
+                    languages: Sequence[str] | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> pd.DataFrame:
     """Score posts; one row per text with the columns of :data:`SENTIMENT_COLUMNS`.
 
     Parameters
     ----------
-    texts : the posts (``None`` / NaN count as empty).
-    model : a :class:`SentimentModel`; default the shipped one (ignored when ``fast``).
-    fast : use the lexicon (:class:`~cxlens.nlp.sentiment._lexicon.LexiconSentiment`) instead of the model.
+    texts : the posts (a list, a Series or a :class:`~cxlens.nlp.Texts`; ``None`` / NaN count as empty).
+    model : a :class:`SentimentClassifier`; default the shipped one (``load_sentiment_model()``). The result is
+        exactly ``model.annotate(texts, languages=languages, batch_size=batch_size)``.
+    fast : the lexicon (:class:`~cxlens.nlp.sentiment._lexicon.LexiconSentiment`) instead of a model
+        (``model`` is then not used), under the same language rule; no ``lexicon`` flag.
     languages : known language codes per text (skips detection).
-    embeddings : the encoder's vectors of :func:`normalise_post` of each text, when a run already has
-        them (the model then encodes nothing).
-    batch_size : texts per encoder call.
+    batch_size : texts per head call.
     """
-    from cxlens.nlp.sentiment._language import UNDETERMINED, LanguageDetector
-    from cxlens.nlp.sentiment._lexicon import LexiconSentiment, support_cues
-
+    if fast:
+        return _annotated(texts, scores=_lexicon_scores, languages=languages, who="score_sentiment")
     if isinstance(texts, str):
         raise DataError("score_sentiment takes a sequence of texts, not a single string: wrap it in a list.")
-    posts = [normalise_post(t) for t in texts]
-    n = len(posts)
-    if embeddings is not None and len(embeddings) != n:
-        raise DataError(f"embeddings has {len(embeddings)} rows for {n} texts.")
-    label = np.full(n, "neutral", dtype=object)
-    score = np.zeros(n, dtype=np.float64)
-    confidence = np.full(n, 1.0 / 3.0, dtype=np.float64)
-    flag = np.full(n, None, dtype=object)
-    if languages is None:
-        language = LanguageDetector().detect(posts) if n else np.empty(0, dtype=object)
-    else:
-        if len(languages) != n:
-            raise DataError(f"languages has {len(languages)} values for {n} texts.")
-        language = np.asarray([str(v).lower() if v is not None else UNDETERMINED for v in languages], dtype=object)
-
-    empty = np.array([not p.strip() for p in posts], dtype=bool)
-    letters = np.array([_has_letters(p) for p in posts], dtype=bool)
-    unsupported = ~empty & letters & ~np.isin(language, list(SUPPORTED_LANGUAGES))
-    flag[empty] = "no_text"
-    flag[unsupported] = "unsupported_language"
-
-    lexicon_rows = ~empty & ~unsupported if fast else ~empty & ~letters
-    model_rows = np.zeros(n, dtype=bool) if fast else ~empty & letters & ~unsupported
-    if not fast and model is not None and not model.lexicon_for_no_letters:
-        model_rows |= ~empty & ~letters
-        lexicon_rows[:] = False
-
-    if lexicon_rows.any():
-        idx = np.flatnonzero(lexicon_rows)
-        lex_labels, lex_scores, lex_conf = LexiconSentiment().score([posts[i][:MAX_LEXICON_CHARS] for i in idx])
-        label[idx], score[idx], confidence[idx] = lex_labels, lex_scores, lex_conf
-        if not fast:
-            flag[idx] = "lexicon"
-    if model_rows.any():
-        model = model or load_sentiment_model()
-        idx = np.flatnonzero(model_rows)
-        for start in range(0, len(idx), batch_size):
-            part = idx[start:start + batch_size]
-            batch = [posts[i] for i in part]
-            proba = model.predict_proba(batch, embeddings=None if embeddings is None else embeddings[part])
-            if model.support_rules:
-                cue = support_cues(batch)
-                if cue.any():  # a support phrase decides the label; the model only tempers the confidence
-                    rows = np.flatnonzero(cue)
-                    target = np.where(cue[rows] > 0, 2, 0)
-                    onehot = np.zeros((len(rows), len(LABELS)))
-                    onehot[np.arange(len(rows)), target] = 1.0
-                    proba[rows] = 0.5 * proba[rows] + 0.5 * onehot
-                    flag[part[rows]] = "support_rule"
-            best = proba.argmax(axis=1)
-            label[part] = np.asarray(LABELS, dtype=object)[best]
-            score[part] = proba[:, 2] - proba[:, 0]
-            confidence[part] = proba[np.arange(len(part)), best]
-    np.clip(score, -1.0, 1.0, out=score)
-    return pd.DataFrame({
-        "sentiment": label,
-        "sentiment_score": score,
-        "sentiment_confidence": confidence,
-        "language": language,
-        "sentiment_flag": flag,
-    })
+    model = model if model is not None else load_sentiment_model()
+    return model.annotate(texts, languages=languages, batch_size=batch_size)

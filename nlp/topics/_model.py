@@ -1,10 +1,11 @@
 """Topic discovery: cluster customer messages into topics analysts can read, track and trust.
 
 :class:`TopicModel` follows the scikit-learn contract (keyword parameters stored as given,
-``fit(texts, embeddings=None) -> self``, learned state ends in ``_``).  ``fit`` reads as a list
+``fit(X, y=None) -> self`` on texts or a :class:`~cxlens.nlp.Texts` batch, learned state ends in ``_``).  ``fit`` reads as a list
 of steps:
 
-1. **embed** -- use the ``embeddings`` given, else the encoder (a name from
+1. **embed** -- the vectors the batch carries for the encoder (a ``Texts`` computes them once per batch for
+   every component), or ``embeddings=`` given for texts embedded elsewhere; else the encoder (a name from
    :func:`cxlens.nlp.encoders._encoders.get_encoder`, or any object with ``encode``).  A named encoder
    that needs fitting (``"tfidf"``) is copied and fitted on these texts.
 2. **cluster** -- HDBSCAN on PCA-reduced embeddings, or MiniBatchKMeans for large inputs; the
@@ -47,6 +48,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from cxlens.errors import ConfigError, DataError, NotFittedError
+from cxlens.nlp import Texts
 from cxlens.nlp.topics._clustering import (
     auto_min_topic_size, centroids_of, cluster_embeddings, match_centroids, merge_clusters, normalise,
     seed_refine, typicality)
@@ -139,15 +141,18 @@ class TopicModel(BaseEstimator):
         if self.n_topics is not None and int(self.n_topics) < 1:
             raise ConfigError(f"n_topics must be at least 1; got {self.n_topics!r}.")
 
-    def fit(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> TopicModel:
-        """Discover topics in ``texts`` (embedding them unless ``embeddings`` are given)."""
+    def fit(self, X: Sequence[str] | Texts, y: None = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
+        """Discover topics in the texts ``X`` (a list or a :class:`~cxlens.nlp.Texts`; ``y`` is ignored).
+
+        ``embeddings``: vectors made elsewhere (then ``encoder`` may be ``None``)."""
         self._check_params()
-        texts = _as_texts(texts)
+        batch = _as_batch(X)
+        texts = batch.tolist()
         seeds = load_seed_topics(self.seed_topics)
         previous = self._previous_model()
         encoder, fitted_here = self._encoder_for(texts, need=embeddings is None or bool(seeds),
                                                  embeddings_given=embeddings is not None)
-        x = _embed(texts, embeddings, encoder)
+        x = _embed(batch, embeddings, encoder)
         n = len(texts)
         self.encoder_ = encoder
         self.encoder_name_ = _encoder_name(self.encoder, encoder)
@@ -350,9 +355,17 @@ class TopicModel(BaseEstimator):
         if not hasattr(self, "centroids_"):
             raise NotFittedError(self)
 
-    def transform(self, texts: Sequence[str] | None = None, embeddings: np.ndarray | None = None) -> np.ndarray:
+    def text_encoder(self):
+        """The encoder whose vectors this model reads (``None``: it reads the ``embeddings=`` it is given)."""
+        encoder = getattr(self, "encoder_", None)
+        if encoder is None and not getattr(self, "encoder_corpus_fitted_", False):
+            encoder, _ = self._encoder_for([], need=False)
+        return encoder
+
+    def transform(self, X: Sequence[str] | Texts | None = None, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Cosine similarity of each message to each topic centroid, shape ``(n, n_topics)``."""
         self._check_fitted()
+        texts = X
         if embeddings is None:
             if texts is None:
                 raise ConfigError("Pass texts or embeddings.")
@@ -362,16 +375,16 @@ class TopicModel(BaseEstimator):
                                   "is not saved; pass embeddings= or refit (use encoder='minilm' for reusable models).")
             if encoder is None:
                 encoder, _ = self._encoder_for([], need=False)
-            x = _embed(_as_texts(texts), None, encoder)
+            x = _embed(_as_batch(texts), None, encoder)
         else:
-            x = _embed(None if texts is None else _as_texts(texts), embeddings, None)
+            x = _embed(None if texts is None else _as_batch(texts), embeddings, None)
         if x.shape[1] != self.n_features_in_:
             raise DataError(f"Embeddings have {x.shape[1]} dimensions; this model expects {self.n_features_in_}.")
         return x @ self.centroids_.T
 
-    def assign(self, texts: Sequence[str] | None = None, embeddings: np.ndarray | None = None) -> pd.DataFrame:
+    def assign(self, X: Sequence[str] | Texts | None = None, *, embeddings: np.ndarray | None = None) -> pd.DataFrame:
         """``topic_id``, ``topic`` (label) and ``topic_confidence`` for each message."""
-        sims = self.transform(texts, embeddings)
+        sims = self.transform(X, embeddings=embeddings)
         if not len(sims):
             return pd.DataFrame({"topic_id": pd.Series(dtype="int64"), "topic": pd.Series(dtype=object),
                                  "topic_confidence": pd.Series(dtype="float64")})
@@ -384,9 +397,21 @@ class TopicModel(BaseEstimator):
         ids = np.where(conf < self.outlier_threshold_, -1, ids)
         return pd.DataFrame({"topic_id": ids, "topic": self.topic_names(ids), "topic_confidence": conf})
 
-    def predict(self, texts: Sequence[str] | None = None, embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict(self, X: Sequence[str] | Texts | None = None, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Topic id of each message (``-1`` for outliers)."""
-        return self.assign(texts, embeddings)["topic_id"].to_numpy()
+        return self.assign(X, embeddings=embeddings)["topic_id"].to_numpy()
+
+    def predict_proba(self, X: Sequence[str] | Texts | None = None, *,
+                      embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Each message's similarity to each topic, scaled to sum to 1 (a soft assignment, not calibrated)."""
+        sims = np.clip(self.transform(X, embeddings=embeddings), 0.0, None) + 1e-9
+        return sims / sims.sum(axis=1, keepdims=True)
+
+    def annotate(self, X: Sequence[str] | Texts) -> pd.DataFrame:
+        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` (topic name), ``id``, ``confidence``."""
+        frame = self.assign(X)
+        return pd.DataFrame({"label": frame["topic"].to_numpy(), "id": frame["topic_id"].to_numpy(),
+                             "confidence": frame["topic_confidence"].to_numpy()})
 
     def topic_names(self, ids: Sequence[int]) -> list[str]:
         """Labels for topic ids (``"outlier"`` for -1)."""
@@ -425,16 +450,15 @@ def _dedupe_labels(rows: list[dict[str, Any]]) -> None:
         seen.add(label)
 
 
-def _as_texts(texts: Sequence[str] | None) -> list[str]:
-    if texts is None:
+def _as_batch(X) -> Texts:
+    if X is None:
         raise DataError("No texts given.")
-    if isinstance(texts, str):
+    if isinstance(X, str):
         raise DataError("Pass a list of texts, not one string.")
-    out = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
-    return out
+    return Texts.of(X)
 
 
-def _embed(texts: list[str] | None, embeddings: np.ndarray | None, encoder) -> np.ndarray:
+def _embed(texts: Texts | None, embeddings: np.ndarray | None, encoder) -> np.ndarray:
     if embeddings is not None:
         x = np.asarray(embeddings, dtype=np.float32)
         if x.ndim != 2:
@@ -444,7 +468,7 @@ def _embed(texts: list[str] | None, embeddings: np.ndarray | None, encoder) -> n
         return normalise(x)
     if not texts:
         raise DataError("No texts to model: the input is empty.")
-    return normalise(np.asarray(encoder.encode([embedding_text(t) for t in texts]), dtype=np.float32))
+    return normalise(texts.map(embedding_text).vectors(encoder))
 
 
 def _encoder_name(param: Any, encoder: Any) -> str | None:

@@ -47,7 +47,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def save_topic_model(model, path: Path) -> Path:
-    from cxlens.nlp.topics._model import load_seed_topics
+    from cxlens.nlp.topics._seeds import load_seed_topics
 
     path.mkdir(parents=True, exist_ok=True)
     params = {name: getattr(model, name) for name in _PARAMS_SAVED}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxlens.pipelines.dashboard._accounts_html import (  # noqa: F401
+from cxlens.pipelines._accounts_html import (  # noqa: F401
     render_at_risk_html,
 )
 from cxlens.pipelines.dashboard._ai_pages import (  # noqa: F401

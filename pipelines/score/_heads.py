@@ -6,10 +6,12 @@ not once per batch). The functions below are plain and engine-independent; the l
 (:mod:`cxlens.pipelines.score._run`) and the Spark engine (:mod:`cxlens.pipelines.score._spark`) call them
 on each chunk, so both give the same rows.
 
-The text of a message is encoded once per chunk: every head gets its vectors from the shared
-encoder's in-run cache (:func:`cxlens.nlp.encoders._encoders.get_encoder`), which is keyed by the text and
-emptied at the start of each chunk (:func:`cxlens.pipelines.score._run.fresh_cache`: int8 vectors depend
-slightly on their batch, so a chunk must not reuse vectors from other chunks' batches).
+A text is encoded once per chunk, explicitly: the ticket texts and the customer messages of a chunk are
+:class:`~cxlens.nlp.Texts` batches that share one :class:`~cxlens.nlp.VectorStore`, and every head reads
+its vectors from the batch (``texts.vectors(head.text_encoder())``). Encoders keep no state between calls,
+and a vector depends on its text alone, so a chunk's rows depend on that chunk alone whatever store the
+engine passes (the local engine keeps one store for the whole run: a text seen in an earlier chunk is not
+encoded again).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlens.nlp import TextPipeline, Texts, VectorStore
+
 __all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "mention_heads", "score_heads", "scored_messages",
            "scored_ticket_chunk", "steps_with_evidence", "ticket_sentiment"]
 
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 SENTIMENT_ORDER = {"negative": 0, "neutral": 1, "positive": 2}
 #: The shipped sentiment model ``cxlens score`` uses unless told otherwise (see :func:`_load_heads`).
 SCORE_SENTIMENT_MODEL = "frozen"
+#: Ticket texts per batch of the request-type and topic heads (results do not depend on it).
+TICKET_BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -61,28 +67,23 @@ class ScoreHeads:
     qa: Any = None
     versions: dict[str, str] = field(default_factory=dict)
 
-    def encoders(self) -> list:
-        """Every encoder the heads use: the run's shared one, and the own encoder of each fine-tuned model
-        (a tuned sentiment model, a ``head="finetune"`` request-type model). Each has an in-run cache that the
-        engines empty before a chunk (:func:`cxlens.pipelines.score._run.fresh_caches`)."""
-        found = [self.encoder] if self.encoder is not None else []
-        sentiment = getattr(self.sentiment, "head", None)
-        for model in (self.request_type, sentiment):
-            if model is not None and _has_own_encoder(model):
-                own = model._encoder()
-                if all(own is not e for e in found):
-                    found.append(own)
-        return found
+    def ticket_pipeline(self, store: VectorStore | None = None) -> TextPipeline | None:
+        """The request-type and topic heads as one :class:`~cxlens.nlp.TextPipeline` over ticket texts."""
+        steps = [(name, head) for name, head in (("request_type", self.request_type), ("topic", self.topic))
+                 if head is not None]
+        return TextPipeline(steps, batch_size=TICKET_BATCH, store=store) if steps else None
 
 
-_CACHE: dict[HeadOptions, ScoreHeads] = {}
+#: The models loaded in this process, per options (a Spark executor loads them once, not once per chunk).
+#: Models only: no vectors are kept between chunks.
+_LOADED: dict[HeadOptions, ScoreHeads] = {}
 
 
 def score_heads(options: HeadOptions) -> ScoreHeads:
     """The models for ``options``, loaded once per process."""
-    if options not in _CACHE:
-        _CACHE[options] = _load_heads(options)
-    return _CACHE[options]
+    if options not in _LOADED:
+        _LOADED[options] = _load_heads(options)
+    return _LOADED[options]
 
 
 def mention_heads(options: HeadOptions) -> ScoreHeads:
@@ -93,7 +94,7 @@ def mention_heads(options: HeadOptions) -> ScoreHeads:
     request-type, topic and QA models. ``--skip sentiment`` leaves the chunks' heads out, not the
     mentions: they get the run's sentiment model all the same (their table is their sentiment).
     """
-    loaded = _CACHE.get(options)
+    loaded = _LOADED.get(options)
     if loaded is not None and loaded.sentiment is not None:
         return loaded
     return score_heads(replace(options, skip=("qa", "request_type", "topic")))
@@ -105,8 +106,6 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
 
     heads = ScoreHeads(options=options, versions={"cxlens": __version__})
     heads.encoder = get_encoder(options.encoder)
-    if hasattr(heads.encoder, "clear_cache"):  # the QA fit below must not reuse vectors of other batches
-        heads.encoder.clear_cache()
     if options.device != "cpu" and hasattr(heads.encoder, "use_device"):
         heads.encoder.use_device(options.device)
     heads.versions["encoder"] = f"{options.encoder}: {heads.encoder!r}"
@@ -129,8 +128,8 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
         # makes anyway (a ticket's text is usually its first customer message): each text is encoded once.
         # The tuned model (``sentiment_model="tuned"``) encodes them again with its own encoder.
         heads.sentiment = load_sentiment_model(options.sentiment_model or SCORE_SENTIMENT_MODEL)
-        if not _has_own_encoder(heads.sentiment.head):
-            heads.sentiment.head.encoder = options.encoder  # what it encodes itself (mentions): the run's encoder
+        if heads.sentiment.encoder_dir_ is None:  # a head on frozen vectors reads the run's encoder
+            heads.sentiment.encoder = options.encoder
         heads.versions["sentiment"] = (f"shipped sentiment model {SCORE_SENTIMENT_MODEL!r}"
                                        if options.sentiment_model is None else
                                        _model_name(options.sentiment_model, "sentiment model"))
@@ -151,25 +150,21 @@ def _model_name(folder: str | Path | None, default: str) -> str:
 # ---------------------------------------------------------------- messages
 
 
-def _has_own_encoder(model) -> bool:
-    """A fine-tuned model encodes with its own encoder: it gets texts, and the shared vectors are not made for it."""
-    return getattr(model, "encoder_dir_", None) is not None
+def scored_messages(messages: pd.DataFrame, heads: ScoreHeads, store: VectorStore | None = None) -> pd.DataFrame:
+    """The messages with the sentiment columns filled for customer messages (nulls for other roles).
 
-
-def scored_messages(messages: pd.DataFrame, heads: ScoreHeads) -> pd.DataFrame:
-    """The messages with the sentiment columns filled for customer messages (nulls for other roles)."""
-    from cxlens.nlp.sentiment import SENTIMENT_COLUMNS, normalise_post, score_sentiment
+    ``store``: the chunk's :class:`~cxlens.nlp.VectorStore`, shared with the ticket heads."""
+    from cxlens.nlp.sentiment import SENTIMENT_COLUMNS, score_sentiment
 
     out = messages.copy()
     if not heads.options.wants("sentiment") or "text" not in out:
         return out
     customer = (out["author_role"] == "customer").to_numpy(dtype=bool, na_value=False)
-    texts = out.loc[customer, "text"].tolist()
-    embeddings = None
-    if heads.sentiment is not None and texts and not _has_own_encoder(heads.sentiment.head):
-        embeddings = heads.encoder.encode([normalise_post(t) for t in texts])
-    scores = score_sentiment(texts, model=heads.sentiment, fast=heads.options.fast_sentiment,
-                             embeddings=embeddings)
+    texts = Texts(out.loc[customer, "text"].tolist(), store=store)
+    if heads.sentiment is not None and not heads.options.fast_sentiment:
+        scores = heads.sentiment.annotate(texts)
+    else:
+        scores = score_sentiment(texts.tolist(), fast=True)
     for col in SENTIMENT_COLUMNS:
         numeric = col in ("sentiment_score", "sentiment_confidence")
         values = pd.Series(float("nan") if numeric else None, index=out.index,
@@ -234,47 +229,47 @@ def steps_with_evidence(steps: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataF
     return out
 
 
-def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
-                        heads: ScoreHeads) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None, heads: ScoreHeads,
+                        store: VectorStore | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None,
+                                                                   pd.DataFrame | None]:
     """Score one chunk: ``(tickets, qa_conversations, qa_steps)``.
 
     ``messages`` are this chunk's messages already passed through :func:`scored_messages`.
-    Tickets keep every column and gain the columns listed in docs/score-output.md.
+    Tickets keep every column and gain the columns listed in docs/score-output.md. ``store``: the chunk's
+    :class:`~cxlens.nlp.VectorStore` (the messages' vectors are reused for the same texts).
     """
     out = tickets.copy()
     text = customer_texts(out, messages)
     out["customer_text"] = text
     has_text = text.notna().to_numpy()
-    texts = text[has_text].tolist()
-    own_encoder = heads.request_type is not None and _has_own_encoder(heads.request_type)
-    shared_needed = heads.topic is not None or (heads.request_type is not None and not own_encoder)
-    vectors = heads.encoder.encode(texts) if texts and shared_needed else None
-    if heads.request_type is not None:
-        label = pd.Series(None, index=out.index, dtype="str")
-        confidence = pd.Series(np.nan, index=out.index, dtype="float64")
-        if texts:
-            labels, conf = heads.request_type.predict_confidence(texts if own_encoder else vectors)
-            label[has_text] = labels
-            confidence[has_text] = conf
-        out["request_type"], out["request_type_confidence"] = label, confidence
-    if heads.topic is not None:
-        topic_id = pd.Series(pd.NA, index=out.index, dtype="Int64")
-        topic = pd.Series(None, index=out.index, dtype="str")
-        confidence = pd.Series(np.nan, index=out.index, dtype="float64")
-        if texts:
-            assigned = heads.topic.assign(texts, embeddings=vectors)
-            topic_id[has_text] = assigned["topic_id"].to_numpy()
-            topic[has_text] = assigned["topic"].to_numpy()
-            confidence[has_text] = assigned["topic_confidence"].to_numpy()
-        out["topic_id"], out["topic"], out["topic_confidence"] = topic_id, topic, confidence
+    texts = Texts(text[has_text].tolist(), store=store)
+    pipeline = heads.ticket_pipeline(store)
+    if pipeline is not None:
+        annotated = pipeline.annotate(texts)
+        if heads.request_type is not None:
+            label = pd.Series(None, index=out.index, dtype="str")
+            confidence = pd.Series(np.nan, index=out.index, dtype="float64")
+            label[has_text] = annotated["request_type"].to_numpy()
+            confidence[has_text] = annotated["request_type_confidence"].to_numpy()
+            out["request_type"], out["request_type_confidence"] = label, confidence
+        if heads.topic is not None:
+            topic_id = pd.Series(pd.NA, index=out.index, dtype="Int64")
+            topic = pd.Series(None, index=out.index, dtype="str")
+            confidence = pd.Series(np.nan, index=out.index, dtype="float64")
+            topic_id[has_text] = annotated["topic_id"].to_numpy()
+            topic[has_text] = annotated["topic"].to_numpy()
+            confidence[has_text] = annotated["topic_confidence"].to_numpy()
+            out["topic_id"], out["topic"], out["topic_confidence"] = topic_id, topic, confidence
     if heads.options.wants("sentiment"):
         fallback = None
         no_messages = messages is None or "sentiment" not in messages
         if no_messages and texts:
             from cxlens.nlp.sentiment import score_sentiment
 
-            scores = score_sentiment(text.fillna("").tolist(), model=heads.sentiment,
-                                     fast=heads.options.fast_sentiment)
+            fallback_texts = Texts(text.fillna("").tolist(), store=store)
+            scores = (heads.sentiment.annotate(fallback_texts)
+                      if heads.sentiment is not None and not heads.options.fast_sentiment
+                      else score_sentiment(fallback_texts.tolist(), fast=True))
             fallback = scores[["sentiment", "sentiment_score"]]
         sentiment = ticket_sentiment(out, None if no_messages else messages, fallback)
         out["sentiment"], out["sentiment_score"] = sentiment["sentiment"], sentiment["sentiment_score"]

@@ -30,14 +30,15 @@ from typing import Any
 
 import pandas as pd
 
-from cxlens.errors import ConfigError
+from cxlens.nlp import VectorStore
+from cxlens.errors import ConfigProblem, InvalidConfigError
 from cxlens.io_stream import file_fingerprint, input_files
 from cxlens.pipelines.score._heads import HeadOptions, customer_texts, mention_heads, score_heads, \
     scored_messages, scored_ticket_chunk
 from cxlens.pipelines.score._partition import Partition, TableCounts, partition_inputs, quarantine_part
 
-__all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "fresh_cache", "fresh_caches", "mark_chunk_done",
-           "read_chunk", "run_score", "score_chunk"]
+__all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "mark_chunk_done",
+           "read_chunk", "run_score", "score_chunk", "score_inputs_from"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
@@ -96,11 +97,13 @@ def _start_manifest(out: Path, fingerprint: dict, *, overwrite: bool) -> dict[st
         if same:
             return old
         if not overwrite:
-            raise ConfigError(f"{out} holds a run with other inputs or options. Pass --overwrite to replace it, "
-                              f"or another --out.")
+            raise InvalidConfigError([ConfigProblem("out", str(out), "holds a run with other inputs or options: "
+                                                    "set {overwrite=True} to replace it, or give another folder.")],
+                                     params=("overwrite",))
         shutil.rmtree(out)
     elif out.exists() and any(out.iterdir()):
-        raise ConfigError(f"{out} is not empty and is not a `cxlens score` output: pass an empty or new --out.")
+        raise InvalidConfigError([ConfigProblem("out", str(out), "is not empty and is not the output of a scoring "
+                                                "run: give an empty or new folder.")])
     out.mkdir(parents=True, exist_ok=True)
     manifest = {"version": MANIFEST_VERSION, **fingerprint, "status": "running", "stages": {}, "chunks": {},
                 "counts": {}, "timings": {}, "models": {}}
@@ -138,44 +141,29 @@ def _chunk_frames(work: Path, k: int) -> tuple[pd.DataFrame, pd.DataFrame | None
     return read_chunk(*chunk_files(work, k))
 
 
-def score_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None,
-                heads) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+#: Vectors the local engine keeps across chunks (about 1.5 KB each for 384 dimensions).
+RUN_STORE_SIZE = 50_000
+
+
+def score_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None, heads,
+                store: VectorStore | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
     """Score one chunk as every engine does: ``({table: frame}, duplicate messages set aside)``.
 
-    The tables are the parts of ``PART_TABLES`` this chunk has (tickets always). The in-run cache of every
-    encoder the heads use is emptied first, so the result depends on the chunk alone (see :func:`fresh_cache`).
+    The tables are the parts of ``PART_TABLES`` this chunk has (tickets always). ``store`` carries vectors
+    between the chunk's batches (and, when the engine keeps it, from earlier chunks); a vector depends on its
+    text alone, so the rows depend on this chunk alone either way. ``None``: a store for this chunk only.
     """
-    fresh_caches(heads)
+    store = VectorStore() if store is None else store
     dups = None
     if messages is not None:
         from cxlens.dataset import derive_ticket_fields
 
         messages, dups = _drop_duplicate_messages(messages)
         tickets = derive_ticket_fields(tickets, messages)
-        messages = scored_messages(messages, heads)
-    scored, conversations, steps = scored_ticket_chunk(tickets, messages, heads)
+        messages = scored_messages(messages, heads, store)
+    scored, conversations, steps = scored_ticket_chunk(tickets, messages, heads, store)
     tables = {"tickets": scored, "messages": messages, "qa_conversations": conversations, "qa_steps": steps}
     return {name: frame for name, frame in tables.items() if frame is not None}, dups
-
-
-def fresh_caches(heads) -> None:
-    """:func:`fresh_cache` for every encoder the heads use (:meth:`ScoreHeads.encoders`: the run's shared one
-    and each fine-tuned model's own)."""
-    for encoder in heads.encoders():
-        fresh_cache(encoder)
-
-
-def fresh_cache(encoder) -> None:
-    """Empty ``encoder``'s in-run cache: what the engines do before each chunk and before a topic fit.
-
-    The int8 ONNX encoder quantises activations per batch, so a text's vector depends (slightly:
-    cosine ~0.99) on the other texts of its batch. With the cache kept across chunks, a chunk's
-    labels would depend on what this process encoded before (the topic sample, earlier chunks):
-    engines that split the chunks over processes, and resumed runs, would differ. Within a chunk
-    every head still shares the vectors (a text is encoded once per chunk).
-    """
-    if hasattr(encoder, "clear_cache"):
-        encoder.clear_cache()
 
 
 def mark_chunk_done(out: Path, manifest: dict, k: int, *, duplicates: int | None, seconds: float) -> None:
@@ -195,7 +183,6 @@ def mark_chunk_done(out: Path, manifest: dict, k: int, *, duplicates: int | None
 def fitted_topic_model(out: Path, work: Path, partition: Partition, options: HeadOptions, *,
                        sample: int) -> tuple[str | None, str | None]:
     """Fit a topic model on up to ``sample`` customer texts of the first chunks; ``(folder, note)``."""
-    from cxlens.nlp.encoders import get_encoder
     from cxlens.nlp.topics import TopicModel
 
     texts: list[str] = []
@@ -207,9 +194,7 @@ def fitted_topic_model(out: Path, work: Path, partition: Partition, options: Hea
     texts = texts[:sample]
     if len(texts) < 50:
         return None, f"Topics skipped: only {len(texts)} customer texts (a topic model needs at least 50)."
-    encoder = get_encoder(options.encoder)
-    fresh_cache(encoder)
-    model = TopicModel(encoder=options.encoder, random_state=0).fit(texts, embeddings=encoder.encode(texts))
+    model = TopicModel(encoder=options.encoder, random_state=0).fit(texts)
     folder = out / "topic_model"
     model.save(folder)
     return str(folder), None
@@ -217,8 +202,12 @@ def fitted_topic_model(out: Path, work: Path, partition: Partition, options: Hea
 
 def _score_chunks(out: Path, work: Path, manifest: dict, partition: Partition, options: HeadOptions,
                   progress: Progress, *, after_chunk: Callable[[int], None] | None) -> int:
-    """The local engine's chunk stage: the chunks not done yet, one after the other, in this process."""
+    """The local engine's chunk stage: the chunks not done yet, one after the other, in this process.
+
+    One :class:`~cxlens.nlp.VectorStore` serves the whole stage: a text already encoded in an earlier chunk is
+    not encoded again (vectors depend on the text alone, so this changes no row)."""
     heads = score_heads(options)
+    store = VectorStore(max_size=RUN_STORE_SIZE)
     manifest["models"] = heads.versions
     manifest["engine"] = {"name": "local"}
     done = set(manifest["chunks"].get("done", []))
@@ -229,10 +218,12 @@ def _score_chunks(out: Path, work: Path, manifest: dict, partition: Partition, o
         if k in done:
             continue
         started = time.perf_counter()
-        tables, dups = score_chunk(*_chunk_frames(work, k), heads)
+        tables, dups = score_chunk(*_chunk_frames(work, k), heads, store)
         duplicates = None if dups is None else quarantine_part(dups, work, "messages", "duplicates", k)
         for name, frame in tables.items():
             _write_part(frame, out / name / f"part-{k:05d}.parquet")
+        # distinct texts encoded, and texts whose vectors came from the store (this chunk's or an earlier one's)
+        manifest["vectors"] = {"encoded": store.misses, "reused": store.hits}
         mark_chunk_done(out, manifest, k, duplicates=duplicates, seconds=time.perf_counter() - started)
         rows_done += partition.chunk_sizes[k]
         progress("score", rows_done, total)
@@ -344,6 +335,7 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
     """
     from cxlens.config import KPIConfig
 
+    _check_numbers(chunk_rows=chunk_rows, limit=limit, topic_sample=topic_sample)
     out = Path(out)
     progress = progress or (lambda stage, done, total: None)
     kpi_config = kpi_config or KPIConfig()
@@ -352,7 +344,7 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
     manifest = _start_manifest(out, _fingerprint(inputs, settings), overwrite=overwrite)
     summary = ScoreSummary(out=out, manifest=manifest)
     if manifest.get("status") == "complete":
-        summary.notes.append(f"{out} already holds this complete run; nothing to do (pass --overwrite to redo it).")
+        summary.notes.append(f"{out} already holds this complete run; nothing to do (overwrite it to score again).")
         return summary
     work = out / "_work"
     stages = manifest["stages"]
@@ -404,6 +396,15 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
     return summary
 
 
+def _check_numbers(**values: int | None) -> None:
+    """Counts must be whole numbers above 0 (``limit`` may be ``None``): checked before anything is read."""
+    bad = [ConfigProblem(name, value, "must be a whole number above 0.") for name, value in values.items()
+           if not (value is None and name == "limit")
+           and (isinstance(value, bool) or not isinstance(value, int) or value <= 0)]
+    if bad:
+        raise InvalidConfigError(bad, subject="score options")
+
+
 def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_config,
                 summary: ScoreSummary, options: HeadOptions) -> None:
     """Mentions, accounts and the KPI report: small tables, done in one go after the chunks."""
@@ -417,12 +418,8 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         _count_small(manifest, work, loaded)
         # the run's sentiment model on the run's encoder, as for the messages (the lexicon needs neither)
         heads = None if options.fast_sentiment else mention_heads(options)
-        if heads is not None:  # as for a chunk: the mentions' vectors must not depend on what came before
-            fresh_caches(heads)
         mentions = scored_mentions(loaded.frame, fast=options.fast_sentiment,
                                    model=None if heads is None else heads.sentiment)
-        if heads is not None:  # the mentions' vectors are not needed again: free them before the accounts
-            fresh_caches(heads)
         _write_part(mentions, out / "mentions.parquet")
     if inputs.surveys:
         loaded = _small_table(inputs.surveys, "surveys", inputs)
@@ -444,7 +441,7 @@ def score_inputs_from(paths: Mapping[str, str | None], *, mapping: Mapping[str, 
                       encoding: str = "utf-8") -> ScoreInputs:
     """:class:`ScoreInputs` from CLI-style values (``tickets`` required)."""
     if not paths.get("tickets"):
-        raise ConfigError("cxlens score needs --tickets (the archive's tickets table).")
+        raise InvalidConfigError([ConfigProblem("tickets", None, "the tickets table is required.")])
     return ScoreInputs(tickets=str(paths["tickets"]), messages=_opt(paths.get("messages")),
                        mentions=_opt(paths.get("mentions")), accounts=_opt(paths.get("accounts")),
                        surveys=_opt(paths.get("surveys")), mapping=tuple(sorted((mapping or {}).items())),

@@ -24,8 +24,8 @@ def _own_cache(tmp_path, monkeypatch):
 def test_the_encoder_on_cuda_gives_the_cpu_vectors():
     from cxlens.nlp.encoders import MiniLMEncoder
 
-    cpu = MiniLMEncoder(backend="torch", cache_size=0).encode(TEXTS)
-    gpu_encoder = MiniLMEncoder(backend="torch", cache_size=0)
+    cpu = MiniLMEncoder(backend="torch").encode(TEXTS)
+    gpu_encoder = MiniLMEncoder(backend="torch")
     gpu_encoder.use_device("cuda")
     gpu = gpu_encoder.encode(TEXTS)
     assert gpu.shape == cpu.shape == (len(TEXTS), 384)

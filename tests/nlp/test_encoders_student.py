@@ -30,7 +30,7 @@ def _own_cache(tmp_path, monkeypatch):
 def _teacher():
     from cxlens.nlp.encoders import MiniLMEncoder
 
-    return MiniLMEncoder(backend="torch", cache_size=0)
+    return MiniLMEncoder(backend="torch")
 
 
 def test_distill_encoder_moves_the_student_towards_the_teacher(tmp_path):
@@ -44,7 +44,7 @@ def test_distill_encoder_moves_the_student_towards_the_teacher(tmp_path):
     cos = {}
     for name, art in (("untrained", untrained), ("trained", trained)):
         folder = student_model_dir(art)
-        vectors = MiniLMEncoder(backend="torch", cache_size=0, model_dir=folder).encode(TEXTS)
+        vectors = MiniLMEncoder(backend="torch", model_dir=folder).encode(TEXTS)
         assert vectors.shape == (len(TEXTS), 384)
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
         cos[name] = float((vectors * teacher).sum(1).mean())

@@ -53,7 +53,7 @@ CARD = scorecard_from_dict({
 
 
 def fitted(**kw):
-    return StepDetector(CARD, encoder=kw.pop("encoder", WordEncoder()), calibrate="none", **kw).fit()
+    return StepDetector(scorecard=CARD, encoder=kw.pop("encoder", WordEncoder()), calibrate="none", **kw).fit()
 
 
 def test_script_qa_split_units_spans():
@@ -131,7 +131,7 @@ def test_script_qa_scores_are_calibrated_at_half():
 
 
 def test_script_qa_fit_with_labels_tunes_thresholds_leave_one_out():
-    det = StepDetector(CARD, encoder=WordEncoder()).fit(
+    det = StepDetector(scorecard=CARD, encoder=WordEncoder()).fit(
         ["so sorry", "sorry for that", "hello", "the refund"],
         pd.DataFrame({"apologise": [True, True, False, False]}))
     i = det.column_index("apologise")
@@ -141,18 +141,18 @@ def test_script_qa_fit_with_labels_tunes_thresholds_leave_one_out():
 
 
 def test_script_qa_fit_from_examples_stays_near_default():
-    det = StepDetector(CARD, encoder=WordEncoder()).fit()
+    det = StepDetector(scorecard=CARD, encoder=WordEncoder()).fit()
     assert np.all(det.thresholds_ >= 0.7 - 1e-9) and np.all(det.thresholds_ <= 1.0 + 1e-9)
 
 
 def test_script_qa_item_threshold_overrides():
     card = scorecard_from_dict({"steps": [{"id": "a", "description": "hello", "threshold": 0.99}]}, source="x")
-    det = StepDetector(card, encoder=WordEncoder()).fit(["hello"], pd.DataFrame({"a": [True]}))
+    det = StepDetector(scorecard=card, encoder=WordEncoder()).fit(["hello"], pd.DataFrame({"a": [True]}))
     assert det.thresholds_[0] == pytest.approx(0.99)
 
 
 def test_script_qa_not_fitted_and_unknown_column():
-    det = StepDetector(CARD, encoder=None)
+    det = StepDetector(scorecard=CARD, encoder=None)
     with pytest.raises(NotFittedError):
         det.detect(["hi"])
     det.fit()
@@ -161,7 +161,7 @@ def test_script_qa_not_fitted_and_unknown_column():
 
 
 def test_script_qa_tfidf_encoder_runs():
-    det = StepDetector(CARD, encoder=TfidfEncoder()).fit()
+    det = StepDetector(scorecard=CARD, encoder=TfidfEncoder()).fit()
     out = det.predict(["Hello! I am so sorry about the refund.", ""])
     assert out.shape == (2, len(det.columns_))
     assert out.loc[0, "t/greet"] and not out.loc[1].any()

@@ -21,7 +21,7 @@ def abcd(shared_data):
 
 @pytest.fixture(scope="module")
 def detector():
-    return StepDetector(load_scorecard("abcd_all"), encoder=None).fit()
+    return StepDetector(scorecard=load_scorecard("abcd_all"), encoder=None).fit()
 
 
 @pytest.fixture(scope="module")

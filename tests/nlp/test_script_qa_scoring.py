@@ -36,7 +36,7 @@ def conversation(tid, turns, agent="a1"):
 
 
 def run(convs, tickets=None):
-    det = StepDetector(CARD, encoder=None).fit()
+    det = StepDetector(scorecard=CARD, encoder=None).fit()
     msgs = pd.DataFrame([row for conv in convs for row in conv])
     return score_script_qa(det, msgs, tickets)
 
@@ -95,7 +95,7 @@ def test_script_qa_scoring_optional_and_conditional_steps():
 def test_script_qa_scoring_no_agent_messages_and_no_script():
     card = scorecard_from_dict({"scripts": [{"id": "refunds", "applies_to": "refund*", "steps": [
         {"id": "a", "description": "A", "phrases": ["x"]}]}]}, source="s.yaml")
-    det = StepDetector(card, encoder=None).fit()
+    det = StepDetector(scorecard=card, encoder=None).fit()
     msgs = pd.DataFrame(conversation("t1", [("customer", "hi")]) + conversation("t2", [("agent", "x")]))
     tickets = pd.DataFrame({"ticket_id": ["t1", "t2"], "request_type": ["refund", "shipping"]})
     conv = score_script_qa(det, msgs, tickets).conversations.set_index("ticket_id")
@@ -110,7 +110,7 @@ def test_script_qa_scoring_order_uses_sent_at_not_file_order():
 
 
 def test_script_qa_scoring_needs_columns():
-    det = StepDetector(CARD, encoder=None).fit()
+    det = StepDetector(scorecard=CARD, encoder=None).fit()
     with pytest.raises(DataError, match="author_role"):
         score_script_qa(det, pd.DataFrame({"ticket_id": ["t"], "sent_at": [T0], "text": ["x"]}))
 

@@ -1,4 +1,4 @@
-"""Sentiment with a tuned encoder: SentimentHead(finetune_epochs=N), `cxlens train sentiment --finetune-epochs`."""
+"""Sentiment with a tuned encoder: SentimentClassifier(finetune_epochs=N), `cxlens train sentiment --finetune-epochs`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.encoders import STUDENT_DIR
-from cxlens.nlp.sentiment import SentimentHead, load_sentiment_head, load_sentiment_model
+from cxlens.nlp import Texts
+from cxlens.nlp.sentiment import SentimentClassifier, load_sentiment_model
 
 pytestmark = [pytest.mark.needs_minilm, pytest.mark.slow]
 
@@ -29,26 +30,28 @@ def _own_cache(tmp_path, monkeypatch):
 
 
 def test_tuned_sentiment_head_uses_its_own_encoder_and_round_trips(tmp_path):
-    head = SentimentHead(encoder="minilm-torch", finetune_epochs=2, cv=0).fit(POSTS, LABELS)
+    head = SentimentClassifier(encoder="minilm-torch", finetune_epochs=2, cv=0).fit(POSTS, LABELS)
     assert head.encoder_dir_ is not None
     proba = head.predict_proba(POSTS)
-    # vectors of another encoder are not used by a tuned head: the result is the same
+    assert head.text_encoder() is not SentimentClassifier(encoder="minilm-torch").text_encoder()  # its own
+    # vectors of another encoder (the run's shared one) are not read by a tuned head: the result is the same
     stray = np.random.default_rng(0).normal(size=(len(POSTS), 384)).astype(np.float32)
-    np.testing.assert_allclose(head.predict_proba(POSTS, embeddings=stray), proba, atol=1e-6)
+    batch = Texts(POSTS, vectors={"minilm-torch": stray, "minilm": stray})
+    np.testing.assert_allclose(head.predict_proba(batch), proba, atol=1e-6)
     saved = head.save(tmp_path / "model")
     assert (saved / "encoder" / "model.safetensors").is_file()
-    loaded = load_sentiment_head(saved)
+    loaded = load_sentiment_model(saved)
     np.testing.assert_allclose(loaded.predict_proba(POSTS), proba, atol=1e-5)
     (saved / "encoder" / "config.json").unlink()
     with pytest.raises(DataError, match="fine-tuned encoder folder"):
-        load_sentiment_head(saved)
+        load_sentiment_model(saved)
 
 
 @pytest.mark.skipif(not (STUDENT_DIR / "student.safetensors").is_file(), reason="no shipped student artifact")
 def test_tuned_student_is_stored_as_its_layers_and_serves_the_vectors_it_was_fitted_on(tmp_path):
     from safetensors.numpy import load_file
 
-    head = SentimentHead(encoder="minilm-l2", finetune_epochs=2, cv=0).fit(POSTS, LABELS)
+    head = SentimentClassifier(encoder="minilm-l2", finetune_epochs=2, cv=0).fit(POSTS, LABELS)
     proba = head.predict_proba(POSTS)
     saved = head.save(tmp_path / "model")
     stored = saved / "encoder"
@@ -60,7 +63,7 @@ def test_tuned_student_is_stored_as_its_layers_and_serves_the_vectors_it_was_fit
     assert tuned.keys() == shipped.keys()
     assert any(not np.array_equal(tuned[k], shipped[k]) for k in tuned)  # the layers were trained
     # the stored layers rebuild the very model the head was fitted on (weights rounded to fp16 before the fit)
-    loaded = load_sentiment_head(saved)
+    loaded = load_sentiment_model(saved)
     np.testing.assert_allclose(loaded.predict_proba(POSTS), proba, atol=1e-6)
     with pytest.raises(ConfigError, match="own fine-tuned encoder"):
         load_sentiment_model(saved, encoder="minilm")
@@ -69,29 +72,29 @@ def test_tuned_student_is_stored_as_its_layers_and_serves_the_vectors_it_was_fit
 @pytest.mark.skipif(not (STUDENT_DIR / "student.safetensors").is_file(), reason="no shipped student artifact")
 def test_head_on_an_encoder_tuned_elsewhere(tmp_path):
     # tuned (say on a GPU machine) and stored as a student artifact; the head is fitted here on its vectors
-    tuned = SentimentHead(encoder="minilm-l2", finetune_epochs=1, cv=0).fit(POSTS, LABELS)
+    tuned = SentimentClassifier(encoder="minilm-l2", finetune_epochs=1, cv=0).fit(POSTS, LABELS)
     artifact = tuned.save(tmp_path / "tuned") / "encoder"
-    head = SentimentHead(encoder="minilm-l2", encoder_dir=artifact, cv=0).fit(POSTS, LABELS)
+    head = SentimentClassifier(encoder="minilm-l2", encoder_dir=artifact, cv=0).fit(POSTS, LABELS)
     assert head.encoder_dir_.name.startswith("minilm-student-")  # rebuilt from the artifact, not tuned again
     np.testing.assert_allclose(head.predict_proba(POSTS), tuned.predict_proba(POSTS), atol=1e-6)
     saved = head.save(tmp_path / "model")
     assert json.loads((saved / "params.json").read_text())["params"]["encoder_dir"] is None  # no stray path
     info = json.loads((saved / "encoder" / "student.json").read_text())
     assert info["finetuned"]["epochs"] == 1  # the tuning's record survives the round trip
-    np.testing.assert_allclose(load_sentiment_head(saved).predict_proba(POSTS), head.predict_proba(POSTS), atol=1e-6)
+    np.testing.assert_allclose(load_sentiment_model(saved).predict_proba(POSTS), head.predict_proba(POSTS), atol=1e-6)
     with pytest.raises(ConfigError, match="finetune_epochs at 0"):
-        SentimentHead(encoder="minilm-l2", encoder_dir=artifact, finetune_epochs=1).fit(POSTS, LABELS)
+        SentimentClassifier(encoder="minilm-l2", encoder_dir=artifact, finetune_epochs=1).fit(POSTS, LABELS)
     with pytest.raises(ConfigError, match="encoder is 'tfidf'"):
-        SentimentHead(encoder="tfidf", encoder_dir=artifact).fit(POSTS, LABELS)
+        SentimentClassifier(encoder="tfidf", encoder_dir=artifact).fit(POSTS, LABELS)
     with pytest.raises(DataError, match="missing or incomplete"):
-        SentimentHead(encoder="minilm-l2", encoder_dir=tmp_path / "nowhere").fit(POSTS, LABELS)
+        SentimentClassifier(encoder="minilm-l2", encoder_dir=tmp_path / "nowhere").fit(POSTS, LABELS)
 
 
 def test_frozen_head_has_no_tuned_encoder_and_tfidf_cannot_be_tuned():
-    head = SentimentHead(encoder="tfidf", cv=0).fit(POSTS, LABELS)
+    head = SentimentClassifier(encoder="tfidf", cv=0).fit(POSTS, LABELS)
     assert head.encoder_dir_ is None
     with pytest.raises(ConfigError, match="cannot be tuned"):
-        SentimentHead(encoder="tfidf", finetune_epochs=1).fit(POSTS, LABELS)
+        SentimentClassifier(encoder="tfidf", finetune_epochs=1).fit(POSTS, LABELS)
 
 
 def test_cli_train_sentiment_finetune(tmp_path):

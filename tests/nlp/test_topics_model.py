@@ -68,7 +68,7 @@ def corpus():
 @pytest.fixture(scope="module")
 def fitted(corpus):
     texts, _, x = corpus
-    return TopicModel().fit(texts, x)
+    return TopicModel().fit(texts, embeddings=x)
 
 
 def _purity(labels, truth) -> float:
@@ -97,7 +97,7 @@ def test_topics_model_finds_the_planted_topics(fitted, corpus):
 @pytest.mark.parametrize("cap", [0.15, 0.05, 0.0])
 def test_topics_model_outlier_share_is_bounded(corpus, cap):
     texts, truth, x = corpus  # 40 of 340 messages (12%) are junk
-    model = TopicModel(max_outlier_share=cap, min_confidence=0.99).fit(texts, x)
+    model = TopicModel(max_outlier_share=cap, min_confidence=0.99).fit(texts, embeddings=x)
     assert model.outlier_share_ <= cap + 1e-9
     assert np.mean(model.labels_ == -1) <= cap + 1e-9
     joined = model.labels_ >= 0
@@ -120,7 +120,7 @@ def test_topics_model_ids_are_stable_on_shuffled_refit(fitted, corpus, tmp_path)
     texts, _, x = corpus
     fitted.save(tmp_path / "run1")
     order = np.random.default_rng(7).permutation(len(texts))
-    again = TopicModel(previous=str(tmp_path / "run1"), random_state=5).fit([texts[i] for i in order], x[order])
+    again = TopicModel(previous=str(tmp_path / "run1"), random_state=5).fit([texts[i] for i in order], embeddings=x[order])
     first = dict(zip(range(len(texts)), fitted.labels_))
     same = np.mean([again.labels_[pos] == first[i] for pos, i in enumerate(order) if first[i] >= 0])
     assert same > 0.95
@@ -133,8 +133,8 @@ def test_topics_model_ids_are_stable_on_shuffled_refit(fitted, corpus, tmp_path)
 def test_topics_model_new_topic_gets_a_new_id(corpus, tmp_path):
     texts, truth, x = corpus
     without = truth != "podcast"
-    old = TopicModel().fit([t for t, k in zip(texts, without) if k], x[without])
-    new = TopicModel(previous=old).fit(texts, x)
+    old = TopicModel().fit([t for t, k in zip(texts, without) if k], embeddings=x[without])
+    new = TopicModel(previous=old).fit(texts, embeddings=x)
     fresh = new.topics_[new.topics_["is_new"]]
     assert len(fresh) >= 1
     assert fresh["id"].min() >= old.next_id_
@@ -146,7 +146,7 @@ def test_topics_model_seeds_name_their_topics(corpus):
     seeds = [{"label": "billing", "description": "refund money payment",
               "examples": ["refund charged twice", "billing payment money"]},
              {"label": "sign-in", "examples": ["login password reset", "account locked email"]}]
-    model = TopicModel(seed_topics=seeds, encoder=WordHashEncoder()).fit(texts, x)
+    model = TopicModel(seed_topics=seeds, encoder=WordHashEncoder()).fit(texts, embeddings=x)
     names = np.array(model.topic_names(model.labels_))
     assert np.mean(names[truth == "refund"] == "billing") > 0.9
     assert np.mean(names[truth == "login"] == "sign-in") > 0.9
@@ -156,13 +156,13 @@ def test_topics_model_seeds_name_their_topics(corpus):
 def test_topics_model_seeds_without_encoder_fail_clearly(corpus):
     texts, _, x = corpus
     with pytest.raises(ConfigError, match="encoder"):
-        TopicModel(seed_topics=["billing"]).fit(texts, x)
+        TopicModel(seed_topics=["billing"]).fit(texts, embeddings=x)
 
 
 @pytest.mark.parametrize("target", [2, 3])
 def test_topics_model_merges_to_target(corpus, target):
     texts, truth, x = corpus
-    model = TopicModel(n_topics=target).fit(texts, x)
+    model = TopicModel(n_topics=target).fit(texts, embeddings=x)
     assert len(model.topics_) == target
     assert set(np.unique(model.labels_)) <= set(model.topics_["id"]) | {-1}
     # merging never splits a planted topic
@@ -173,13 +173,13 @@ def test_topics_model_merges_to_target(corpus, target):
 
 def test_topics_model_kmeans_method(corpus):
     texts, _, x = corpus
-    model = TopicModel(method="kmeans", n_topics=5).fit(texts, x)
+    model = TopicModel(method="kmeans", n_topics=5).fit(texts, embeddings=x)
     assert model.method_ == "kmeans" and len(model.topics_) == 5
 
 
 def test_topics_model_large_path_uses_sample_and_kmeans(corpus):
     texts, truth, x = corpus
-    model = TopicModel(large_threshold=100, sample_size=200).fit(texts, x)
+    model = TopicModel(large_threshold=100, sample_size=200).fit(texts, embeddings=x)
     assert model.method_ == "hdbscan-sample+kmeans"
     assert _purity(model.labels_, truth) > 0.9
 
@@ -200,7 +200,7 @@ def test_topics_model_not_fitted_and_bad_params():
     with pytest.raises(NotFittedError):
         TopicModel().predict(embeddings=np.ones((2, 3)))
     with pytest.raises(ConfigError, match="method"):
-        TopicModel(method="lda").fit(["a b", "c d"], np.eye(2))
+        TopicModel(method="lda").fit(["a b", "c d"], embeddings=np.eye(2))
     with pytest.raises(ConfigError, match="embeddings"):
         TopicModel().fit(["a b", "c d"])
     with pytest.raises(ConfigError, match="topic_model.json"):

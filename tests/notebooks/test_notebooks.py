@@ -55,6 +55,29 @@ def test_notebooks_import_only_cxlens_for_analysis(path):
     assert imported <= ALLOWED_IMPORTS, f"{path.name} imports {sorted(imported - ALLOWED_IMPORTS)}"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_use_only_the_public_api(path):
+    """``import cxlens`` / ``from cxlens import X`` and ``cxlens.X``, with X in ``cxlens.__all__``; no submodules."""
+    import cxlens
+
+    bad = []
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse(_source(cell))):
+            if isinstance(node, ast.Import):
+                bad += [f"cell {i}: import {a.name}" for a in node.names
+                        if a.name.startswith("cxlens.") or (a.name == "cxlens" and a.asname)]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "cxlens":
+                if node.module != "cxlens":
+                    bad.append(f"cell {i}: from {node.module} import ...")
+                bad += [f"cell {i}: from cxlens import {a.name}" for a in node.names if a.name not in cxlens.__all__]
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "cxlens"
+                  and node.attr not in cxlens.__all__):
+                bad.append(f"cell {i}: cxlens.{node.attr}")
+    assert not bad, f"{path.name} reaches past cxlens' public API: {bad}"
+
+
 @pytest.fixture(scope="module")
 def kernel_name(tmp_path_factory):
     """A kernel spec that runs *this* interpreter, in a private folder put first on JUPYTER_PATH."""

@@ -171,7 +171,7 @@ def test_other_options_in_the_same_folder_need_overwrite(archive, tmp_path):
     run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=30)
     again = run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=30)
     assert "already holds this complete run" in again.notes[0]
-    with pytest.raises(ConfigError, match="--overwrite"):
+    with pytest.raises(ConfigError, match="overwrite=True"):
         run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=40)
     summary = run_score(_inputs(archive), out=out, options=opts, chunk_rows=60, limit=40, overwrite=True)
     assert summary.manifest["counts"]["tickets"]["used"] == 40
@@ -263,78 +263,71 @@ def test_every_quarantined_row_is_in_the_quarantine_file_even_from_all_bad_chunk
     assert sorted(quarantine["ticket_id"]) == sorted(raw.loc[10:29, "ticket_id"])
 
 
-class _Recorder:
-    """A request-type model stand-in that records what it is given."""
+class _CountingEncoder:
+    """A stand-in encoder that counts the texts it encodes (vectors: a hash of the text)."""
 
-    def __init__(self, *, tuned: bool) -> None:
-        self.encoder_dir_ = "tuned-encoder" if tuned else None
-        self.seen = None
+    dim = 8
 
-    def predict_confidence(self, X):
-        self.seen = X
-        return ["refund"] * len(X), [0.9] * len(X)
-
-
-@pytest.mark.parametrize("tuned", [True, False])
-def test_score_chunk_gives_a_fine_tuned_classifier_the_texts_not_shared_vectors(tuned):
-    import numpy as np
-
-    from cxlens.nlp.encoders import TfidfEncoder
-    from cxlens.pipelines.score import ScoreHeads, scored_ticket_chunk
-
-    tickets = pd.DataFrame({"ticket_id": ["t1", "t2"], "text": ["refund please", "where is my parcel"]})
-    model = _Recorder(tuned=tuned)
-    heads = ScoreHeads(options=HeadOptions(skip=("topic", "qa", "sentiment")), encoder=TfidfEncoder(),
-                       request_type=model)
-    out, _, _ = scored_ticket_chunk(tickets, None, heads)
-    assert list(out["request_type"]) == ["refund", "refund"]
-    if tuned:
-        assert model.seen == ["refund please", "where is my parcel"]
-    else:
-        assert isinstance(model.seen, np.ndarray) and model.seen.shape == (2, 384)
-
-
-class _CachedEncoder:
-    def __init__(self) -> None:
-        self.cleared = 0
-
-    def clear_cache(self) -> None:
-        self.cleared += 1
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.encoded: list[str] = []
 
     def encode(self, texts):
         import numpy as np
 
-        return np.zeros((len(texts), 384), dtype=np.float32)
+        self.encoded += list(texts)
+        return np.array([[hash((self.name, t, i)) % 97 for i in range(self.dim)] for t in texts], dtype=np.float32)
 
 
-class _TunedModel:
-    """A fine-tuned model stand-in: it encodes with its own encoder."""
+class _Head:
+    """A text component stand-in: reads the vectors of the encoder it declares, labels by their first value."""
 
     def __init__(self, encoder) -> None:
-        self.encoder_dir_ = "tuned-encoder"
-        self._own = encoder
+        self.encoder = encoder
+        self.seen = None
 
-    def _encoder(self):
-        return self._own
+    def text_encoder(self):
+        return self.encoder
+
+    def annotate(self, X):
+        self.seen = X.vectors(self.encoder)
+        return pd.DataFrame({"label": ["refund"] * len(X), "id": [1] * len(X), "confidence": self.seen[:, 0]})
 
 
-def test_each_chunk_empties_the_cache_of_every_encoder_the_heads_use():
-    from types import SimpleNamespace
+@pytest.mark.parametrize("own_encoder", [True, False])
+def test_score_chunk_gives_each_head_the_vectors_of_the_encoder_it_declares(own_encoder):
+    from cxlens.pipelines.score import ScoreHeads, scored_ticket_chunk
 
-    from cxlens.pipelines.score import score_chunk
-    from cxlens.pipelines.score import ScoreHeads
+    tickets = pd.DataFrame({"ticket_id": ["t1", "t2", "t3"],
+                            "text": ["refund please", "where is my parcel", "refund please"]})
+    shared, tuned = _CountingEncoder("shared"), _CountingEncoder("tuned")
+    request_type, topic = _Head(tuned if own_encoder else shared), _Head(shared)
+    heads = ScoreHeads(options=HeadOptions(skip=("qa", "sentiment")), encoder=shared, request_type=request_type,
+                       topic=topic)
+    out, _, _ = scored_ticket_chunk(tickets, None, heads)
+    assert list(out["request_type"]) == ["refund"] * 3 and list(out["topic_id"]) == [1] * 3
+    # each distinct text is encoded once per encoder, however many heads read it
+    assert sorted(shared.encoded) == ["refund please", "where is my parcel"]
+    assert sorted(tuned.encoded) == (["refund please", "where is my parcel"] if own_encoder else [])
+    assert (request_type.seen is topic.seen) is (not own_encoder)
 
-    shared, own = _CachedEncoder(), _CachedEncoder()
-    heads = ScoreHeads(options=HeadOptions(skip=("request_type", "topic", "qa", "sentiment")), encoder=shared,
-                       sentiment=SimpleNamespace(head=_TunedModel(own)))
-    assert heads.encoders() == [shared, own]
-    # a model on the shared encoder adds nothing, and an encoder is listed once
-    heads.request_type = _TunedModel(own)
-    assert heads.encoders() == [shared, own]
-    heads.request_type = _Recorder(tuned=False)
-    assert heads.encoders() == [shared, own]
-    score_chunk(pd.DataFrame({"ticket_id": ["t1"], "text": ["refund please"]}), None, heads)
-    assert (shared.cleared, own.cleared) == (1, 1)
+
+def test_score_chunk_rows_do_not_depend_on_a_store_carried_over_from_earlier_chunks():
+    from cxlens.nlp import VectorStore
+    from cxlens.pipelines.score import ScoreHeads, score_chunk
+
+    first = pd.DataFrame({"ticket_id": ["t1", "t2"], "text": ["refund please", "cancel my plan"]})
+    second = pd.DataFrame({"ticket_id": ["t3", "t4"], "text": ["cancel my plan", "parcel is late"]})
+    encoder = _CountingEncoder("shared")
+    heads = ScoreHeads(options=HeadOptions(skip=("qa", "sentiment", "topic")), encoder=encoder,
+                       request_type=_Head(encoder))
+    alone, _ = score_chunk(second, None, heads)
+    store = VectorStore()
+    score_chunk(first, None, heads, store)
+    encoder.encoded.clear()
+    carried, _ = score_chunk(second, None, heads, store)
+    pd.testing.assert_frame_equal(alone["tickets"], carried["tickets"])
+    assert encoder.encoded == ["parcel is late"]  # "cancel my plan" came from the run's store
 
 
 def test_mentions_reuse_the_runs_heads_or_load_only_the_sentiment_model(monkeypatch):
@@ -346,7 +339,7 @@ def test_mentions_reuse_the_runs_heads_or_load_only_the_sentiment_model(monkeypa
         loads.append(options)
         return module.ScoreHeads(options=options, sentiment=None if "sentiment" in options.skip else object())
 
-    monkeypatch.setattr(module, "_CACHE", {})
+    monkeypatch.setattr(module, "_LOADED", {})
     monkeypatch.setattr(module, "_load_heads", fake_load)
     run = HeadOptions(scorecard="general_support", topic_model="topics/")
     # a resumed run (or Spark's driver): the chunks' heads were never loaded here, so only sentiment is
