@@ -72,10 +72,16 @@ def compare(base: Path, this: Path) -> dict:
             differ = {}
             for col in sorted(set(a) & set(b)):
                 x, y = a[col], b[col]
-                if pd.api.types.is_float_dtype(x) and pd.api.types.is_float_dtype(y):
-                    same = ((x - y).abs() <= 1e-9) | (x.isna() & y.isna())
-                else:
-                    same = (x.astype(str) == y.astype(str))
+                both_null = (x.isna() & y.isna()).to_numpy(dtype=bool)
+                if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y) \
+                        and not pd.api.types.is_bool_dtype(x):
+                    close = ((x.astype("float64") - y.astype("float64")).abs() <= 1e-9).to_numpy(dtype=bool,
+                                                                                           na_value=False)
+                    same = pd.Series(close | both_null)
+                else:  # values as text, nulls alike whatever their dtype (None, NaN, <NA>)
+                    same = pd.Series((x.astype(object).where(x.notna(), "<null>").astype(str).to_numpy()
+                                      == y.astype(object).where(y.notna(), "<null>").astype(str).to_numpy())
+                                     | both_null)
                 if (~same).sum():
                     differ[col] = int((~same).sum())
             row["values_differ"] = differ
@@ -91,7 +97,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="runs of each version, alternating")
     parser.add_argument("--extra", default="", help="more `cxlens score` options")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("BASE_OUT", "THIS_OUT"),
+                        help="only compare two existing score folders")
     args = parser.parse_args()
+    if args.compare:
+        print(json.dumps(compare(*args.compare), indent=2))
+        return
     if args.archive:
         archive = args.archive.resolve()
     else:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from cxlens.dataset import derive_ticket_fields
 from cxlens.errors import MissingColumnsError, NoUsableRowsError, UnknownNameError, UnreadableFileError
-from cxlens.io import REASON_COL, ROW_COL, SOURCE_COL, read_frame, write_table
+from cxlens.io import REASON_COL, ROW_COL, SOURCE_COL, read_frame, undecodable, write_table
 
 __all__ = ["ADAPTERS", "Converted", "convert", "read_ibm_cdp", "read_twcs"]
 
@@ -228,8 +228,7 @@ def _load_conversations(path: Path, encoding: str) -> list[tuple[int, object]]:
         try:
             text = file.read_text(encoding=encoding)
         except UnicodeDecodeError as exc:
-            raise UnreadableFileError(f"{file} is not valid {encoding} text (byte {exc.start}). Pass --encoding.") \
-                from exc
+            raise undecodable(file, encoding, exc) from exc
         if not text.strip():
             raise UnreadableFileError(f"{file} is empty.")
         if file.suffix == ".jsonl":

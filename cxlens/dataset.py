@@ -146,7 +146,8 @@ def load_dataset(*, tickets: str | Path | None = None, messages: str | Path | No
     paths = {"tickets": tickets, "messages": messages, "accounts": accounts, "surveys": surveys,
              "mentions": mentions}
     if not any(paths.values()):
-        raise DataError("No input given: pass at least --tickets (or --mentions / --accounts).")
+        raise DataError("No input given: give at least {tickets} (or {mentions} / {accounts}).",
+                        params=("tickets", "mentions", "accounts"))
     data = Dataset()
     for name in TABLES:
         if paths[name] is not None:

@@ -18,8 +18,10 @@ Messages are actionable: what is wrong, where, and what to do about it.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,9 +42,31 @@ __all__ = [
 
 
 class CxlensError(Exception):
-    """Base class of every error cxlens raises on purpose."""
+    """Base class of every error cxlens raises on purpose.
+
+    A message that tells the user to set an option names it as a Python parameter: pass
+    ``params=("encoding",)`` and write the option as ``{encoding}`` or ``{encoding='latin-1'}`` in the
+    message; ``str(error)`` reads ``encoding`` / ``encoding='latin-1'``, and the command line prints the
+    option's flag with :meth:`cli_message` (``--encoding`` / ``--encoding latin-1``).
+    """
 
     exit_code = 1
+    #: the options (Python parameter names) the message refers to
+    params: frozenset[str] = frozenset()
+    _template: str | None = None
+
+    def __init__(self, *args: Any, params: Iterable[str] = ()) -> None:
+        if params and args and isinstance(args[0], str):
+            self.params = frozenset(params)
+            self._template = args[0]
+            args = (_render_refs(args[0], self.params, {}), *args[1:])
+        super().__init__(*args)
+
+    def cli_message(self, flags: Mapping[str, str]) -> str:
+        """The message with every option named by its command-line flag (``{"encoding": "--encoding"}``)."""
+        if self._template is None:
+            return str(self)
+        return _render_refs(self._template, self.params, flags)
 
 
 class DataError(CxlensError):
@@ -52,30 +76,47 @@ class DataError(CxlensError):
 
 
 class MissingColumnsError(DataError):
-    """A table lacks required columns; every missing column is named at once."""
+    """A table lacks required columns; every missing column is named at once.
+
+    When the table has columns, the message lists them and suggests renames for close names: in Python
+    as the ``mapping`` parameter (``mapping={'ticket_ids': 'ticket_id'}``), on the command line as its flag
+    (``--map ticket_ids=ticket_id``, see :meth:`cli_message`).
+    """
 
     def __init__(self, *, table: str, missing: Iterable[str], source: str | None = None,
                  present: Iterable[str] = ()) -> None:
         self.table = table
         self.missing = sorted(missing)
         self.source = source
-        where = f" in {source}" if source else ""
-        present = list(present)
+        self.present = list(present)
+        #: (their column, our column) renames that would probably fix it
+        self.renames: list[tuple[str, str]] = []
+        for col in self.missing:
+            close = difflib.get_close_matches(col, self.present, n=1, cutoff=0.6)
+            if close:
+                self.renames.append((close[0], col))
+        if self.present:
+            self.params = frozenset({"mapping"})
+        super().__init__(self._text(None))
+
+    def cli_message(self, flags: Mapping[str, str]) -> str:
+        return self._text(flags.get("mapping"))
+
+    def _text(self, flag: str | None) -> str:
+        where = f" in {self.source}" if self.source else ""
         hint = ""
-        if present:
-            guesses = []
-            for col in self.missing:
-                close = difflib.get_close_matches(col, present, n=1, cutoff=0.6)
-                if close:
-                    guesses.append(f"--map {close[0]}={col}")
-            hint = f" Columns found: {', '.join(map(str, present[:20]))}."
-            if guesses:
-                hint += f" Perhaps: {' '.join(guesses)}."
+        if self.present:
+            hint = f" Columns found: {', '.join(map(str, self.present[:20]))}."
+            if self.renames and flag:
+                hint += " Perhaps: " + " ".join(f"{flag} {shlex.quote(f'{theirs}={ours}')}"
+                                                for theirs, ours in self.renames) + "."
+            elif self.renames:
+                hint += f" Perhaps: mapping={dict(self.renames)!r}."
+            elif flag:
+                hint += f" Use {flag} THEIR_COLUMN=OUR_COLUMN to rename columns."
             else:
-                hint += " Use --map THEIR_COLUMN=OUR_COLUMN to rename columns."
-        super().__init__(
-            f"{table} table{where} is missing required column(s): {', '.join(self.missing)}.{hint}"
-        )
+                hint += " Use mapping={'THEIR_COLUMN': 'OUR_COLUMN'} to rename columns."
+        return f"{self.table} table{where} is missing required column(s): {', '.join(self.missing)}.{hint}"
 
 
 class UnreadableFileError(DataError):
@@ -112,6 +153,34 @@ class ConfigProblem:
 _REF = re.compile(r"\{([a-z][a-z0-9_]*)(?:=([^{}]*))?\}")
 
 
+def _cli_value(value: str) -> str:
+    """A value as written in a message (``'latin-1'``, ``90``, ``spark``) as typed after a flag (``latin-1``)."""
+    try:
+        literal = ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return value
+    return literal if isinstance(literal, str) else value
+
+
+def _render_refs(message: str, params: Iterable[str], flags: Mapping[str, str]) -> str:
+    """``{name}`` / ``{name=value}`` of each option in ``params``: ``name`` / ``name=value`` in Python, its flag
+    from ``flags`` (``--name`` / ``--name value``; a flag alone for ``True``/``False``) on the command line."""
+    params = frozenset(params)
+
+    def ref(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2)
+        if name not in params:
+            return match.group(0)
+        if value is None:
+            return flags.get(name, name)
+        flag = flags.get(name)
+        if flag is None:
+            return f"{name}={value}"
+        return flag if value in ("True", "False") else f"{flag} {_cli_value(value)}"
+
+    return _REF.sub(ref, message)
+
+
 class InvalidConfigError(ConfigError):
     """Options that cannot work, found before any data is read; every problem is listed at once.
 
@@ -131,6 +200,10 @@ class InvalidConfigError(ConfigError):
         """The same problems, naming each option by its command-line flag (``{"encoder": "--encoder"}``)."""
         return InvalidConfigError(self.problems, subject=self.subject, params=self.params, flags=flags)
 
+    def cli_message(self, flags: Mapping[str, str]) -> str:
+        """The message with every option named by its flag: the flags given to :meth:`for_cli` first, then ``flags``."""
+        return str(self.for_cli({**flags, **self.flags}))
+
     def _name(self, param: str, value: Any, *, given: bool) -> str:
         flag = self.flags.get(param)
         if flag is None:
@@ -140,18 +213,7 @@ class InvalidConfigError(ConfigError):
         return f"{flag} {value}"
 
     def _refs(self, message: str) -> str:
-        def ref(match: re.Match) -> str:
-            name, value = match.group(1), match.group(2)
-            if name not in self.params:
-                return match.group(0)
-            if value is None:
-                return self.flags.get(name, name)
-            flag = self.flags.get(name)
-            if flag is None:
-                return f"{name}={value}"
-            return flag if value in ("True", "False") else f"{flag} {value}"
-
-        return _REF.sub(ref, message)
+        return _render_refs(message, self.params, self.flags)
 
     def _render(self) -> str:
         lines = [f"{self._name(p.param, p.value, given=p.value is not None)}: {self._refs(p.message)}"

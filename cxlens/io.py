@@ -115,6 +115,12 @@ def file_format(path: Path) -> str:
     return fmt
 
 
+def undecodable(path: Path | str, encoding: str, exc: UnicodeDecodeError) -> UnreadableFileError:
+    """The error for a file that is not ``encoding`` text: it names the ``encoding`` parameter (the CLI, its flag)."""
+    return UnreadableFileError(f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}): give the "
+                               "file's encoding, e.g. {encoding='latin-1'} (or cp1252, utf-16).", params=("encoding",))
+
+
 _EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
 
 
@@ -124,10 +130,7 @@ def _read_csv(path: Path, *, sep: str, encoding: str) -> tuple[pd.DataFrame, pd.
     try:
         return pd.read_csv(path, encoding=encoding, **common), pd.DataFrame()
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(
-            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). "
-            "Pass the file's encoding, e.g. --encoding latin-1 (or cp1252, utf-16)."
-        ) from exc
+        raise undecodable(path, encoding, exc) from exc
     except pd.errors.EmptyDataError as exc:
         raise UnreadableFileError(f"{path} is empty: it has no header row.") from exc
     except pd.errors.ParserError:
@@ -198,9 +201,7 @@ def _read_text(path: Path, *, encoding: str) -> str:
     try:
         return path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(
-            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). Pass --encoding."
-        ) from exc
+        raise undecodable(path, encoding, exc) from exc
 
 
 def parse_jsonl_line(line: str, lineno: int, records: list, rows: list, bad: list) -> None:
@@ -234,7 +235,7 @@ def _read_json(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame
     try:
         obj = json.loads(path.read_text(encoding=encoding))
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"{path} is not valid {encoding} text. Pass --encoding.") from exc
+        raise undecodable(path, encoding, exc) from exc
     except json.JSONDecodeError as exc:
         raise UnreadableFileError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
     if isinstance(obj, dict):

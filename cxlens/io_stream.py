@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import UnreadableFileError
-from cxlens.io import ROW_COL, SOURCE_COL, file_format, parse_jsonl_line, read_frame, table_files
+from cxlens.io import ROW_COL, SOURCE_COL, file_format, parse_jsonl_line, read_frame, table_files, undecodable
 
 __all__ = ["FileProblem", "RawChunk", "file_fingerprint", "input_files", "iter_raw_chunks"]
 
@@ -76,8 +76,7 @@ def _csv_chunks(path: Path, *, sep: str, encoding: str, chunk_rows: int) -> Iter
                 done += len(frame)
         return
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}). "
-                                  "Pass the file's encoding, e.g. --encoding latin-1.") from exc
+        raise undecodable(path, encoding, exc) from exc
     except pd.errors.EmptyDataError as exc:
         raise UnreadableFileError(f"{path} is empty: it has no header row.") from exc
     except pd.errors.ParserError:
@@ -111,7 +110,7 @@ def _jsonl_chunks(path: Path, *, encoding: str, chunk_rows: int) -> Iterator[Raw
                     yield flush()
                     records, rows, bad = [], [], []
     except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"{path} is not valid {encoding} text. Pass --encoding.") from exc
+        raise undecodable(path, encoding, exc) from exc
     if records or bad:
         yield flush()
 

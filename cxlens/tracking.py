@@ -164,4 +164,5 @@ def load_model(model_uri: str, *, tracking_uri: str | None = None) -> Any:
         return mlflow.sklearn.load_model(model_uri)
     except mlflow.exceptions.MlflowException as exc:
         raise ConfigError(f"Cannot load model {model_uri!r} from the tracking store {uri}: {exc}. "
-                          "Train one with `cxlens train churn ...` or pass --tracking-uri.") from exc
+                          "Train and register one first, or give {tracking_uri} (the store that holds it).",
+                          params=("tracking_uri",)) from exc

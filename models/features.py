@@ -96,7 +96,8 @@ def default_as_of(tables: FeatureTables) -> pd.Timestamp:
             if col in frame and frame[col].notna().any():
                 stamps.append(frame[col].max())
     if not stamps:
-        raise DataError("Cannot choose a prediction date: no timestamps in the data. Pass --as-of DATE.")
+        raise DataError("Cannot choose a prediction date: no timestamps in the data. Give {as_of} (a date).",
+                        params=("as_of",))
     return (max(stamps) + DAY).normalize()
 
 
@@ -341,7 +342,7 @@ def build_features(tables: FeatureTables, *, as_of: str | pd.Timestamp, sla: SLA
     people = active_accounts(accounts, as_of=as_of) if population is None else population
     if not len(people):
         raise DataError(f"No account was a customer at {as_of:%Y-%m-%d} (signed up before it and not churned "
-                        "before it); choose another --as-of date.")
+                        "before it); choose another {as_of} date.", params=("as_of",))
     index = pd.Index(people["account_id"].astype(str).to_numpy(), name="account_id")
     columns: dict[str, pd.Series] = {}
 
@@ -379,6 +380,6 @@ def build_features(tables: FeatureTables, *, as_of: str | pd.Timestamp, sla: SLA
         raise DataError(
             "No usable feature for the churn model: the accounts table has no feature columns "
             "(plan, mrr, signup_at or extra numeric/categorical columns) and no tickets with "
-            "account_id were given. Pass --tickets (with account_id) or add account columns."
+            "account_id were given. Give {tickets} (with account_id) or add account columns.", params=("tickets",)
         )
     return frame

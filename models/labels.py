@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import SLAPolicy
-from cxlens.errors import ConfigError, DataError
+from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError
 from cxlens.models.features import FeatureTables, active_accounts, as_utc, build_features, default_as_of
 
 __all__ = ["TrainingSet", "label_from_column", "parse_horizon", "sampled_by_account", "snapshot_dates", "time_splits",
@@ -57,9 +57,10 @@ def parse_horizon(text: str | int | float) -> float:
         try:
             days = float(raw[:-1]) * units[raw[-1]] if raw[-1] in units else float(raw)
         except (ValueError, IndexError):
-            raise ConfigError(f"--horizon {text!r} is not a duration; use e.g. 90d, 12w or 3m.") from None
+            raise InvalidConfigError([ConfigProblem("horizon_days", text, "is not a duration; use e.g. 90d, 12w "
+                                                    "or 3m.")]) from None
     if days <= 0:
-        raise ConfigError(f"--horizon must be positive, got {text!r}.")
+        raise InvalidConfigError([ConfigProblem("horizon_days", text, "must be positive.")])
     return days
 
 
@@ -103,8 +104,8 @@ def snapshot_dates(tables: FeatureTables, *, as_of: pd.Timestamp, horizon_days: 
     if not dates:
         raise DataError(
             f"Not enough history for a {horizon_days:g}-day churn horizon before {as_of:%Y-%m-%d}: "
-            "the label window must close before the prediction date. Use a shorter --horizon, "
-            "a later --as-of, or --label-col."
+            "the label window must close before the prediction date. Use a shorter {horizon_days}, "
+            "a later {as_of}, or {label_col}.", params=("horizon_days", "as_of", "label_col")
         )
     return dates
 
@@ -114,7 +115,12 @@ def training_set(tables: FeatureTables, *, horizon_days: float | None = None, la
                  sla: SLAPolicy | None = None) -> TrainingSet:
     """Build ``X, y`` for training (see the module docstring). Exactly one of horizon/label_col."""
     if (horizon_days is None) == (label_col is None):
-        raise ConfigError("Give exactly one of --horizon (e.g. 90d) or --label-col COLUMN.")
+        if label_col is None:
+            problem = ConfigProblem("horizon_days", None, "give it (churned within so many days after a snapshot) "
+                                                          "or {label_col} (an accounts column saying who churned).")
+        else:
+            problem = ConfigProblem("label_col", label_col, "cannot be combined with {horizon_days}: give one of them.")
+        raise InvalidConfigError([problem], params=("horizon_days", "label_col"))
     as_of = default_as_of(tables) if as_of is None else as_utc(as_of)
     accounts = tables.accounts
     frames, labels, snaps = [], [], []
@@ -131,8 +137,8 @@ def training_set(tables: FeatureTables, *, horizon_days: float | None = None, la
         snaps.append(np.full(int(keep.sum()), as_of.to_datetime64()))
     else:
         if "churned_at" not in accounts:
-            raise DataError("--horizon needs the accounts' churned_at column (empty while active); "
-                            "or pass --label-col with a churned yes/no column.")
+            raise DataError("{horizon_days} needs the accounts' churned_at column (empty while active); "
+                            "or give {label_col}, a churned yes/no column.", params=("horizon_days", "label_col"))
         for t in snapshot_dates(tables, as_of=as_of, horizon_days=horizon_days, step_days=step_days,
                                 max_snapshots=max_snapshots):
             population = active_accounts(accounts, as_of=t)

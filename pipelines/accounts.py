@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
-from cxlens.errors import ConfigError, DataError
+from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError
 from cxlens.models.churn import ChurnModel
 from cxlens.models.explain import top_reasons
 from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
@@ -54,7 +54,7 @@ RETENTION_KPIS = ("churn_rate", "retention_rate", "mrr_new", "mrr_expansion", "m
 def feature_tables(dataset) -> FeatureTables:
     """The tables the account features read, from a loaded :class:`cxlens.dataset.Dataset`."""
     if dataset.accounts is None:
-        raise DataError("Account jobs need the accounts table: pass --accounts.")
+        raise DataError("Account jobs need the accounts table: give {accounts}.", params=("accounts",))
     return FeatureTables(accounts=dataset.accounts, tickets=dataset.tickets, messages=dataset.messages,
                          surveys=dataset.surveys)
 
@@ -216,7 +216,8 @@ def fitted_health_config(tables: FeatureTables, *, as_of: pd.Timestamp, horizon_
     """Health weights fitted on past outcomes: components at ``as_of - horizon``, churn in the horizon after."""
     base = base or HealthConfig()
     if "churned_at" not in tables.accounts:
-        raise ConfigError("--fit-weights needs the accounts' churned_at column (past outcomes).")
+        raise InvalidConfigError([ConfigProblem("fit_health_weights", True, "needs the accounts' churned_at column "
+                                                                            "(past outcomes).")])
     past = as_of - pd.Timedelta(days=horizon_days)
     features = build_features(tables, as_of=past)
     churned = tables.accounts.drop_duplicates("account_id").set_index("account_id")["churned_at"].reindex(

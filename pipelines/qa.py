@@ -79,7 +79,8 @@ def qa_run(detector: StepDetector, dataset: Dataset, *, references=None) -> QARu
     """Score every conversation of the dataset's messages against the detector's scorecard."""
     messages, tickets = dataset.messages, dataset.tickets
     if messages is None or messages.empty:
-        raise DataError("Script QA needs a messages table (--messages) with agent messages.")
+        raise DataError("Script QA needs a messages table with agent messages: give {messages}.",
+                        params=("messages",))
     if tickets is None:
         first = messages.groupby("ticket_id", sort=False)["sent_at"].min()
         tickets = pd.DataFrame({"ticket_id": first.index, "created_at": first.to_numpy()})

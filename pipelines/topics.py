@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cxlens.errors import ConfigError, DataError, MissingColumnsError
+from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError, MissingColumnsError
 from cxlens.nlp.topics import embedding_text
 from cxlens.nlp.topics import TopicModel
 
@@ -70,8 +70,8 @@ def topic_messages(path: str | Path, *, text_col: str, time_col: str | None = No
     for cond in where:
         col, sep, value = cond.partition("=")
         if not sep or col not in frame:
-            raise ConfigError(f"--where {cond!r}: expected COLUMN=VALUE with a column of {path} "
-                              f"({', '.join(map(str, frame.columns[:20]))}).")
+            raise InvalidConfigError([ConfigProblem("where", cond, f"expected COLUMN=VALUE with a column of {path} "
+                                                                  f"({', '.join(map(str, frame.columns[:20]))}).")])
         frame = frame[frame[col].astype(str).str.lower() == value.lower()]
     if limit is not None:
         frame = frame.head(int(limit))
@@ -82,7 +82,7 @@ def topic_messages(path: str | Path, *, text_col: str, time_col: str | None = No
         if bad:
             log.warning("%d value(s) of %s are not timestamps; those rows are left out of the trends", bad, time_col)
     if not len(frame):
-        raise DataError(f"{path}: no rows left to model (after --where / --limit).")
+        raise DataError(f"{path}: no rows left to model (after {{where}} / {{limit}}).", params=("where", "limit"))
     return frame
 
 

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from cxlens import __version__
+from cxlens.cli._flags import flags_for
 from cxlens.errors import CxlensError
 
 __all__ = ["build_parser", "main"]
@@ -121,8 +122,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except CxlensError as exc:
-        sys.stderr.write(f"cxlens: error: {exc}\n")
+    except CxlensError as exc:  # the library names options as parameters; the user typed flags
+        sys.stderr.write(f"cxlens: error: {exc.cli_message(flags_for(exc.params))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("cxlens: interrupted\n")

@@ -32,12 +32,10 @@ def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] =
     """
     group = parser.add_argument_group("inputs: --archive DIR, or one flag per table (CSV, TSV, JSON Lines, JSON, "
                                       "Parquet, or a folder of them)")
-    # TRANSITIONAL: `cxlens score` (cli/_score.py) still declares its own --archive, with the same meaning;
-    # drop this test once it takes its inputs from input_paths() only
-    if parser.prog != "cxlens score":
-        group.add_argument("--archive", metavar="DIR",
-                           help=f"a folder holding {', '.join(f'{t}.*' for t in tables)} (e.g. from `cxlens example-data "
-                                f"--out DIR`); a table flag given too replaces that table's file")
+    holding = ", ".join(f"{t}.*" for t in tables)
+    group.add_argument("--archive", metavar="DIR",
+                       help=f"a folder holding {holding} (e.g. from `cxlens example-data --out DIR`); "
+                            f"a table flag given too replaces that table's file")
     for name in tables:
         group.add_argument(f"--{name}", metavar="PATH", help=f"the {name} table")
     group.add_argument("--map", action="append", metavar="THEIRS=OURS", default=[],

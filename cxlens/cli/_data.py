@@ -121,52 +121,57 @@ def _text_models_missing(encoder: str) -> str | None:
 
 
 def demo_cmd(args: argparse.Namespace) -> int:
-    from cxlens.pipelines.score import archive_tables
-
     folder = _demo_archive(args)
-    paths = archive_tables(folder)
     what = f"the archive in {folder}" if args.data else "the bundled example archive (a generated year, 2025)"
     if not args.kpis_only:
         missing = _text_models_missing(args.encoder)
         if missing is None:
-            return _scored_demo(args, paths, what)
+            return _scored_demo(args, folder, what)
         note(f"the text models cannot run here, so this demo shows the KPIs of the raw archive only: {missing}")
-    return _kpi_demo(args, paths, what)
+    from cxlens.pipelines.score import archive_tables
+
+    return _kpi_demo(args, archive_tables(folder), what)
 
 
-def _scored_demo(args: argparse.Namespace, paths: dict[str, str], what: str) -> int:
-    from cxlens.errors import ConfigError
-    from cxlens.pipelines.score import HeadOptions, read_scored, run_score
-    from cxlens.pipelines.score._run import score_inputs_from
+#: the demo's flags, for the options of the scoring run it makes (errors name the flag)
+DEMO_FLAGS = {"out": "--out", "archive": "--data", "encoder": "--encoder", "limit": "--limit",
+              "overwrite": "--overwrite"}
+
+
+def _scored_demo(args: argparse.Namespace, folder: Path, what: str) -> int:
+    """The scoring run of `cxlens score` (the same ScoreConfig and score()), then its summary."""
+    from cxlens import ScoreConfig, read_scored, score
+    from cxlens.errors import InvalidConfigError
 
     out = Path(args.out)
     earlier_demo = (out / DEMO_FILE).is_file()
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be at least 1, got {args.limit}.")
-    options = HeadOptions(scorecard=DEMO_SCORECARD, encoder=args.encoder)
+    config = ScoreConfig(out=str(out), archive=str(folder), scorecard=DEMO_SCORECARD, encoder=args.encoder,
+                         limit=args.limit, overwrite=args.overwrite or earlier_demo)
     started = time.perf_counter()
-    with StageProgress(quiet=args.quiet, unit="rows") as progress:
-        summary = run_score(score_inputs_from(paths), out=out, options=options, limit=args.limit,
-                            overwrite=args.overwrite or earlier_demo, progress=progress)
+    try:
+        config.validate()  # every problem at once, before any data is read
+        with StageProgress(quiet=args.quiet, unit="rows") as progress:
+            summary = score(config, progress=progress)
+    except InvalidConfigError as exc:
+        raise exc.for_cli(DEMO_FLAGS) from None
     seconds = time.perf_counter() - started
-    reused = summary.manifest.get("status") == "complete" and any("already holds" in n for n in summary.notes)
-    (out / DEMO_FILE).write_text(json.dumps({"archive": str(Path(paths["tickets"]).parent), "encoder": args.encoder,
-                                             "limit": args.limit, "scorecard": DEMO_SCORECARD}, indent=2) + "\n",
-                                 encoding="utf-8")
+    reused = any("already holds" in n for n in summary.notes)
+    (out / DEMO_FILE).write_text(json.dumps({"archive": str(folder), "encoder": args.encoder, "limit": args.limit,
+                                             "scorecard": DEMO_SCORECARD}, indent=2) + "\n", encoding="utf-8")
     scored = read_scored(out, tables=("tickets", "accounts"), columns={
         "tickets": ("ticket_id", "topic_id", "topic", "request_type", "true_request_type", "sentiment"),
         "accounts": ("account_id", "plan", "mrr", "churn_probability", "health_score", "health_band", "reason_1")})
-    counts = summary.manifest.get("counts", {}).get("tickets", {})
+    used = summary.manifest.get("counts", {}).get("tickets", {}).get("used", 0)
     encoder = (f"the {STUDENT} encoder (our distilled two-layer student: about 3x faster than `cxlens score`'s "
                f"default minilm, at the accuracy cost in docs/benchmarks.md)" if args.encoder == STUDENT
                else f"the {args.encoder} encoder")
-    sample = f"the first {counts.get('used', 0):,} tickets (--limit)" if args.limit else f"{counts.get('used', 0):,} tickets"
+    sample = f"the first {used:,} tickets (--limit)" if args.limit else f"{used:,} tickets"
     timing = "already scored: shown again" if reused else f"scored in {seconds:.0f} s"
     _heading(f"cxlens demo: {sample} of {what}, {timing}, with {encoder}; script QA against the "
              f"{DEMO_SCORECARD} scorecard", first=True)
     _print_scored(scored, summary.manifest, top=args.top)
-    for line in summary.notes:
-        if not reused:
+    if not reused:
+        for line in summary.notes:
             note(f"note: {line}")
     note(f"wrote {out}: open it with `cxlens dashboard {out}` or `cxlens report {out} --out report.html`")
     return 0

@@ -27,9 +27,6 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                     "writing Parquet parts and a manifest to --out. Rerun the same command after a crash "
                     "or Ctrl-C to continue from the last finished chunk. Output layout: docs/score-output.md.")
     add_input_args(score)
-    score.add_argument("--archive", metavar="DIR",
-                       help="a folder holding tickets.*, messages.*, accounts.*, surveys.*, mentions.* "
-                            "(e.g. examples/archive); explicit --tickets etc. take precedence")
     score.add_argument("--out", required=True, metavar="DIR", help="output folder (created; reused to resume)")
     score.add_argument("--scorecard", metavar="FILE|NAME",
                        help="score agent messages against this scorecard (see `cxlens scorecard list`)")
@@ -69,6 +66,8 @@ def _progress_bar():
                                TimeRemainingColumn)
     from rich.text import Text
 
+    from cxlens.cli._common import stderr_console
+
     class RowsPerSecond(ProgressColumn):
         def render(self, task) -> Text:
             speed = task.finished_speed or task.speed
@@ -80,7 +79,7 @@ def _progress_bar():
             return Text(f"{task.completed:,.0f}{total} rows")
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), Rows(), RowsPerSecond(), TimeElapsedColumn(),
-                    TextColumn("left"), TimeRemainingColumn(), transient=False)
+                    TextColumn("left"), TimeRemainingColumn(), transient=False, console=stderr_console())
 
 
 def score_config(args: argparse.Namespace):

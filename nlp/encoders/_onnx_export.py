@@ -127,6 +127,11 @@ def fp32_matmuls(fp32_path: Path, *, ffn_input: bool = True) -> list[str]:
     return [n.name for n in graph.node if n.op_type == "MatMul" and any(re.search(p, n.name) for p in patterns)]
 
 
+class _NoPreprocessingHint(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
 def build_int8_model(model_dir: Path, target: Path) -> Path:
     """Export to fp32 ONNX, quantise MatMul weights per channel to int8, write ``target`` atomically."""
     import importlib.util
@@ -145,8 +150,15 @@ def build_int8_model(model_dir: Path, target: Path) -> Path:
         from cxlens.nlp.encoders._student import is_student_folder
 
         ffn_input = not is_student_folder(model_dir)
-        quantize_dynamic(fp32, int8, per_channel=True, op_types_to_quantize=["MatMul"],
-                         weight_type=QuantType.QInt8, nodes_to_exclude=fp32_matmuls(fp32, ffn_input=ffn_input))
+        # onnxruntime logs a hint to run its pre-processing first (shape inference for a few more ops: no gain
+        # on this graph); it is not the user's business, so it stays out of their log
+        hint = _NoPreprocessingHint()
+        logging.getLogger().addFilter(hint)
+        try:
+            quantize_dynamic(fp32, int8, per_channel=True, op_types_to_quantize=["MatMul"],
+                             weight_type=QuantType.QInt8, nodes_to_exclude=fp32_matmuls(fp32, ffn_input=ffn_input))
+        finally:
+            logging.getLogger().removeFilter(hint)
         kept = "FFN input and output projections" if ffn_input else "FFN output projections"
         (Path(tmp) / "export.json").write_text(json.dumps(
             {"export_version": EXPORT_VERSION, "source": str(model_dir), "quantisation":

@@ -77,7 +77,7 @@ def load_topic_model(cls, path: Path):
     meta_file = path / "topic_model.json"
     if not meta_file.exists():
         raise ConfigError(f"{path} is not a saved topic model (no topic_model.json); "
-                          "point --previous at the 'model' folder a previous run wrote.")
+                          "give the 'model' folder a topic discovery run wrote.")
     meta = json.loads(meta_file.read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT or int(meta.get("version", 0)) > VERSION:
         raise ConfigError(f"{meta_file}: unsupported topic model format {meta.get('format')!r} "

@@ -93,7 +93,7 @@ def run_dashboard(folder: str | Path, *, port: int = 8501, open_browser: bool = 
     if importlib.util.find_spec("streamlit") is None:
         raise MissingDependencyError(package="streamlit", feature="The dashboard", extra="dashboard")
     if not Path(folder).is_dir():
-        raise DataError(f"{folder} is not a folder: pass the --out folder of `cxlens score`, or a folder of "
+        raise DataError(f"{folder} is not a folder: give the output folder of a scoring run, or a folder of "
                         f"canonical tables such as examples/archive.")
     command = streamlit_command(folder, port=port, open_browser=open_browser)
     env = streamlit_env(folder, config=config, monthly_cost=monthly_cost, cost_target=cost_target)

@@ -90,11 +90,12 @@ def archive_tables(path: str | Path) -> dict[str, str]:
     """The canonical tables found in a folder (``tickets.csv``, ``messages.parquet``, ...): name -> path."""
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError(f"--archive {folder}: not a folder.")
+        raise DataError(f"{{archive={str(folder)!r}}}: not a folder.", params=("archive",))
     found = {name: _raw_file(folder, name) for name in RAW_TABLES}
     found = {k: str(v) for k, v in found.items() if v is not None}
     if "tickets" not in found:
-        raise DataError(f"--archive {folder}: no tickets.csv / .parquet / .jsonl in it (the tickets table is required).")
+        raise DataError(f"{{archive={str(folder)!r}}}: no tickets.csv / .parquet / .jsonl in it (the tickets table "
+                        "is required).", params=("archive",))
     return found
 
 
@@ -107,7 +108,7 @@ def read_scored(path: str | Path, *, tables: Sequence[str] | None = None,
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder: pass the --out folder of `cxlens score`, "
+        raise DataError(f"{folder} is not a folder: give the output folder of a scoring run, "
                         f"or a folder of canonical tables such as examples/archive.")
     columns = columns or {}
     wanted = set(tables) if tables is not None else set(PART_TABLES + SINGLE_TABLES)

@@ -18,6 +18,7 @@ The output layout is documented in docs/score-output.md. Nothing here parses arg
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -181,8 +182,11 @@ def mark_chunk_done(out: Path, manifest: dict, k: int, *, duplicates: int | None
 
 
 def fitted_topic_model(out: Path, work: Path, partition: Partition, options: HeadOptions, *,
-                       sample: int) -> tuple[str | None, str | None]:
-    """Fit a topic model on up to ``sample`` customer texts of the first chunks; ``(folder, note)``."""
+                       sample: int, store: VectorStore | None = None) -> tuple[str | None, str | None]:
+    """Fit a topic model on up to ``sample`` customer texts of the first chunks; ``(folder, note)``.
+
+    ``store``: the run's :class:`~cxlens.nlp.VectorStore`; the chunks then reuse the sample's vectors."""
+    from cxlens.nlp import Texts
     from cxlens.nlp.topics import TopicModel
 
     texts: list[str] = []
@@ -194,20 +198,21 @@ def fitted_topic_model(out: Path, work: Path, partition: Partition, options: Hea
     texts = texts[:sample]
     if len(texts) < 50:
         return None, f"Topics skipped: only {len(texts)} customer texts (a topic model needs at least 50)."
-    model = TopicModel(encoder=options.encoder, random_state=0).fit(texts)
+    model = TopicModel(encoder=options.encoder, random_state=0).fit(Texts(texts, store=store))
     folder = out / "topic_model"
     model.save(folder)
     return str(folder), None
 
 
 def _score_chunks(out: Path, work: Path, manifest: dict, partition: Partition, options: HeadOptions,
-                  progress: Progress, *, after_chunk: Callable[[int], None] | None) -> int:
+                  progress: Progress, *, after_chunk: Callable[[int], None] | None,
+                  store: VectorStore | None = None) -> int:
     """The local engine's chunk stage: the chunks not done yet, one after the other, in this process.
 
-    One :class:`~cxlens.nlp.VectorStore` serves the whole stage: a text already encoded in an earlier chunk is
-    not encoded again (vectors depend on the text alone, so this changes no row)."""
+    One :class:`~cxlens.nlp.VectorStore` (the run's) serves the whole stage: a text already encoded for the topic
+    sample or an earlier chunk is not encoded again (vectors depend on the text alone: this changes no row)."""
     heads = score_heads(options)
-    store = VectorStore(max_size=RUN_STORE_SIZE)
+    store = VectorStore(max_size=RUN_STORE_SIZE) if store is None else store
     manifest["models"] = heads.versions
     manifest["engine"] = {"name": "local"}
     done = set(manifest["chunks"].get("done", []))
@@ -363,10 +368,12 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
     partition = Partition(chunks=stages["partition"]["chunks"], chunk_sizes=stages["partition"]["chunk_sizes"],
                           counts={})
 
+    # the local engine's vectors, from the topic sample to the last chunk (Spark executors keep their own)
+    store = VectorStore(max_size=RUN_STORE_SIZE) if chunk_scorer is None else None
     if options.wants("topic") and options.topic_model is None and fit_topics:
         if "topic_model" not in stages:
             t0 = time.perf_counter()
-            folder, note = fitted_topic_model(out, work, partition, options, sample=topic_sample)
+            folder, note = fitted_topic_model(out, work, partition, options, sample=topic_sample, store=store)
             stages["topic_model"] = {"folder": folder, "note": note, "fitted_on": "sample of the first chunks"}
             manifest["timings"]["topic_model_s"] = round(time.perf_counter() - t0, 3)
             _save(out, manifest)
@@ -375,8 +382,8 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
             summary.notes.append(stages["topic_model"]["note"])
 
     t0 = time.perf_counter()
-    summary.resumed_chunks = (chunk_scorer or _score_chunks)(out, work, manifest, partition, options, progress,
-                                                             after_chunk=after_chunk)
+    scorer = chunk_scorer or functools.partial(_score_chunks, store=store)
+    summary.resumed_chunks = scorer(out, work, manifest, partition, options, progress, after_chunk=after_chunk)
     manifest["timings"]["score_s"] = round(manifest["timings"].get("score_s", 0) + time.perf_counter() - t0, 3)
     dup = sum(manifest["chunks"].get("duplicate_messages", {}).values())
     if dup and "messages" in manifest["counts"]:

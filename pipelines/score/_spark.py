@@ -76,10 +76,11 @@ def _check_spark() -> None:
     try:
         import pyspark  # noqa: F401
     except ImportError as exc:
-        raise MissingDependencyError(package="pyspark", feature="cxlens score --engine spark", extra="spark") from exc
+        raise MissingDependencyError(package="pyspark", feature="The Spark engine", extra="spark") from exc
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        raise ConfigError("--engine spark needs a Java runtime (17 or newer) and found none: install one "
-                          "(e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME; or use --engine local.")
+        raise ConfigError("{engine='spark'} needs a Java runtime (17 or newer) and found none: install one "
+                          "(e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME; or use {engine='local'}.",
+                          params=("engine",))
 
 
 def spark_session(master: str | None = None, *, ui: bool | None = None) -> tuple[Any, bool]:

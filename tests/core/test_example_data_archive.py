@@ -83,10 +83,10 @@ def test_ticket_fields_agree_with_messages(small):
 
 
 @pytest.fixture(scope="module")
-def bundled(repo_root):
-    folder = repo_root / "examples" / "archive"
-    if not (folder / "tickets.csv").exists():
-        pytest.skip("examples/archive is not in this checkout")
+def bundled():
+    from cxlens.example_data import example_archive_path
+
+    folder = example_archive_path()
     return load_dataset(**{name: folder / f"{name}.csv" for name in TABLES})
 
 
@@ -95,14 +95,16 @@ def test_bundled_archive_is_the_generator_output(repo_root, tmp_path, bundled):
 
     import pyarrow
 
-    write_example_archive(tmp_path / "fresh", n_tickets=2000, seed=7)
-    if digest(tmp_path / "fresh") != digest(repo_root / "examples" / "archive"):
+    from cxlens.example_data import EXAMPLE_ARCHIVE, example_archive_path
+
+    write_example_archive(tmp_path / "fresh", **EXAMPLE_ARCHIVE)
+    if digest(tmp_path / "fresh") != digest(example_archive_path()):
         readme = (repo_root / "examples" / "README.md").read_text(encoding="utf-8")
         made_with = re.search(r"numpy (\S+)\s+and pyarrow (\S+?),", readme)
         if made_with and made_with.groups() != (np.__version__, pyarrow.__version__):
-            pytest.skip(f"examples/archive was made with numpy/pyarrow {made_with.groups()}; these are "
+            pytest.skip(f"the bundled archive was made with numpy/pyarrow {made_with.groups()}; these are "
                         f"{np.__version__}/{pyarrow.__version__}, whose random streams may differ")
-        raise AssertionError("examples/archive differs from `cxlens example-data --tickets 2000 --seed 7`: "
+        raise AssertionError("cxlens/data/example_archive differs from `cxlens example-data --tickets 2000 --seed 7`: "
                              "regenerate it (see examples/README.md)")
 
 

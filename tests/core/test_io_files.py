@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -31,8 +33,9 @@ def test_header_only_has_no_usable_rows(tmp_path):
 
 def test_latin1_bytes_say_which_encoding_to_pass(tmp_path):
     path = write(tmp_path / "tickets.csv", HEADER + "1,2025-01-01T10:00:00,email,Café déjà vu\n", "latin-1")
-    with pytest.raises(UnreadableFileError, match="--encoding latin-1"):
+    with pytest.raises(UnreadableFileError, match="encoding='latin-1'") as info:
         load_table(path, "tickets")
+    assert "--encoding" not in str(info.value)  # Python names the parameter; the CLI prints the flag
     loaded = load_table(path, "tickets", encoding="latin-1")
     assert loaded.frame.loc[0, "text"] == "Café déjà vu"
 
@@ -108,8 +111,9 @@ def test_missing_required_columns_one_error_naming_all_and_the_file(tmp_path):
 
 def test_missing_column_suggests_a_mapping(tmp_path):
     path = write(tmp_path / "tickets.csv", "ticket_ids,created_at\n1,2025-01-01\n")
-    with pytest.raises(MissingColumnsError, match="--map ticket_ids=ticket_id"):
+    with pytest.raises(MissingColumnsError, match=re.escape("Perhaps: mapping={'ticket_ids': 'ticket_id'}.")) as info:
         load_table(path, "tickets")
+    assert "--map" not in str(info.value)
 
 
 def test_column_mapping_renames_on_read(tmp_path):

@@ -62,7 +62,7 @@ def test_report_cli_on_the_raw_archive_with_filters(tmp_path, capsys):
     code = main(["report", str(REPO / "examples" / "archive"), "--out", str(out), "--start", "2025-03-01",
                  "--end", "2025-05-31", "--channel", "email"])
     assert code == 0
-    assert "wrote" in capsys.readouterr().out
+    assert "wrote" in capsys.readouterr().err
     html = out.read_text(encoding="utf-8")
     assert html.count("run `cxlens score` first") == 3  # topics, at-risk, quality
     assert "period 2025-03-01 to 2025-05-31; channel: email" in html
