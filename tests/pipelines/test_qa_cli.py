@@ -151,9 +151,9 @@ def test_qa_cli_default_encoder_is_the_student(files, tmp_path, monkeypatch):
     used = []
 
     class Recording(StepDetector):
-        def __init__(self, card, *, encoder=None, **kw):
+        def __init__(self, *, scorecard, encoder=None, **kw):
             used.append(encoder)
-            super().__init__(card, encoder=None, **kw)  # rules only: the test needs no model weights
+            super().__init__(scorecard=scorecard, encoder=None, **kw)  # rules only: the test needs no weights
 
     monkeypatch.setattr(qa_module, "StepDetector", Recording)
     assert main(["qa", "--tickets", str(files["tickets"]), "--messages", str(files["messages"]),
