@@ -244,22 +244,23 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None, he
     has_text = text.notna().to_numpy()
     texts = Texts(text[has_text].tolist(), store=store)
     pipeline = heads.ticket_pipeline(store)
-    if pipeline is not None:
-        annotated = pipeline.annotate(texts)
-        if heads.request_type is not None:
-            label = pd.Series(None, index=out.index, dtype="str")
-            confidence = pd.Series(np.nan, index=out.index, dtype="float64")
+    annotated = pipeline.annotate(texts) if pipeline is not None and len(texts) else None
+    if heads.request_type is not None:
+        label = pd.Series(None, index=out.index, dtype="str")
+        confidence = pd.Series(np.nan, index=out.index, dtype="float64")
+        if annotated is not None:
             label[has_text] = annotated["request_type"].to_numpy()
             confidence[has_text] = annotated["request_type_confidence"].to_numpy()
-            out["request_type"], out["request_type_confidence"] = label, confidence
-        if heads.topic is not None:
-            topic_id = pd.Series(pd.NA, index=out.index, dtype="Int64")
-            topic = pd.Series(None, index=out.index, dtype="str")
-            confidence = pd.Series(np.nan, index=out.index, dtype="float64")
+        out["request_type"], out["request_type_confidence"] = label, confidence
+    if heads.topic is not None:
+        topic_id = pd.Series(pd.NA, index=out.index, dtype="Int64")
+        topic = pd.Series(None, index=out.index, dtype="str")
+        confidence = pd.Series(np.nan, index=out.index, dtype="float64")
+        if annotated is not None:
             topic_id[has_text] = annotated["topic_id"].to_numpy()
             topic[has_text] = annotated["topic"].to_numpy()
             confidence[has_text] = annotated["topic_confidence"].to_numpy()
-            out["topic_id"], out["topic"], out["topic_confidence"] = topic_id, topic, confidence
+        out["topic_id"], out["topic"], out["topic_confidence"] = topic_id, topic, confidence
     if heads.options.wants("sentiment"):
         fallback = None
         no_messages = messages is None or "sentiment" not in messages

@@ -354,3 +354,14 @@ def test_mentions_reuse_the_runs_heads_or_load_only_the_sentiment_model(monkeypa
     skipped = HeadOptions(skip=("sentiment",))
     module.score_heads(skipped)
     assert module.mention_heads(skipped).sentiment is not None
+
+
+def test_score_chunk_without_any_ticket_text_gives_null_columns():
+    from cxlens.pipelines.score import ScoreHeads, scored_ticket_chunk
+
+    tickets = pd.DataFrame({"ticket_id": ["t1", "t2"], "text": [None, None]})
+    encoder = _CountingEncoder("shared")
+    heads = ScoreHeads(options=HeadOptions(skip=("qa", "sentiment")), encoder=encoder, request_type=_Head(encoder),
+                       topic=_Head(encoder))
+    out, _, _ = scored_ticket_chunk(tickets, None, heads)
+    assert out["request_type"].isna().all() and out["topic_id"].isna().all() and encoder.encoded == []
