@@ -20,15 +20,17 @@ from cxlens.nlp.sentiment._lexicon import (  # noqa: F401
 from cxlens.nlp.sentiment._model import (  # noqa: F401
     ARTIFACT_DIR,
     FROZEN_ARTIFACT_DIR,
-    LABELS,
     SENTIMENT_COLUMNS,
     SHIPPED_MODELS,
     SentimentClassifier,
     is_shipped_model,
     load_sentiment_model,
+    score_sentiment,
+)
+from cxlens.nlp.sentiment._posts import (  # noqa: F401
+    LABELS,
     normalise_labels,
     normalise_post,
-    score_sentiment,
 )
 
 __all__ = [

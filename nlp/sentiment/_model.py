@@ -33,11 +33,9 @@ Long texts are truncated by the encoder at 128 word pieces (the lexicon reads th
 
 from __future__ import annotations
 
-import html
 import json
 import logging
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,24 +46,23 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from cxlens._resources import shipped_path
 from cxlens.errors import ConfigError, DataError, NotFittedError
 from cxlens.nlp import Texts
+from cxlens.nlp.sentiment._posts import (LABELS, MAX_LEXICON_CHARS, Scores, annotated_frame, best_label_index,
+                                         has_letters, lexicon_scores, normalise_labels, normalise_post,
+                                         posts_batch)
 
 __all__ = [
     "ARTIFACT_DIR",
     "FROZEN_ARTIFACT_DIR",
     "SHIPPED_MODELS",
     "is_shipped_model",
-    "LABELS",
     "SENTIMENT_COLUMNS",
     "SentimentClassifier",
     "load_sentiment_model",
-    "normalise_labels",
-    "normalise_post",
     "score_sentiment",
 ]
 
 log = logging.getLogger(__name__)
 
-LABELS = ("negative", "neutral", "positive")
 SENTIMENT_COLUMNS = ("sentiment", "sentiment_score", "sentiment_confidence", "language", "sentiment_flag")
 ARTIFACT_DIR = shipped_path("cxlens.nlp", "artifacts", "sentiment")
 #: The head on the frozen all-MiniLM-L6-v2 vectors (the shipped model until 23 Nov 2026): what ``cxlens score``
@@ -73,145 +70,8 @@ ARTIFACT_DIR = shipped_path("cxlens.nlp", "artifacts", "sentiment")
 FROZEN_ARTIFACT_DIR = shipped_path("cxlens.nlp", "artifacts", "sentiment_frozen")
 #: Shipped models by name: ``tuned`` (the default of ``load_sentiment_model``) and ``frozen``.
 SHIPPED_MODELS = {"tuned": ARTIFACT_DIR, "frozen": FROZEN_ARTIFACT_DIR}
-SUPPORTED_LANGUAGES = frozenset({"en"})
-MAX_LEXICON_CHARS = 5000
 DEFAULT_BATCH_SIZE = 512
 
-_USER = re.compile(r"@\w+")
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_LETTER = re.compile(r"[^\W\d_]")
-_LABEL_WORDS = {
-    "negative": "negative", "neg": "negative", "-1": "negative", "-1.0": "negative",
-    "neutral": "neutral", "neu": "neutral", "0": "neutral", "0.0": "neutral", "none": "neutral",
-    "positive": "positive", "pos": "positive", "1": "positive", "1.0": "positive",
-}
-#: Columns of ``predict_proba`` read when choosing a label: neutral first, so a tie (the uniform
-#: probabilities of a post the model declines) goes to neutral.
-_TIE_ORDER = np.array([1, 0, 2])
-
-
-def normalise_post(text: object) -> str:
-    """The text the model reads: HTML entities decoded, @handles -> ``@user``, links -> ``http``.
-
-    The same normalisation TweetEval applies, so training and use see the same form.
-    """
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return ""
-    text = html.unescape(str(text))
-    text = _URL.sub("http", _USER.sub("@user", text))
-    return " ".join(text.split())
-
-
-def normalise_labels(values: Sequence[object]) -> np.ndarray:
-    """Map label spellings to negative / neutral / positive (``neg``, ``-1``/``0``/``1``, any case).
-
-    Raises :class:`DataError` listing the values it cannot read.
-    """
-    out = np.empty(len(values), dtype=object)
-    bad: set[str] = set()
-    for i, value in enumerate(values):
-        key = "" if value is None else str(value).strip().lower()
-        label = _LABEL_WORDS.get(key)
-        if label is None:
-            bad.add(key)
-        out[i] = label
-    if bad:
-        raise DataError(f"Sentiment labels must be negative/neutral/positive (or neg/neu/pos, -1/0/1); "
-                        f"found {sorted(bad)[:10]}. Map them before training.")
-    return out
-
-
-def _posts(X: object, who: str) -> Texts:
-    """The normalised posts of ``X`` (a list, a Series, a 1-D array or a :class:`~cxlens.nlp.Texts`) as a batch.
-
-    A :class:`Texts` keeps its vectors when normalising changes none of its texts.
-    """
-    if isinstance(X, str):
-        raise DataError(f"{who} takes a sequence of texts, not a single string: wrap it in a list.")
-    return Texts.of(X).map(normalise_post)
-
-
-def _has_letters(text: str) -> bool:
-    return bool(_LETTER.search(_URL.sub(" ", _USER.sub(" ", text))))
-
-
-def _best(proba: np.ndarray) -> np.ndarray:
-    """Index (into :data:`LABELS`) of the most probable label per row; a tie goes to neutral."""
-    return _TIE_ORDER[proba[:, _TIE_ORDER].argmax(axis=1)]
-
-
-_Scores = tuple[np.ndarray, np.ndarray, np.ndarray]  # probabilities (n, 3), sentiment_score (n,), flag (n,)
-
-
-def _declined(n: int) -> _Scores:
-    """Uniform probabilities, score 0, no flag: what a row nobody scores gets."""
-    return np.full((n, len(LABELS)), 1.0 / 3.0), np.zeros(n, dtype=np.float64), np.full(n, None, dtype=object)
-
-
-def _lexicon_scores(posts: Sequence[str], rows: np.ndarray, *, flag: str | None = None) -> _Scores:
-    """The lexicon's view of ``posts[rows]`` as probabilities (other rows: :func:`_declined`).
-
-    VADER gives a label (compound >= 0.05 positive, <= -0.05 negative), its compound ``c`` and a calibrated
-    confidence ``q`` (:data:`cxlens.nlp.sentiment._lexicon.CONFIDENCE_BINS`). The probabilities put ``q`` on
-    the label and split the rest so that p(positive) - p(negative) = ``c`` where that fits (always for a
-    neutral label; for a polar one while ``|c| <= q``): positive ``(max(q - c, 0), 1 - q - p_neg, q)``,
-    negative ``(q, 1 - q - p_pos, max(q + c, 0))``, neutral ``((1 - q - c) / 2, q, (1 - q + c) / 2)``.
-    Their argmax is the lexicon's label and their maximum its confidence; the returned score is ``c``
-    itself (for a strong compound, ``|c| > q``, stronger than p(positive) - p(negative)).
-    """
-    from cxlens.nlp.sentiment._lexicon import LexiconSentiment
-
-    proba, score, flags = _declined(len(posts))
-    idx = np.flatnonzero(rows)
-    if not len(idx):
-        return proba, score, flags
-    labels, compound, q = LexiconSentiment().score([posts[i][:MAX_LEXICON_CHARS] for i in idx])
-    c = np.asarray(compound, dtype=np.float64)
-    q = np.asarray(q, dtype=np.float64)
-    p = np.empty((len(idx), len(LABELS)))
-    pos, neg, neu = labels == "positive", labels == "negative", labels == "neutral"
-    p[pos, 2] = q[pos]
-    p[pos, 0] = np.maximum(q[pos] - c[pos], 0.0)
-    p[pos, 1] = 1.0 - p[pos, 2] - p[pos, 0]
-    p[neg, 0] = q[neg]
-    p[neg, 2] = np.maximum(q[neg] + c[neg], 0.0)
-    p[neg, 1] = 1.0 - p[neg, 0] - p[neg, 2]
-    p[neu, 1] = q[neu]
-    p[neu, 0] = (1.0 - q[neu] - c[neu]) / 2.0
-    p[neu, 2] = (1.0 - q[neu] + c[neu]) / 2.0
-    proba[idx], score[idx], flags[idx] = p, c, flag
-    return proba, score, flags
-
-
-def _annotated(X: object, *, scores: Callable[[Texts, np.ndarray], _Scores], languages: Sequence[str] | None,
-               who: str) -> pd.DataFrame:
-    """The rows of :data:`SENTIMENT_COLUMNS` for ``X``: language rule, empty posts, then ``scores(posts, rows)``
-    on the rows left (non-empty posts in a supported language, or without letters)."""
-    from cxlens.nlp.sentiment._language import UNDETERMINED, LanguageDetector
-
-    posts = _posts(X, who)
-    n = len(posts)
-    if languages is None:
-        language = LanguageDetector().detect(posts.tolist()) if n else np.empty(0, dtype=object)
-    else:
-        if len(languages) != n:
-            raise DataError(f"languages has {len(languages)} values for {n} texts.")
-        language = np.asarray([str(v).lower() if v is not None else UNDETERMINED for v in languages], dtype=object)
-    empty = np.array([not p.strip() for p in posts], dtype=bool)
-    letters = np.array([_has_letters(p) for p in posts], dtype=bool)
-    unsupported = ~empty & letters & ~np.isin(language, list(SUPPORTED_LANGUAGES))
-    proba, score, flag = scores(posts, ~empty & ~unsupported)
-    flag[empty] = "no_text"
-    flag[unsupported] = "unsupported_language"
-    best = _best(proba)
-    # text columns typed explicitly: the same dtype whatever the batch holds (a batch without flags included)
-    return pd.DataFrame({
-        "sentiment": pd.Series(np.asarray(LABELS, dtype=object)[best], dtype="str"),
-        "sentiment_score": np.clip(score, -1.0, 1.0),
-        "sentiment_confidence": proba[np.arange(n), best],
-        "language": pd.Series(language, dtype="str"),
-        "sentiment_flag": pd.Series(flag, dtype="str"),
-    })
 
 
 FORMAT = "cxlens.sentiment_head.v1"
@@ -253,7 +113,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         nothing"), the head's probabilities are averaged with the one-hot of that polarity, so the phrase
         decides the label and the head's disagreement lowers the confidence (flag ``support_rule``).
     lexicon_for_no_letters : score posts without letters (emoji only) with the lexicon (flag ``lexicon``;
-        the probabilities of :func:`_lexicon_scores`) instead of the head.
+        the probabilities of :func:`lexicon_scores`) instead of the head.
 
     Attributes
     ----------
@@ -321,7 +181,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
 
         from cxlens.nlp.classify import fit_temperature
 
-        posts = _posts(X, "SentimentClassifier.fit")
+        posts = posts_batch(X, "SentimentClassifier.fit")
         if y is None:
             raise DataError("SentimentClassifier.fit needs the labels y (negative/neutral/positive per text).")
         labels = normalise_labels(y)
@@ -390,13 +250,13 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def _scores(self, posts: Texts, rows: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE) -> _Scores:
+    def _scores(self, posts: Texts, rows: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE) -> Scores:
         """Probabilities, score and flag of normalised ``posts[rows]`` (other rows: uniform, 0, no flag)."""
         from cxlens.nlp.sentiment._lexicon import support_cues
 
-        letters = np.array([_has_letters(p) for p in posts], dtype=bool)
+        letters = np.array([has_letters(p) for p in posts], dtype=bool)
         lexicon_rows = rows & ~letters if self.lexicon_for_no_letters else np.zeros(len(posts), dtype=bool)
-        proba, score, flag = _lexicon_scores(posts, lexicon_rows, flag="lexicon")
+        proba, score, flag = lexicon_scores(posts, lexicon_rows, flag="lexicon")
         idx = np.flatnonzero(rows & ~lexicon_rows)
         for start in range(0, len(idx), batch_size):
             part = idx[start:start + batch_size]
@@ -418,13 +278,13 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         """``(n, 3)`` calibrated probabilities in the order of :data:`LABELS`, the rules applied.
 
         The head's probabilities, averaged with a support phrase's polarity where one is found
-        (``support_rules``); the lexicon's (:func:`_lexicon_scores`) for a post without letters
+        (``support_rules``); the lexicon's (:func:`lexicon_scores`) for a post without letters
         (``lexicon_for_no_letters``); uniform for an empty post. These are what :meth:`annotate` labels,
         except that ``annotate`` also declines a post not in English (uniform probabilities): the language
         is not read here.
         """
         self._check_fitted()
-        posts = _posts(X, "SentimentClassifier.predict_proba")
+        posts = posts_batch(X, "SentimentClassifier.predict_proba")
         if not len(posts):
             return np.zeros((0, len(LABELS)))
         empty = np.array([not p.strip() for p in posts], dtype=bool)
@@ -434,7 +294,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         """The label of highest probability in :meth:`predict_proba`; a tie (an empty post's uniform
         probabilities) goes to ``neutral``."""
         proba = self.predict_proba(X)
-        return np.asarray(self.classes_, dtype=object)[_best(proba)]
+        return np.asarray(self.classes_, dtype=object)[best_label_index(proba)]
 
     def annotate(self, X, *, languages: Sequence[str] | None = None,
                  batch_size: int = DEFAULT_BATCH_SIZE) -> pd.DataFrame:
@@ -448,10 +308,10 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_fitted()
 
-        def scores(posts: Texts, rows: np.ndarray) -> _Scores:
+        def scores(posts: Texts, rows: np.ndarray) -> Scores:
             return self._scores(posts, rows, batch_size=batch_size)
 
-        return _annotated(X, scores=scores, languages=languages, who="SentimentClassifier.annotate")
+        return annotated_frame(X, scores=scores, languages=languages, who="SentimentClassifier.annotate")
 
     # -- saving ------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -551,7 +411,7 @@ def score_sentiment(texts, *, model: SentimentClassifier | None = None, fast: bo
     batch_size : texts per head call.
     """
     if fast:
-        return _annotated(texts, scores=_lexicon_scores, languages=languages, who="score_sentiment")
+        return annotated_frame(texts, scores=lexicon_scores, languages=languages, who="score_sentiment")
     if isinstance(texts, str):
         raise DataError("score_sentiment takes a sequence of texts, not a single string: wrap it in a list.")
     model = model if model is not None else load_sentiment_model()
