@@ -6,7 +6,7 @@ Every component of a :class:`~cxlens.nlp.TextPipeline` that reads the same encod
 array: a text is encoded once per batch, and nothing outside the batch remembers it (no module-level
 cache, nothing to clear). Slicing a ``Texts`` slices its vectors with it.
 
-Vectors depend on the text alone (the int8 encoder runs each text on its own, see
+Vectors depend on the text alone (the int8 encoder quantises each token row with its own scale, see
 :class:`~cxlens.nlp.encoders.MiniLMEncoder`), so a batch's output depends on that batch alone by
 construction; a :class:`VectorStore` that a caller owns (a scoring run) may carry vectors from one
 batch to the next without changing any result.

@@ -141,7 +141,8 @@ def test_text_contract_int8_vectors_do_not_depend_on_their_batch(small_archive):
     texts = pd.read_csv(small_archive / "messages.csv")["text"].dropna().head(64).tolist()
     encoder = MiniLMEncoder(backend="onnx")
     alone = np.vstack([encoder.encode([t]) for t in texts[:8]])
-    np.testing.assert_array_equal(encoder.encode(texts[:8]), alone)
+    # one scale per token row: alone or in a padded batch, the same vector up to float32 rounding
+    np.testing.assert_allclose(encoder.encode(texts[:8]), alone, atol=1e-6, rtol=0)
     model = load_default_model()
     labels = [TextPipeline([("request_type", model)], batch_size=size).annotate(texts) for size in (1, 7, 64)]
     for other in labels[1:]:
