@@ -8,8 +8,8 @@ meaningful even on a shared, noisy machine; absolute texts/s depend on what else
     python benchmarks/bench_encoder.py [--n 2000] [--naive-n 300] [--threads 2] [--data ../shared/data]
 
 Texts: unique customer tweets to @SpotifyCares (``twcs/spotifycares_support_requests.csv``, Customer
-Support on Twitter), else BANKING77 queries. Every text is distinct and the cache is cleared before
-timing, so nothing is served from the in-run cache. Also prints the cosine
+Support on Twitter), else BANKING77 queries. Every text is distinct, and encoders keep no vectors
+between calls, so every pass encodes every text. Also prints the cosine
 parity of ONNX int8 vs torch fp32 on the same texts.
 """
 

@@ -41,7 +41,7 @@ def main() -> None:
                         help="also time the KPIs grouped by these ticket columns, e.g. agent_id")
     args = parser.parse_args()
 
-    from cxlens.cli._data import archive_paths
+    from cxlens.pipelines.score import archive_tables
     from cxlens.dataset import load_dataset
     from cxlens.example_data import write_example_archive
     from cxlens.metrics import compute_kpis
@@ -52,7 +52,7 @@ def main() -> None:
         _, t_gen = _timed(lambda: write_example_archive(folder, n_tickets=args.tickets, seed=args.seed,
                                                         fmt=args.format))
         print(f"generated {folder} in {t_gen:.1f} s")
-    paths = archive_paths(folder)
+    paths = archive_tables(folder)
     reader = pd.read_parquet if args.format == "parquet" else pd.read_csv
 
     raw, t_read = _timed(lambda: {name: reader(path) for name, path in paths.items()})

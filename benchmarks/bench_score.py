@@ -11,8 +11,8 @@ Measures, in one run on one machine:
   (each ticket's customer text and its customer messages), each encoded on its own by a plain
   transformers loop (fp32 torch, one text per forward pass, no cache), heads not even counted:
   tickets/s of that loop;
-* the ratio of the two, and how many distinct texts the archive has (the in-run cache encodes each
-  once per chunk).
+* the ratio of the two, and how many distinct texts the archive has (the run's VectorStore encodes
+  each once per run).
 """
 
 from __future__ import annotations

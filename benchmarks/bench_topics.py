@@ -6,7 +6,7 @@ The corpus is built from the real customer tweets in ``../shared/data``: the 15,
 SpotifyCares (twcs) and the 11,756 tweets to US airlines (twitter_airline_sentiment): 26,852 in
 all.  Fewer than ``--n``, so the rest are *duplicates with variation* of those tweets (one word
 dropped, two neighbouring words swapped, a short follow-up phrase appended), so that no text
-repeats exactly (the encoder caches by text; exact duplicates would be free).
+repeats exactly (a batch encodes each distinct text once; exact duplicates would be free).
 
 Phases, each timed in this one run by the job's progress callback:
   read      read and filter the CSV the benchmark wrote

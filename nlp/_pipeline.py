@@ -92,7 +92,8 @@ class TextPipeline:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}.")
         texts = texts if isinstance(texts, Texts) else Texts(Texts.of(texts), store=self.store)
         parts = []
-        for start in range(0, len(texts), self.batch_size):
+        # an empty input runs the steps once on the empty batch: no rows, the same columns
+        for start in range(0, max(len(texts), 1), self.batch_size):
             batch = texts[start:start + self.batch_size]
             columns = {}
             for name, component in self.steps:
@@ -100,8 +101,6 @@ class TextPipeline:
                 for col in frame.columns:
                     columns[_column(name, col)] = frame[col].array
             parts.append(pd.DataFrame(columns))
-        if not parts:
-            return pd.DataFrame({_column(name, c): [] for name, comp in self.steps for c in ("label",)})
         return pd.concat(parts, ignore_index=True)
 
     def run(self, frame: Any, *, text_col: str = "text") -> Any:

@@ -67,7 +67,7 @@ class VectorStore:
         if todo:
             fresh = encoder.encode([texts[i] for i in todo])
             for i, vec in zip(todo, fresh):
-                found[i] = vec
+                found[i] = vec = np.array(vec, dtype=np.float32)  # a copy: a row view would keep its batch alive
                 self._vectors[(key, digests[i])] = vec
             while len(self._vectors) > self.max_size:
                 self._vectors.popitem(last=False)

@@ -391,6 +391,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     def _proba_similarity(self, X) -> tuple[np.ndarray, np.ndarray | None]:
         self._check_fitted()
+        if not len(X):  # an empty batch: no rows, the same columns
+            return np.zeros((0, len(self.classes_))), None
         inputs = self._inputs(X, self.heads_)
         proba = self._combine({kind: self._logits(est, inputs[kind]) for kind, est in self.heads_.items()})
         anchors = getattr(self, "anchors_", None)

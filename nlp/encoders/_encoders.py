@@ -144,8 +144,10 @@ class MiniLMEncoder:
 
     @property
     def key(self) -> str:
-        """What a batch files this encoder's vectors under: the name, plus the folder of a tuned model."""
-        return f"{self.name}@{Path(self.model_dir).resolve()}" if self.model_dir else self.name
+        """What a batch files this encoder's vectors under: the name, the folder of a tuned model, and the device
+        when not the CPU (int8 on the CPU and fp32 on a GPU give different vectors)."""
+        key = f"{self.name}@{Path(self.model_dir).resolve()}" if self.model_dir else self.name
+        return key if self.device_ == "cpu" else f"{key}[{self.device_}]"
 
     # -- loading -------------------------------------------------------------------------------
     def _resolve_backend(self) -> str:

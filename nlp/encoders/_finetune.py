@@ -4,7 +4,7 @@
 on top, cross-entropy (single-label) or binary cross-entropy (multi-label) -- and writes the tuned
 *encoder* (config, weights, tokenizer) to a folder. The linear layer is only scaffolding: the
 classifier that uses the folder (``TextClassifier(head="finetune")``) fits its calibrated logistic head
-on the tuned embeddings, so every downstream part (int8 ONNX export, the in-run cache, ``other``
+on the tuned embeddings, so every downstream part (int8 ONNX export, the vectors a batch carries, ``other``
 thresholds, anchors) works exactly as for the stock encoder.
 
 ``base="minilm-l2"`` tunes the shipped two-layer student (:mod:`cxlens.nlp.encoders._student`) instead, with its

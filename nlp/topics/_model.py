@@ -366,6 +366,8 @@ class TopicModel(BaseEstimator):
         """Cosine similarity of each message to each topic centroid, shape ``(n, n_topics)``."""
         self._check_fitted()
         texts = X
+        if embeddings is None and texts is not None and not isinstance(texts, str) and not len(texts):
+            return np.zeros((0, len(self.centroids_)), dtype=np.float32)  # an empty batch: no rows
         if embeddings is None:
             if texts is None:
                 raise ConfigError("Pass texts or embeddings.")

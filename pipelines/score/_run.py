@@ -227,7 +227,8 @@ def _score_chunks(out: Path, work: Path, manifest: dict, partition: Partition, o
         duplicates = None if dups is None else quarantine_part(dups, work, "messages", "duplicates", k)
         for name, frame in tables.items():
             _write_part(frame, out / name / f"part-{k:05d}.parquet")
-        # distinct texts encoded, and texts whose vectors came from the store (this chunk's or an earlier one's)
+        # distinct texts encoded by this process, and texts whose vectors came from the store (a resumed run counts
+        # from its own start)
         manifest["vectors"] = {"encoded": store.misses, "reused": store.hits}
         mark_chunk_done(out, manifest, k, duplicates=duplicates, seconds=time.perf_counter() - started)
         rows_done += partition.chunk_sizes[k]

@@ -99,6 +99,8 @@ def test_text_contract_output_does_not_depend_on_batch_size(name):
     assert len(outputs[0]) == len(PROBE) and name in outputs[0]
     for other in outputs[1:]:
         pd.testing.assert_frame_equal(outputs[0], other)
+    empty = TextPipeline([(name, component)]).annotate([])
+    assert len(empty) == 0 and list(empty.columns) == list(outputs[0].columns)
 
 
 def test_text_contract_texts_carry_their_vectors_through_slices():
