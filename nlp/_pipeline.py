@@ -75,7 +75,8 @@ class TextPipeline:
         ``request_type_confidence``).
     batch_size : texts per batch (one :class:`~cxlens.nlp.Texts`, encoded once, shared by every step).
         Results do not depend on it.
-    store : an optional :class:`~cxlens.nlp.VectorStore` the caller owns, to reuse vectors across batches.
+    store : an optional :class:`~cxlens.nlp.VectorStore` the caller owns, to reuse vectors across batches
+        (used when ``annotate`` gets plain strings; a :class:`~cxlens.nlp.Texts` brings its own store).
     """
 
     def __init__(self, steps: Sequence[tuple[str, Any]], *, batch_size: int = 256,
