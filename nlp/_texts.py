@@ -56,6 +56,13 @@ class VectorStore:
     def __len__(self) -> int:
         return len(self._vectors)
 
+    def put(self, key: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Keep known ``vectors`` of ``texts`` under the encoder key ``key`` (see :func:`encoder_key`)."""
+        for text, vec in zip(texts, vectors):
+            self._vectors[(key, _digest(text))] = np.array(vec, dtype=np.float32)
+        while len(self._vectors) > self.max_size:
+            self._vectors.popitem(last=False)
+
     def encode(self, encoder: Any, texts: Sequence[str]) -> np.ndarray:
         """Vectors of distinct ``texts``: stored ones are reused, the others encoded in one call and stored."""
         key = encoder_key(encoder)
@@ -161,10 +168,18 @@ class Texts(Sequence[str]):
         return self._vectors[key]
 
     def map(self, fn) -> Texts:
-        """A new batch of ``fn(text)`` for each text; vectors stay behind unless no text changed."""
+        """A new batch of ``fn(text)`` for each text. Vectors of the texts ``fn`` left unchanged go with it (in
+        this batch's store, or a new one), so only the changed texts are encoded again."""
         mapped = [fn(t) for t in self._texts]
-        same = mapped == self._texts
-        return Texts(mapped, vectors=self._vectors if same else None, store=self._store)
+        if mapped == self._texts:
+            return Texts(mapped, vectors=self._vectors, store=self._store)
+        store = self._store
+        if self._vectors:
+            store = VectorStore() if store is None else store
+            kept = [i for i, (old, new) in enumerate(zip(self._texts, mapped)) if old == new]
+            for key, array in self._vectors.items():
+                store.put(key, [self._texts[i] for i in kept], array[kept])
+        return Texts(mapped, store=store)
 
     def take(self, texts: Sequence[str]) -> Texts:
         """The batch of ``texts`` (each must be one of these texts), with the vectors already computed here."""

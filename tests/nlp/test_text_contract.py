@@ -149,3 +149,22 @@ def test_text_contract_int8_vectors_do_not_depend_on_their_batch(small_archive):
     labels = [TextPipeline([("request_type", model)], batch_size=size).annotate(texts) for size in (1, 7, 64)]
     for other in labels[1:]:
         pd.testing.assert_frame_equal(labels[0], other)
+
+
+def test_text_contract_map_encodes_only_the_texts_it_changed():
+    from cxlens.nlp.encoders import TfidfEncoder
+
+    calls = []
+
+    class Counting(TfidfEncoder):
+        def encode(self, texts):
+            calls.append(list(texts))
+            return super().encode(texts)
+
+    encoder = Counting()
+    batch = Texts(["keep me", "change me"])
+    before = batch.vectors(encoder)
+    mapped = batch.map(lambda t: t.replace("change", "changed"))
+    after = mapped.vectors(encoder)
+    assert calls == [["keep me", "change me"], ["changed me"]]
+    np.testing.assert_array_equal(after[0], before[0])
