@@ -6,7 +6,11 @@ Hierarchy (catch at any level)::
     ├── DataError                    the data is wrong; the message names file, column or row
     │   ├── MissingColumnsError      required columns are absent (all of them are listed)
     │   ├── UnreadableFileError      empty file, bad encoding, unparseable CSV/JSON, unknown format
+    │   ├── DuplicateColumnsError    a header names the same column twice (all repeats are listed)
+    │   ├── RowAccountingError       records read != rows used + rows quarantined for a file (a bug: report it)
     │   └── NoUsableRowsError        every row of a table was quarantined
+    ├── OutputPathError              an output folder/file cannot be used (read-only, a file, full, an input, locked)
+    ├── UntrustedModelError          a model file would run code on load (pickle/joblib) and was not trusted
     ├── ConfigError                  a configuration / scorecard / policy file is wrong
     │   └── InvalidConfigError       options that cannot work, all listed at once (``.problems``)
     ├── UnknownNameError             an unknown KPI, model, head or registry name (suggests close names)
@@ -31,13 +35,17 @@ __all__ = [
     "ConfigProblem",
     "CxlensError",
     "DataError",
+    "DuplicateColumnsError",
     "InvalidConfigError",
     "MissingColumnsError",
     "MissingDependencyError",
     "NoUsableRowsError",
     "NotFittedError",
+    "OutputPathError",
+    "RowAccountingError",
     "UnknownNameError",
     "UnreadableFileError",
+    "UntrustedModelError",
 ]
 
 
@@ -121,6 +129,16 @@ class MissingColumnsError(DataError):
 
 class UnreadableFileError(DataError):
     """A file could not be read at all (empty, wrong encoding, broken CSV/JSON, unknown type)."""
+
+
+class DuplicateColumnsError(DataError):
+    """A file's header names the same column more than once (after ``mapping``): which copy is meant cannot be
+    guessed, so nothing of that file is used."""
+
+
+class RowAccountingError(DataError):
+    """The records counted in a file do not equal the rows used plus the rows quarantined. This is a bug in
+    cxlens, not in the data: the run stops rather than lose rows silently."""
 
 
 class NoUsableRowsError(DataError):
@@ -221,6 +239,20 @@ class InvalidConfigError(ConfigError):
         if len(lines) == 1:
             return lines[0]
         return f"{len(lines)} problems with the {self.subject}:\n" + "\n".join(f"  - {line}" for line in lines)
+
+
+class OutputPathError(CxlensError):
+    """An output path cannot be used: read-only, a file where a folder is needed, the disk is full, it is (or
+    holds) an input, or another run holds its lock. Nothing half-written is left behind."""
+
+    exit_code = 2
+
+
+class UntrustedModelError(CxlensError):
+    """A model file is a pickle (joblib): loading it can run any code it carries. cxlens loads one only when
+    told the file is trusted (``trust_model=True``, ``--trust-model``)."""
+
+    exit_code = 2
 
 
 class UnknownNameError(CxlensError, KeyError):
