@@ -45,7 +45,10 @@ class ScoreConfig:
     Inputs: ``archive``, a folder holding ``tickets.*``, ``messages.*``, ``accounts.*``, ``surveys.*``,
     ``mentions.*`` (e.g. ``examples/archive``), and/or a path per table (``tickets=`` ... ``surveys=``,
     each a file or a folder of files), which takes precedence over the archive's; ``mapping`` renames
-    columns on read (``{"Ticket ID": "ticket_id"}``); ``encoding`` is the text encoding of CSV/JSON.
+    columns on read (``{"Ticket ID": "ticket_id"}``); ``encoding`` is the text encoding of CSV/JSON;
+    ``date_format`` and ``dates_between`` say how timestamps are read and which are plausible
+    (:class:`cxlens.io.ValueRules`); ``follow_symlinks`` reads links inside an input folder; ``skip_unreadable``
+    scores without the part of a file that cannot be read (by default such a file stops the run).
 
     Heads: ``request_type_model`` (a folder from ``cxlens train classifier``; default the shipped
     model), ``topic_model`` (a folder from ``cxlens topics discover``; default: fit one on
@@ -54,7 +57,9 @@ class ScoreConfig:
     ``fast_sentiment`` (the lexicon instead of a model), ``scorecard`` (a file or shipped name;
     default no script QA), ``encoder`` (the registered text encoder every head reads: ``minilm``,
     ``minilm-l2``, ...), ``device`` (``cpu``, ``cuda`` or ``auto``), ``skip`` (heads to leave out:
-    ``request_type``, ``topic``, ``sentiment``, ``qa``).
+    ``request_type``, ``topic``, ``sentiment``, ``qa``), ``trust_model`` (load a ``request_type_model`` folder of
+    an older cxlens whose heads are pickled, ``head.joblib``: a pickle can run any code it carries, so only for a
+    model you made; it changes no output, so a run resumes with or without it).
 
     Run: ``chunk_rows`` (tickets per chunk: the unit of memory and of resuming), ``limit`` (score only
     the first N tickets), ``engine`` (``local`` or ``spark``) and ``master`` (a Spark master URL),
@@ -72,7 +77,12 @@ class ScoreConfig:
     surveys: str | None = None
     mapping: tuple[tuple[str, str], ...] = ()
     encoding: str = "utf-8"
+    date_format: str | None = None
+    dates_between: tuple[str, str] | str | None = None
+    follow_symlinks: bool = False
+    skip_unreadable: bool = False
     request_type_model: str | None = None
+    trust_model: bool = False
     topic_model: str | None = None
     topic_sample: int = 10_000
     sentiment_model: str | None = None
@@ -141,7 +151,8 @@ class ScoreConfig:
         paths = self.table_paths()
         return ScoreInputs(tickets=paths["tickets"], messages=paths.get("messages"), mentions=paths.get("mentions"),
                            accounts=paths.get("accounts"), surveys=paths.get("surveys"), mapping=self.mapping,
-                           encoding=self.encoding)
+                           encoding=self.encoding, date_format=self.date_format, dates_between=self.dates_between,
+                           follow_symlinks=self.follow_symlinks, skip_unreadable=self.skip_unreadable)
 
     def head_options(self) -> HeadOptions:
         from cxlens.pipelines.score import HeadOptions
@@ -149,7 +160,7 @@ class ScoreConfig:
         return HeadOptions(request_type_model=self.request_type_model, topic_model=self.topic_model,
                            sentiment_model=self.sentiment_model, fast_sentiment=self.fast_sentiment,
                            scorecard=self.scorecard, device=self.resolved_device(), skip=self.skip,
-                           encoder=self.encoder)
+                           encoder=self.encoder, trust_model=self.trust_model)
 
     def resolved_device(self) -> str:
         """``device``, with ``auto`` made ``cuda`` or ``cpu`` for this machine."""
@@ -229,6 +240,15 @@ def _input_problems(c: ScoreConfig) -> list[ConfigProblem]:
     if bad:
         found.append(ConfigProblem("mapping", bad, "give the column renames as a dict of their column name to "
                                                    "ours, e.g. {'Ticket ID': 'ticket_id'}."))
+    from cxlens.io import ValueRules
+
+    try:
+        ValueRules(date_format=c.date_format, dates_between=c.dates_between)
+    except InvalidConfigError as exc:
+        found += exc.problems
+    for flag in ("follow_symlinks", "skip_unreadable"):
+        if not isinstance(getattr(c, flag), bool):
+            found.append(ConfigProblem(flag, getattr(c, flag), "must be True or False."))
     return found
 
 
@@ -246,7 +266,7 @@ def _output_problems(c: ScoreConfig) -> list[ConfigProblem]:
     out = Path(c.out)
     if out.exists() and not out.is_dir():
         return [ConfigProblem("out", c.out, "is a file; give a folder (new, empty, or an earlier run's).")]
-    if out.is_dir() and not (out / "manifest.json").is_file() and any(out.iterdir()):
+    if out.is_dir() and not (out / "manifest.json").is_file() and any(p.name != ".cxlens.lock" for p in out.iterdir()):
         return [ConfigProblem("out", c.out, "is not empty and is not the output of a scoring run: give an empty "
                                             "or new folder.")]
     return []
@@ -269,9 +289,10 @@ def _head_problems(c: ScoreConfig) -> list[ConfigProblem]:
     for name in c.skip:
         if name not in SKIPPABLE_HEADS:
             found.append(ConfigProblem("skip", name, f"not a head; the heads are {', '.join(SKIPPABLE_HEADS)}."))
+    if not isinstance(c.trust_model, bool):
+        found.append(ConfigProblem("trust_model", c.trust_model, "must be True or False."))
     if c.request_type_model is not None:
-        found += _model_folder("request_type_model", c.request_type_model, ("params.json", "head.joblib"),
-                               "a classifier saved by `cxlens train classifier`")
+        found += _classifier_folder(c)
     if c.topic_model is not None:
         found += _model_folder("topic_model", c.topic_model, ("topic_model.json",),
                                "a topic model saved by `cxlens topics discover` (its model/ folder)")
@@ -300,6 +321,22 @@ def _cuda_available() -> bool:
     from cxlens.nlp.encoders import cuda_available
 
     return cuda_available()
+
+
+def _classifier_folder(c: ScoreConfig) -> list[ConfigProblem]:
+    """A saved classifier: params.json + head.json + head.npz, or (an older cxlens) head.joblib when trusted."""
+    files, legacy = ("params.json", "head.json", "head.npz"), "head.joblib"  # as TextClassifier.save writes them
+    folder = Path(c.request_type_model)
+    if folder.is_dir() and (folder / "params.json").is_file() and (folder / legacy).is_file() \
+            and not all((folder / name).is_file() for name in files):
+        if c.trust_model is True:
+            return []
+        return [ConfigProblem("request_type_model", c.request_type_model,
+                              f"keeps its heads in {legacy}, a pickle written by an older cxlens, and loading one "
+                              "can run any code it carries. If you made it, pass {trust_model=True} to load it, and "
+                              "save it again (TextClassifier.save) to write it without pickle.")]
+    return _model_folder("request_type_model", c.request_type_model, files,
+                         "a classifier saved by `cxlens train classifier`")
 
 
 def _model_folder(param: str, path: str, files: tuple[str, ...], what: str) -> list[ConfigProblem]:

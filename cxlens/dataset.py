@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import DataError
-from cxlens.io import REASON_COL, LoadedTable, load_table, write_quarantine
+from cxlens.io import REASON_COL, LoadedTable, ValueRules, load_table, write_quarantine
 
 __all__ = ["Dataset", "derive_ticket_fields", "load_dataset", "ticket_positions"]
 
@@ -138,10 +138,12 @@ def _orphans(messages: LoadedTable, positions: np.ndarray) -> np.ndarray:
 def load_dataset(*, tickets: str | Path | None = None, messages: str | Path | None = None,
                  accounts: str | Path | None = None, surveys: str | Path | None = None,
                  mentions: str | Path | None = None, mapping: Mapping[str, str] | None = None,
-                 encoding: str = "utf-8") -> Dataset:
+                 encoding: str = "utf-8", rules: ValueRules | None = None, follow_symlinks: bool = False) -> Dataset:
     """Load and cross-check the given tables. See the module docstring.
 
-    ``mapping`` renames columns (their name -> ours) in every table that has them.
+    ``mapping`` renames columns (their name -> ours) in every table that has them; ``rules`` says how dates are
+    read and which are plausible (:class:`cxlens.io.ValueRules`); ``follow_symlinks`` reads links inside an input
+    folder.
     """
     paths = {"tickets": tickets, "messages": messages, "accounts": accounts, "surveys": surveys,
              "mentions": mentions}
@@ -151,7 +153,8 @@ def load_dataset(*, tickets: str | Path | None = None, messages: str | Path | No
     data = Dataset()
     for name in TABLES:
         if paths[name] is not None:
-            data.tables[name] = load_table(paths[name], name, mapping=mapping, encoding=encoding)
+            data.tables[name] = load_table(paths[name], name, mapping=mapping, encoding=encoding, rules=rules,
+                                           follow_symlinks=follow_symlinks)
     if "tickets" in data.tables and "messages" in data.tables:
         positions = ticket_positions(data.tickets["ticket_id"], data.messages["ticket_id"])
         positions = _orphans(data.tables["messages"], positions)

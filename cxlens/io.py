@@ -12,11 +12,8 @@ every missing column; a bad row never does.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
-import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,17 +21,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlens._validate import REASON_COL, ROW_COL, SOURCE_COL, validate_frame
-from cxlens.errors import NoUsableRowsError, UnreadableFileError
+from cxlens._csv_safety import write_csv
+from cxlens._records import RecordCount, file_chunks, undecodable
+from cxlens._validate import REASON_COL, ROW_COL, SOURCE_COL, ValueRules, validate_frame
+from cxlens.errors import NoUsableRowsError, RowAccountingError, UnreadableFileError
 from cxlens.schema import TableSchema, get_schema
 
 __all__ = [
+    "REASON_COL",
+    "ROW_COL",
+    "SOURCE_COL",
     "LoadedTable",
+    "ValueRules",
     "file_format",
     "parse_mapping",
+    "read_files",
     "read_frame",
+    "reading_encoding",
+    "reconcile",
     "load_table",
     "table_files",
+    "undecodable",
     "validate_frame",
     "write_quarantine",
     "write_table",
@@ -89,10 +96,19 @@ def parse_mapping(items: Iterable[str] | None) -> dict[str, str]:
 # ---------------------------------------------------------------- reading
 
 
-def table_files(path: Path) -> list[Path]:
-    """The data files ``path`` names: the file itself, or the data files of a folder (sorted; no hidden ones)."""
+def table_files(path: Path, *, follow_symlinks: bool = False) -> list[Path]:
+    """The data files ``path`` names: the file itself, or the data files of a folder (sorted; no hidden ones).
+
+    A symbolic link inside a folder is refused unless ``follow_symlinks``: a link can point anywhere (``/etc``),
+    and what is read may end up in a quarantine file. The path given itself may be a link (it was named)."""
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and not p.name.startswith("."))
+        links = [p for p in files if p.is_symlink()]
+        if links and not follow_symlinks:
+            shown = ", ".join(f"{p.name} -> {p.readlink()}" for p in links[:3])
+            raise UnreadableFileError(f"{path} holds symbolic links ({shown}{', ...' if len(links) > 3 else ''}): "
+                                      "cxlens does not follow links inside an input folder unless told to "
+                                      "({follow_symlinks}).", params=("follow_symlinks",))
         if not files:
             raise UnreadableFileError(f"Folder {path} holds no .csv, .jsonl, .json or .parquet files.")
         return files
@@ -111,181 +127,68 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def undecodable(path: Path | str, encoding: str, exc: UnicodeDecodeError) -> UnreadableFileError:
-    """The error for a file that is not ``encoding`` text: it names the ``encoding`` parameter (the CLI, its flag)."""
-    return UnreadableFileError(f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}): give the "
-                               "file's encoding, e.g. {encoding='latin-1'} (or cp1252, utf-16).", params=("encoding",))
+def reading_encoding(encoding: str) -> str:
+    """The codec to read with: utf-8 reads (and drops) a byte-order mark."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
 
 
-_EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
-
-
-def _read_csv(path: Path, *, sep: str, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All columns as strings, so quarantined rows keep the value as given."""
-    common = dict(sep=sep, dtype=str, keep_default_na=False, na_values=[""])
-    try:
-        return pd.read_csv(path, encoding=encoding, **common), pd.DataFrame()
-    except UnicodeDecodeError as exc:
-        raise undecodable(path, encoding, exc) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise UnreadableFileError(f"{path} is empty: it has no header row.") from exc
-    except pd.errors.ParserError:
-        pass
-    text = _read_text(path, encoding=encoding)
-    return _salvage_csv(text, path=path, common=common, first_row=1)
-
-
-def _salvage_csv(text: str, *, path: Path, common: dict, first_row: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse CSV text with malformed lines: good rows in, bad lines set aside with the reason.
-
-    An unbalanced quote (") would swallow the rest of the file into one field:
-    that line alone is set aside and parsing resumes on the next line.  Lines
-    with the wrong number of fields are set aside by pandas' python engine.
-    """
-    sep = common["sep"]
-    try:
-        frame = pd.read_csv(io.StringIO(text), **common)
-        frame.insert(0, ROW_COL, np.arange(first_row, first_row + len(frame)))
-        return frame, pd.DataFrame()
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(), pd.DataFrame()
-    except pd.errors.ParserError as exc:
-        stray = _EOF_IN_STRING.search(str(exc))
-        if stray is None:
-            return _read_csv_lenient(text, path=path, common=common)
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(lines, delimiter=sep)
-    for _ in range(int(stray.group(1))):  # the header and the good records before the stray quote
-        next(reader, None)
-    cut = reader.line_num
-    good = pd.read_csv(io.StringIO("".join(lines[:cut])), **common) if cut > 1 else pd.DataFrame()
-    good.insert(0, ROW_COL, np.arange(first_row, first_row + len(good)))
-    bad_row = first_row + len(good)
-    bad = pd.DataFrame({ROW_COL: [bad_row], REASON_COL: ['unbalanced quote (") in this line, which is set aside'],
-                        "_raw": [lines[cut].rstrip("\r\n")[:1000]] if cut < len(lines) else [""]})
-    if cut + 1 >= len(lines):
-        return good, bad
-    rest, rest_bad = _salvage_csv(lines[0] + "".join(lines[cut + 1:]), path=path, common=common,
-                                  first_row=bad_row + 1)
-    frames = [f for f in (good, rest) if len(f.columns)]
-    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
-            pd.concat([bad, rest_bad], ignore_index=True))
-
-
-def _read_csv_lenient(text: str, *, path: Path, common: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Re-read with the python engine, setting lines with the wrong number of fields aside."""
-    bad_lines: list[list[str]] = []
-
-    def keep_bad(line: list[str]) -> None:
-        bad_lines.append(line)
-        return None
-
-    try:
-        frame = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=keep_bad, **common)
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise UnreadableFileError(
-            f"{path} is not well-formed CSV: {exc}. A stray or unbalanced quote (\") usually "
-            "causes this; fix the quoting or export the file again."
-        ) from exc
-    sep = common["sep"]
-    bad = pd.DataFrame({REASON_COL: "malformed CSV line (wrong number of fields)",
-                        "_raw": [sep.join(map(str, line)) for line in bad_lines]})
-    return frame, bad
-
-
-def _read_text(path: Path, *, encoding: str) -> str:
-    try:
-        return path.read_text(encoding=encoding)
-    except UnicodeDecodeError as exc:
-        raise undecodable(path, encoding, exc) from exc
-
-
-def parse_jsonl_line(line: str, lineno: int, records: list, rows: list, bad: list) -> None:
-    """One JSON Lines line: an object goes to ``records`` (its line number to ``rows``), anything else to
-    ``bad`` with its reason; blank lines are skipped."""
-    if not line.strip():
-        return
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        bad.append({ROW_COL: lineno, REASON_COL: f"line is not JSON ({exc.msg})", "_raw": line[:1000]})
-        return
-    if not isinstance(obj, dict):
-        bad.append({ROW_COL: lineno, REASON_COL: "line is JSON but not an object", "_raw": line[:1000]})
-        return
-    records.append(obj)
-    rows.append(lineno)
-
-
-def _read_jsonl(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    text = _read_text(path, encoding=encoding)
-    records, bad, rows = [], [], []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        parse_jsonl_line(line, lineno, records, rows, bad)
-    frame = pd.DataFrame.from_records(records)
-    frame.insert(0, ROW_COL, rows) if records else None
-    return frame, pd.DataFrame(bad)
-
-
-def _read_json(path: Path, *, encoding: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    try:
-        obj = json.loads(path.read_text(encoding=encoding))
-    except UnicodeDecodeError as exc:
-        raise undecodable(path, encoding, exc) from exc
-    except json.JSONDecodeError as exc:
-        raise UnreadableFileError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
-    if isinstance(obj, dict):
-        obj = next((v for v in obj.values() if isinstance(v, list)), [obj])
-    if not isinstance(obj, list):
-        raise UnreadableFileError(f"{path}: expected a JSON array of objects.")
-    return pd.DataFrame.from_records([o for o in obj if isinstance(o, dict)]), pd.DataFrame()
-
-
-def read_frame(path: str | Path, *, encoding: str = "utf-8") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a file or a folder of files without validating.
-
-    Returns ``(frame, unreadable)``: ``unreadable`` holds lines that could not
-    be parsed at all (a broken JSONL line, a CSV line with too many fields),
-    with ``_source``, ``_row``, ``_reason`` and ``_raw``.  ``frame`` carries
-    ``_source`` and ``_row`` for every row so a problem can be traced back.
-    """
-    parts, bad_parts = [], []
-    enc = "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
-    for file in table_files(Path(path)):
-        fmt = file_format(file)
-        if file.stat().st_size == 0:
-            raise UnreadableFileError(f"{file} is empty (0 bytes).")
-        if fmt in ("csv", "tsv"):
-            frame, bad = _read_csv(file, sep="," if fmt == "csv" else "\t", encoding=enc)
-        elif fmt == "jsonl":
-            frame, bad = _read_jsonl(file, encoding=enc)
-        elif fmt == "json":
-            frame, bad = _read_json(file, encoding=enc)
-        else:
-            try:
-                frame, bad = pd.read_parquet(file), pd.DataFrame()
-            except Exception as exc:  # pyarrow raises many types for a broken file
-                raise UnreadableFileError(f"{file} is not a readable Parquet file: {exc}") from exc
-        if ROW_COL not in frame:
-            frame.insert(0, ROW_COL, np.arange(1, len(frame) + 1))
-        frame.insert(0, SOURCE_COL, pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [str(file)]))
-        if len(bad):
-            bad.insert(0, SOURCE_COL, str(file))
-            bad_parts.append(bad)
+def read_files(path: str | Path, *, encoding: str = "utf-8", follow_symlinks: bool = False,
+               ) -> tuple[pd.DataFrame, pd.DataFrame, list[RecordCount]]:
+    """:func:`read_frame`, plus what was counted in each file (``records = rows + malformed``, checked)."""
+    parts, bad_parts, counts = [], [], []
+    enc = reading_encoding(encoding)
+    for file in table_files(Path(path), follow_symlinks=follow_symlinks):
+        count = RecordCount(source=str(file))
+        chunks = list(file_chunks(file, file_format(file), chunk_rows=1 << 62, encoding=enc, count=count))
+        counts.append(count)
+        frame = pd.concat([c.frame for c in chunks], ignore_index=True) if len(chunks) > 1 else chunks[0].frame
+        frame[SOURCE_COL] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [str(file)])
         parts.append(frame)
+        bad_parts += [c.unreadable for c in chunks if len(c.unreadable)]
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     bad = pd.concat(bad_parts, ignore_index=True) if bad_parts else pd.DataFrame()
+    return frame, bad, counts
+
+
+def read_frame(path: str | Path, *, encoding: str = "utf-8",
+               follow_symlinks: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a file or a folder of files without validating.
+
+    Returns ``(frame, unreadable)``: ``unreadable`` holds the records that could not be parsed (a broken
+    JSON Lines line, a CSV record with an unbalanced quote or the wrong number of fields, a line that is not
+    valid text), with ``_source``, ``_row``, ``_line``, ``_reason`` and ``_raw``. ``frame`` carries ``_source``
+    and ``_row`` for every row so a problem can be traced back. See :mod:`cxlens._records`.
+    """
+    frame, bad, _ = read_files(path, encoding=encoding, follow_symlinks=follow_symlinks)
     return frame, bad
+
+
+def reconcile(counts: list[RecordCount], used: pd.DataFrame, quarantined: pd.DataFrame) -> None:
+    """Prove ``records = used + quarantined`` for every file (by ``_source``); :class:`RowAccountingError` if not."""
+    seen = Counter()
+    for frame in (used, quarantined):
+        if SOURCE_COL in frame and len(frame):
+            seen.update(frame[SOURCE_COL].astype(str).value_counts().to_dict())
+    for count in counts:
+        if seen.get(count.source, 0) != count.records:
+            raise RowAccountingError(f"{count.source}: {count.records:,} records were read but "
+                                     f"{seen.get(count.source, 0):,} are used or quarantined. This is a bug in "
+                                     "cxlens; please report it with the file.")
 
 
 def load_table(path: str | Path, table: str | TableSchema, *, mapping: Mapping[str, str] | None = None,
-               encoding: str = "utf-8", allow_empty: bool = False) -> LoadedTable:
-    """Read, validate and split one table. See the module docstring."""
+               encoding: str = "utf-8", allow_empty: bool = False, rules: ValueRules | None = None,
+               follow_symlinks: bool = False) -> LoadedTable:
+    """Read, validate and split one table. See the module docstring.
+
+    ``rules``: how values are checked beyond their type (date formats and range); ``follow_symlinks``: read
+    links inside an input folder."""
     schema = get_schema(table) if isinstance(table, str) else table
-    raw, unreadable = read_frame(path, encoding=encoding)
-    valid, quarantine = validate_frame(raw, schema, source=str(path), mapping=mapping)
+    raw, unreadable, counts = read_files(path, encoding=encoding, follow_symlinks=follow_symlinks)
+    valid, quarantine = validate_frame(raw, schema, source=str(path), mapping=mapping, rules=rules)
     if len(unreadable):
         quarantine = pd.concat([quarantine, unreadable], ignore_index=True)
+    reconcile(counts, valid, quarantine)
     loaded = LoadedTable(name=schema.name, frame=valid.drop(columns=[SOURCE_COL], errors="ignore"),
                          quarantine=quarantine, sources=(str(path),))
     if len(quarantine):
@@ -306,7 +209,8 @@ def _top_reasons(quarantine: pd.DataFrame, k: int = 3) -> str:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write by suffix: .csv, .jsonl or .parquet. Timestamps go out as ISO 8601."""
+    """Write by suffix: .csv, .jsonl or .parquet. Timestamps go out as ISO 8601; CSV and TSV cells that a
+    spreadsheet would run as a formula get a leading ``'`` (:mod:`cxlens._csv_safety`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = file_format(path)
@@ -315,7 +219,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     elif fmt == "jsonl":
         frame.to_json(path, orient="records", lines=True, date_format="iso", force_ascii=False)
     else:
-        frame.to_csv(path, index=False, sep="," if fmt == "csv" else "\t", date_format="%Y-%m-%dT%H:%M:%S%z")
+        write_csv(frame, path, sep="," if fmt == "csv" else "\t", date_format="%Y-%m-%dT%H:%M:%S%z")
     return path
 
 

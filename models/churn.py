@@ -27,12 +27,17 @@ stores parameters, ``fit`` returns ``self``, learned state ends in ``_``).
 ``decision_function`` returns the calibrated log-odds, ``predict_proba`` the
 calibrated probabilities.  :meth:`ChurnModel.explain` returns per-account
 contributions (see :mod:`cxlens.models.explain`).
+
+:meth:`ChurnModel.save` writes the fitted model as ``churn_model.json`` +
+``churn_model.npz`` (no pickle: :mod:`cxlens._estimator_store`), and
+:meth:`ChurnModel.load` reads it back with ``json`` and ``np.load(allow_pickle=False)``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,12 +54,16 @@ from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScal
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from cxlens._estimator_store import load_state, save_state
 from cxlens.errors import ConfigError, DataError
 
-__all__ = ["ChurnModel", "MODEL_KINDS"]
+__all__ = ["ChurnModel", "MODEL_FILES", "MODEL_KINDS"]
 
 log = logging.getLogger(__name__)
 MODEL_KINDS = ("auto", "logistic", "hgb")
+#: the files :meth:`ChurnModel.save` writes into a folder
+MODEL_FILES = ("churn_model.json", "churn_model.npz")
+_STEM = "churn_model"
 
 
 def _column_pipeline(values: pd.Series, *, spline_knots: int) -> Pipeline:
@@ -320,6 +329,20 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         from cxlens.models.explain import explain
 
         return explain(self, X, background=background)
+
+    def save(self, folder: str | Path) -> dict[str, Path]:
+        """Write the fitted model into ``folder`` (created) as ``churn_model.json`` (structure, parameters) and
+        ``churn_model.npz`` (arrays): no pickle, so loading it runs no code from the files."""
+        check_is_fitted(self, "pipeline_")
+        return save_state(self, folder, _STEM, extra_types=(ChurnModel,))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ChurnModel:
+        """The model :meth:`save` wrote in ``folder``."""
+        model, _ = load_state(folder, _STEM, extra_types=(ChurnModel,))
+        if not isinstance(model, ChurnModel) or not hasattr(model, "pipeline_"):
+            raise DataError(f"{folder}: {_STEM}.json does not hold a fitted churn model; train it again.")
+        return model
 
     def transformed_columns(self) -> list[str]:
         """For each model column, the input feature it comes from (same order as the model sees them)."""

@@ -6,8 +6,9 @@ Plain functions named for what they return; the CLI (``cxlens train churn``,
 * :func:`train_churn` -> :class:`ChurnTraining` (model, validation metrics, training set);
   :func:`save_churn_model` writes it to a folder, :func:`track_churn_training`
   logs it to MLflow and registers it (alias ``champion``).
-* :func:`load_churn_model` loads from a folder, a ``model.joblib`` file or an
-  MLflow URI (``models:/cxlens-churn@champion``).
+* :func:`load_churn_model` loads from a folder (``churn_model.json`` + ``.npz``: no pickle)
+  or an MLflow URI (``models:/cxlens-churn@champion``); a ``model.joblib`` of an older
+  cxlens only with ``trust_model=True`` (a pickle can run code when loaded).
 * :func:`score_accounts` -> one row per current account: churn probability,
   health score and band, MRR at risk, top three reasons in words.
 * :func:`at_risk_review` -> :class:`AtRiskReview` (the ranked table, the
@@ -26,9 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlens._estimator_store import is_pickle_file, load_pickle
 from cxlens.config import KPIConfig
 from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError
-from cxlens.models.churn import ChurnModel
+from cxlens.models.churn import MODEL_FILES, ChurnModel
 from cxlens.models.explain import top_reasons
 from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
 from cxlens.models.health import HealthConfig, component_scores, fit_weights, health_scores
@@ -42,7 +44,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-MODEL_FILE = "model.joblib"
+#: the pickled model of a folder written before cxlens saved without pickle
+LEGACY_MODEL_FILE = "model.joblib"
+_RESAVE = ("save it again without pickle (in Python: cxlens.pipelines.accounts.load_churn_model(path, "
+           "trust_model=True).save(folder)) or train it again with `cxlens train churn`")
 #: Training rows (accounts x snapshots) above which :func:`train_churn` fits on a sample of the accounts.
 MAX_TRAINING_ROWS = 500_000
 REGISTERED_NAME = "cxlens-churn"
@@ -153,13 +158,12 @@ def calibration_plot(y: np.ndarray, p: np.ndarray, path: str | Path, *, bins: in
 
 
 def save_churn_model(training: ChurnTraining, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``model.joblib``, ``model.json`` (params, metrics, features), ``calibration.png``."""
-    import joblib
-
+    """Write the model (``churn_model.json`` + ``churn_model.npz``, no pickle), ``model.json`` (params,
+    metrics, features) and ``calibration.png``; an older save's ``model.joblib`` in the folder is removed."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"model": out / MODEL_FILE, "card": out / "model.json"}
-    joblib.dump(training.model, paths["model"])
+    saved = training.model.save(out)
+    (out / LEGACY_MODEL_FILE).unlink(missing_ok=True)
+    paths = {"model": saved["json"], "model_arrays": saved["npz"], "card": out / "model.json"}
     card = {"params": training.params, "metrics": training.metrics,
             "features": list(training.model.features_used_)}
     paths["card"].write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
@@ -176,29 +180,36 @@ def track_churn_training(training: ChurnTraining, paths: dict[str, Path], *, tra
     """Log params, metrics, the calibration plot and the model to MLflow; register it as ``@champion``."""
     from cxlens.tracking import log_run
 
-    artifacts = [p for key, p in paths.items() if key != "model"]
+    artifacts = [p for key, p in paths.items() if key not in ("model", "model_arrays")]
     return log_run(experiment=experiment, params=training.params, metrics=training.metrics, artifacts=artifacts,
                    model=training.model, registered_name=registered_name, tracking_uri=tracking_uri,
                    run_name=f"churn-{training.params['model']}")
 
 
-def load_churn_model(ref: str | Path, *, tracking_uri: str | None = None) -> ChurnModel:
-    """A churn model from a folder written by ``cxlens train churn``, a ``.joblib`` file or an MLflow URI."""
+def load_churn_model(ref: str | Path, *, tracking_uri: str | None = None, trust_model: bool = False) -> ChurnModel:
+    """A churn model from a folder written by ``cxlens train churn`` or an MLflow URI.
+
+    A ``model.joblib`` of an older cxlens (the file, or a folder holding it) is a pickle, which can run any
+    code it carries when loaded: it is loaded only with ``trust_model=True`` (else
+    :class:`~cxlens.errors.UntrustedModelError`, before the file is read).
+    """
     text = str(ref)
     if "://" not in text and not text.startswith(("models:", "runs:")):
         path = Path(text)
-        if path.is_dir() and (path / MODEL_FILE).exists():
-            path = path / MODEL_FILE
+        if path.is_file() and path.name in MODEL_FILES:
+            path = path.parent
+        if path.is_dir() and all((path / name).is_file() for name in MODEL_FILES):
+            return ChurnModel.load(path)
+        if path.is_dir() and (path / LEGACY_MODEL_FILE).exists():
+            path = path / LEGACY_MODEL_FILE
         elif path.is_dir() and (path / "MLmodel").exists():
             from cxlens.tracking import load_model
 
             return load_model(str(path.resolve()), tracking_uri=tracking_uri)
-        if not path.is_file():
+        if not path.is_file() or not is_pickle_file(path):
             raise ConfigError(f"No churn model at {text}: give the folder `cxlens train churn --out` wrote, "
                               "or models:/cxlens-churn@champion.")
-        import joblib
-
-        model = joblib.load(path)
+        model = load_pickle(path, trust_model=trust_model, resave=_RESAVE)
     else:
         from cxlens.tracking import load_model
 
@@ -375,12 +386,13 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
 
 def write_at_risk_review(review: AtRiskReview, out_dir: str | Path, *, top: int = 50) -> dict[str, Path]:
     """``at_risk.csv`` (every account, ranked), ``at_risk.html`` (self-contained page), ``summary.json``."""
+    from cxlens._csv_safety import write_csv
     from cxlens.pipelines._accounts_html import render_at_risk_html
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "at_risk.csv", "html": out / "at_risk.html", "summary": out / "summary.json"}
-    review.table.to_csv(paths["csv"], index=False)
+    write_csv(review.table, paths["csv"])
     paths["html"].write_text(render_at_risk_html(review, top=top), encoding="utf-8")
     paths["summary"].write_text(json.dumps({"summary": review.summary, "retention": review.retention,
                                             "retention_skipped": review.retention_skipped,

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from cxlens._csv_safety import write_csv
 from cxlens.config import KPIConfig
 from cxlens.dataset import Dataset
 from cxlens.metrics import KPIReport, Tables, compute_kpis, get_kpi, get_kpi_names, make_tables
@@ -98,5 +99,5 @@ def write_kpi_report(report: KPIReport, path: str | Path, *, fmt: str = "json") 
     if fmt == "json":
         path.write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
     else:
-        report.to_frame().to_csv(path, index=False)
+        write_csv(report.to_frame(), path)
     return path

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlens._csv_safety import write_csv
 from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError, MissingColumnsError
 from cxlens.nlp.topics import embedding_text
 from cxlens.nlp.topics import TopicModel
@@ -267,22 +268,22 @@ def discover_topics(input_path: str | Path, *, text_col: str, out: str | Path, t
     paths: dict[str, Any] = {}
     table = topic_table(model)
     paths["topics"] = out / "topics.csv"
-    table.to_csv(paths["topics"], index=False)
+    write_csv(table, paths["topics"])
     assignments = topic_assignments(messages, model, modelled)
     paths["assignments"] = out / f"assignments.{assignments_format}"
     if assignments_format == "parquet":
         assignments.to_parquet(paths["assignments"], index=False)
     else:
-        assignments.to_csv(paths["assignments"], index=False)
+        write_csv(assignments, paths["assignments"])
     trends = pd.DataFrame(columns=["period", "topic_id", "topic", "count", "share"])
     if time_col:
         trends = topic_trends(assignments, messages["_time"], period=period)
         paths["trends"] = out / "trends.csv"
-        trends.to_csv(paths["trends"], index=False)
+        write_csv(trends, paths["trends"])
     emerging = emerging_topics(trends, min_count=min_count, min_growth=min_growth,
                                model=model if previous is not None else None)
     paths["emerging"] = out / "emerging.csv"
-    emerging.to_csv(paths["emerging"], index=False)
+    write_csv(emerging, paths["emerging"])
     paths["model"] = model.save(out / "model")
     progress("write", 1, 1)
     summary = {"messages": int(len(messages)), "modelled": int(modelled.sum()), "topics": int(len(model.topics_)),

@@ -125,6 +125,14 @@ def _run(argv: Sequence[str] | None) -> int:
     except CxlensError as exc:  # the library names options as parameters; the user typed flags
         sys.stderr.write(f"cxlens: error: {exc.cli_message(flags_for(exc.params))}\n")
         return exc.exit_code
+    except OSError as exc:  # the machine's, not ours: read-only, disk full, a file where a folder goes ...
+        from cxlens._outdir import environment_problem
+
+        problem = environment_problem(exc)
+        if problem is None:
+            raise
+        sys.stderr.write(f"cxlens: error: {problem}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("cxlens: interrupted\n")
         return 130

@@ -28,6 +28,12 @@ def _health_args(parser: argparse.ArgumentParser) -> None:
                         help="fit the health weights on past outcomes (needs churned_at)")
 
 
+def _trust_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trust-model", action="store_true",
+                        help="load a model.joblib of an older cxlens: a pickle, which can run any code it carries, "
+                             "so only for a file you made yourself")
+
+
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
     churn = train.add_parser("churn", help="train the churn model; log to MLflow and register it as @champion")
     add_input_args(churn, tables=TABLES)
@@ -35,7 +41,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     churn.add_argument("--model", choices=("auto", "logistic", "hgb"), default="auto",
                        help="auto picks logistic or gradient boosting by validation (default)")
     churn.add_argument("--out", metavar="DIR", required=True,
-                       help="folder for model.joblib, model.json, calibration.png")
+                       help="folder for the model (churn_model.json + .npz, no pickle), model.json, calibration.png")
     churn.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI or folder (default ./mlruns)")
     churn.add_argument("--registered-name", default="cxlens-churn", help="MLflow registered model name")
     churn.add_argument("--no-tracking", action="store_true", help="only write --out; do not log to MLflow")
@@ -51,6 +57,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--model", required=True, metavar="DIR|URI",
                        help="folder from `cxlens train churn --out`, or models:/cxlens-churn@champion")
     score.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
+    _trust_arg(score)
     score.add_argument("--as-of", metavar="DATE", help="prediction date (default: the day after the last event)")
     score.add_argument("--horizon", default="90d", help="look-back for --fit-weights outcomes (default 90d)")
     _health_args(score)
@@ -61,6 +68,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     add_input_args(review, tables=TABLES)
     review.add_argument("--model", metavar="DIR|URI", help="a trained churn model (default: train one now)")
     review.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
+    _trust_arg(review)
     review.add_argument("--as-of", metavar="DATE", help="review date (default: the day after the last event)")
     review.add_argument("--horizon", default="90d",
                         help="churn horizon when training on the fly, and the retention period (default 90d)")
@@ -96,6 +104,9 @@ def train_churn_cmd(args: argparse.Namespace) -> int:
     from cxlens.models.labels import parse_horizon
     from cxlens.pipelines.accounts import save_churn_model, track_churn_training, train_churn
 
+    from cxlens._outdir import prepare_output_dir
+
+    prepare_output_dir(args.out, inputs=input_paths(args).values(), create=False)
     tables = _tables(args)
     horizon = parse_horizon(args.horizon) if args.horizon else None
     training = train_churn(tables, horizon_days=horizon, label_col=args.label_col, as_of=args.as_of,
@@ -105,7 +116,7 @@ def train_churn_cmd(args: argparse.Namespace) -> int:
     sys.stderr.write(f"cxlens: churn model {training.params['model']} ({training.params['validation']} validation): "
                      f"ROC-AUC {_fmt(m.get('roc_auc'))}, PR-AUC {_fmt(m.get('pr_auc'))}, "
                      f"Brier {_fmt(m.get('brier'))} on {int(m['n_validation'])} validation rows\n")
-    sys.stderr.write(f"cxlens: model written to {paths['model']}\n")
+    sys.stderr.write(f"cxlens: model written to {paths['model'].parent}\n")
     if not args.no_tracking:
         run = track_churn_training(training, paths, tracking_uri=args.tracking_uri,
                                    registered_name=args.registered_name)
@@ -121,11 +132,15 @@ def _fmt(value) -> str:
 def score_cmd(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from cxlens._csv_safety import write_csv
     from cxlens.models.features import as_utc, default_as_of
     from cxlens.models.labels import parse_horizon
     from cxlens.pipelines.accounts import fitted_health_config, load_churn_model, score_accounts
 
-    model = load_churn_model(args.model, tracking_uri=args.tracking_uri)
+    from cxlens._outdir import prepare_output_file
+
+    prepare_output_file(args.out, inputs=[*input_paths(args).values(), args.model])
+    model = load_churn_model(args.model, tracking_uri=args.tracking_uri, trust_model=args.trust_model)
     tables = _tables(args)
     as_of = as_utc(args.as_of) if args.as_of else default_as_of(tables)
     health = _health(args)
@@ -139,7 +154,7 @@ def score_cmd(args: argparse.Namespace) -> int:
     elif out.suffix.lower() == ".json":
         scored.to_json(out, orient="records", indent=2)
     else:
-        scored.to_csv(out, index=False)
+        write_csv(scored, out)
     sys.stderr.write(f"cxlens: scored {len(scored):,} accounts as of {as_of:%Y-%m-%d}; written to {out}\n")
     return 0
 
@@ -158,7 +173,11 @@ def at_risk_cmd(args: argparse.Namespace) -> int:
     from cxlens.models.labels import parse_horizon
     from cxlens.pipelines.accounts import at_risk_review, load_churn_model, write_at_risk_review
 
-    model = load_churn_model(args.model, tracking_uri=args.tracking_uri) if args.model else None
+    from cxlens._outdir import prepare_output_dir
+
+    prepare_output_dir(args.out, inputs=[*input_paths(args).values(), args.model], create=False)
+    model = (load_churn_model(args.model, tracking_uri=args.tracking_uri, trust_model=args.trust_model)
+             if args.model else None)
     tables = _tables(args)
     if model is None:
         sys.stderr.write("cxlens: no --model given: training a churn model on this history first\n")

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cxlens.cli._value_flags import add_value_rule_args, value_rules_from
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -41,6 +43,10 @@ def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] =
     group.add_argument("--map", action="append", metavar="THEIRS=OURS", default=[],
                        help="rename a column on read, e.g. --map 'Ticket ID=ticket_id' (repeatable)")
     group.add_argument("--encoding", default="utf-8", help="text encoding of CSV/JSON inputs (default utf-8)")
+    group.add_argument("--follow-symlinks", action="store_true",
+                       help="read symbolic links inside an input folder (refused by default: a link can point "
+                            "anywhere, and what is read may be copied into a quarantine file)")
+    add_value_rule_args(group)
     parser.set_defaults(input_tables=tables)
 
 
@@ -62,7 +68,8 @@ def load_inputs(args: argparse.Namespace) -> "Dataset":
     from cxlens.dataset import load_dataset
     from cxlens.io import parse_mapping
 
-    return load_dataset(**input_paths(args), mapping=parse_mapping(args.map), encoding=args.encoding)
+    return load_dataset(**input_paths(args), mapping=parse_mapping(args.map), encoding=args.encoding,
+                        rules=value_rules_from(args), follow_symlinks=args.follow_symlinks)
 
 
 def note(message: str) -> None:
@@ -123,15 +130,22 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title:
     elif fmt == "json":
         sys.stdout.write(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str) + "\n")
     elif fmt == "csv":
-        import csv
+        from cxlens._csv_safety import write_rows
 
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_cell(v) for v in row] for row in rows)
+        write_rows([columns, *([_plain(v) for v in row] for row in rows)], sys.stdout)
     else:  # tsv, and "table" to a pipe or a file
-        sys.stdout.write("\t".join(columns) + "\n")
+        from cxlens._csv_safety import safe_cell
+
+        sys.stdout.write("\t".join(safe_cell(c) for c in columns) + "\n")
         for row in rows:
-            sys.stdout.write("\t".join(_cell(v).replace("\t", " ") for v in row) + "\n")
+            sys.stdout.write("\t".join(safe_cell(_plain(v)).replace("\t", " ") for v in row) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    """A number as is (CSV/TSV leave numbers alone), anything else as :func:`_cell` text."""
+    from numbers import Number
+
+    return value if isinstance(value, Number) else _cell(value)
 
 
 class StageProgress:

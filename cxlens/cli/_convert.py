@@ -20,8 +20,10 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def convert_cmd(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_dir
     from cxlens.adapters import convert
 
+    prepare_output_dir(args.out, inputs=[args.input], create=False)
     result, written = convert(args.kind, args.input, args.out, fmt=args.format, encoding=args.encoding)
     summary = result.summary()
     sys.stderr.write(f"cxlens: {args.kind}: read {summary['records_read']:,} records -> "

@@ -1,11 +1,24 @@
-"""``cxlens dashboard DIR`` (the Streamlit app) and ``cxlens report DIR --out FILE`` (offline HTML)."""
+"""``cxlens dashboard DIR`` (the Streamlit app) and ``cxlens report DIR --out FILE`` (offline HTML).
+
+The dashboard is a Streamlit child process. SIGTERM, SIGINT or SIGHUP to cxlens stops it too: the child is
+sent SIGTERM, given a moment, then killed and reaped (never left serving with no parent).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-__all__ = ["add_commands"]
+__all__ = ["STOP_SIGNALS", "add_commands"]
+
+#: the signals that stop ``cxlens dashboard`` and its Streamlit child
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +56,56 @@ def dashboard_cmd(args: argparse.Namespace) -> int:
     from cxlens.pipelines.dashboard import run_dashboard
 
     sys.stderr.write(f"cxlens: dashboard on http://localhost:{args.port} (Ctrl+C to stop)\n")
-    return run_dashboard(args.folder, port=args.port, open_browser=not args.no_browser, config=args.config,
-                         monthly_cost=args.monthly_cost, cost_target=args.cost_target)
+    try:
+        with _stopped_by_signals():
+            return run_dashboard(args.folder, port=args.port, open_browser=not args.no_browser,
+                                 config=args.config, monthly_cost=args.monthly_cost, cost_target=args.cost_target)
+    except _Stopped as stop:
+        sys.stderr.write(f"cxlens: dashboard stopped ({signal.Signals(stop.signum).name})\n")
+        return 128 + stop.signum
+
+
+class _Stopped(KeyboardInterrupt):
+    """A stop signal arrived. As a KeyboardInterrupt it makes ``subprocess.run`` give the child a moment to end
+    (Python's Ctrl-C grace), then kill it and reap it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Inside, each of :data:`STOP_SIGNALS` sends SIGTERM to this process's children and raises :class:`_Stopped`."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum: int, frame) -> None:
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        raise _Stopped(signum)
+
+    before = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _children() -> list[int]:
+    """This process's child pids (Linux: /proc; elsewhere none, and the child is killed without a SIGTERM)."""
+    pids: list[int] = []
+    for path in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        try:
+            pids += [int(pid) for pid in path.read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return pids
 
 
 def _date(value: str | None, flag: str):
@@ -61,6 +122,7 @@ def _date(value: str | None, flag: str):
 
 
 def report_cmd(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_file
     from cxlens.config import load_config
     from cxlens.pipelines.dashboard import DashboardFilters, DashboardSettings
     from cxlens.pipelines.dashboard import write_report
@@ -69,6 +131,8 @@ def report_cmd(args: argparse.Namespace) -> int:
                                channels=tuple(args.channel), teams=tuple(args.team), agents=tuple(args.agent))
     settings = DashboardSettings(config=load_config(args.config), monthly_cost=args.monthly_cost,
                                  cost_per_ticket_target=args.cost_target)
+    folder = Path(args.folder)
+    prepare_output_file(args.out, inputs=list(folder.iterdir()) if folder.is_dir() else [folder])
     path = write_report(args.folder, args.out, filters=filters, settings=settings)
     sys.stderr.write(f"cxlens: wrote {path} ({path.stat().st_size / 1e6:.1f} MB)\n")
     return 0

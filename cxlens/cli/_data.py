@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from cxlens.cli._common import (StageProgress, add_input_args, load_inputs, note, print_summary, print_table)
+from cxlens.cli._common import (StageProgress, add_input_args, input_paths, note, print_summary,
+                                print_table, write_counts)
+from cxlens.cli._value_flags import value_rules_from
 
 __all__ = ["add_commands"]
 
@@ -61,19 +63,39 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def validate_cmd(args: argparse.Namespace) -> int:
-    dataset = load_inputs(args)
-    print_summary(dataset)
-    for name, path in dataset.write_quarantine(args.out).items():
-        note(f"{name}: quarantined rows written to {path}")
-    if not dataset.n_quarantined():
+    from cxlens._outdir import prepare_output_dir
+
+    from cxlens.io import parse_mapping
+    from cxlens.pipelines.validate import checked_archive
+
+    paths = input_paths(args)
+    prepare_output_dir(args.out, inputs=paths.values(), create=False)
+    if not any(paths.values()):
+        from cxlens.errors import DataError
+
+        raise DataError("No input given: give {archive} or a table, e.g. {tickets}.", params=("archive", "tickets"))
+    with StageProgress(quiet=args.quiet, unit="rows") as progress:
+        checks = checked_archive(paths, out=args.out, mapping=parse_mapping(args.map), encoding=args.encoding,
+                                 rules=value_rules_from(args), follow_symlinks=args.follow_symlinks,
+                                 progress=progress)
+    write_counts(check.as_row() for check in checks)
+    for check in checks:
+        if check.quarantine_file:
+            note(f"{check.table}: quarantined rows written to {check.quarantine_file}")
+    problem = next((c.problem() for c in checks if c.problem() is not None), None)
+    if problem is not None:
+        raise problem
+    if not any(check.quarantined for check in checks):
         note("all rows valid")
     return 0
 
 
 def example_cmd(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_dir
     from cxlens.errors import ConfigError
     from cxlens.example_data import EXAMPLE_ARCHIVE, copy_example_archive, write_example_archive
 
+    prepare_output_dir(args.out, create=False)
     if args.bundled:
         given = [f"--{name}" for name in ("tickets", "seed", "format") if getattr(args, name) is not None]
         if given:
@@ -263,7 +285,9 @@ def _kpi_demo(args: argparse.Namespace, paths: dict[str, str], what: str) -> int
     from cxlens.cli._kpis import print_report
     from cxlens.dataset import load_dataset
     from cxlens.pipelines.kpi_report import kpi_report, kpi_tables, write_kpi_report
+    from cxlens._outdir import prepare_output_dir
 
+    prepare_output_dir(args.out, inputs=paths.values(), create=False)
     dataset = load_dataset(**paths)
     print_summary(dataset)
     dataset.write_quarantine(args.out)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from cxlens.cli._common import add_input_args, load_inputs, note, print_summary, print_table
+from cxlens.cli._common import add_input_args, input_paths, load_inputs, note, print_summary, print_table
 
 __all__ = ["add_commands"]
 
@@ -53,13 +53,14 @@ def _add_compute_options(parser: argparse.ArgumentParser, *, grouping: bool = Tr
 
 
 def kpis_list(args: argparse.Namespace) -> int:
+    from cxlens._csv_safety import write_csv
     from cxlens.pipelines.kpi_report import kpi_catalogue, kpi_catalogue_markdown
 
     catalogue = kpi_catalogue()
     if args.format == "markdown":
         sys.stdout.write(kpi_catalogue_markdown() + "\n")
     elif args.format == "csv":
-        catalogue.to_csv(sys.stdout, index=False)
+        write_csv(catalogue, sys.stdout)
     elif args.format == "json":
         sys.stdout.write(catalogue.to_json(orient="records", indent=2) + "\n")
     else:
@@ -88,8 +89,13 @@ def _quarantine(dataset, args: argparse.Namespace) -> None:
 
 
 def kpis_compute(args: argparse.Namespace) -> int:
+    from cxlens._csv_safety import write_csv
     from cxlens.pipelines.kpi_report import kpi_report, kpi_tables, write_kpi_report
 
+    from cxlens._outdir import prepare_output_file
+
+    if args.out:
+        prepare_output_file(args.out, inputs=input_paths(args).values())
     config = _config(args)
     dataset = load_inputs(args)
     print_summary(dataset)
@@ -102,7 +108,7 @@ def kpis_compute(args: argparse.Namespace) -> int:
     elif args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
     elif args.format == "csv":
-        report.to_frame().to_csv(sys.stdout, index=False)
+        write_csv(report.to_frame(), sys.stdout)
     if args.format in ("table", "tsv"):
         print_report(report, fmt=args.format)
     return 0
@@ -130,11 +136,16 @@ def print_report(report, *, fmt: str = "table",
 
 
 def kpis_explain(args: argparse.Namespace) -> int:
+    from cxlens._csv_safety import write_csv
     from cxlens.errors import ConfigError
     from cxlens.metrics import explain_kpi, get_kpi
     from cxlens.pipelines.kpi_report import kpi_tables
 
     get_kpi(args.name)  # fail fast on an unknown name, before reading data
+    if args.out:
+        from cxlens._outdir import prepare_output_file
+
+        prepare_output_file(args.out, inputs=input_paths(args).values())
     config = _config(args)
     dataset = load_inputs(args)
     _quarantine(dataset, args)
@@ -152,8 +163,5 @@ def kpis_explain(args: argparse.Namespace) -> int:
             dataset.tables["messages"].frame = dataset.messages[dataset.messages["ticket_id"].isin(tickets["ticket_id"])]
     measure, rows = explain_kpi(args.name, kpi_tables(dataset), config=config)
     sys.stderr.write(f"cxlens: {args.name} = {measure.value} over n={measure.n}; {len(rows)} rows behind it\n")
-    if args.out:
-        rows.to_csv(args.out, index=False)
-    else:
-        rows.to_csv(sys.stdout, index=False)
+    write_csv(rows, args.out or sys.stdout)
     return 0

@@ -61,6 +61,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     pred.add_argument("--text-col", required=True, metavar="COL")
     pred.add_argument("--output", required=True, metavar="FILE", help="input plus label and confidence columns")
     pred.add_argument("--label-col-name", default="label", help="name of the added label column (default: label)")
+    _trust_arg(pred)
     pred.set_defaults(func=predict_cmd)
 
     ev = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class report and confusion matrix of a model")
@@ -70,7 +71,14 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     ev.add_argument("--label-col", required=True, metavar="COL")
     ev.add_argument("--label-sep", default="|")
     ev.add_argument("--out", default="cxlens-evaluation", metavar="DIR")
+    _trust_arg(ev)
     ev.set_defaults(func=evaluate_cmd)
+
+
+def _trust_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trust-model", action="store_true",
+                        help="load a model folder of an older cxlens whose heads are in head.joblib: a pickle, which "
+                             "can run any code it carries, so only for a model you made yourself")
 
 
 def _threshold(raw: str | None):
@@ -88,6 +96,9 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
     from cxlens.cli._common import StageProgress
     from cxlens.pipelines.train import tracked_classifier_run, trained_classifier
 
+    from cxlens._outdir import prepare_output_dir
+
+    prepare_output_dir(args.out, inputs=[args.data], create=False)
     threshold = _threshold(args.threshold)
     with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
         trained = trained_classifier(args.data, text_col=args.text_col, label_col=args.label_col,
@@ -122,7 +133,10 @@ def predict_cmd(args: argparse.Namespace) -> int:
     from cxlens.io import write_table
     from cxlens.pipelines.train import predicted_labels, saved_classifier
 
-    model = saved_classifier(args.model)
+    from cxlens._outdir import prepare_output_file
+
+    prepare_output_file(args.output, inputs=[args.input, args.model], param="output")
+    model = saved_classifier(args.model, trust_model=args.trust_model)
     out = predicted_labels(model, args.input, text_col=args.text_col, label_col_name=args.label_col_name)
     write_table(out, args.output)
     sys.stderr.write(f"cxlens: labelled {len(out):,} texts; written to {args.output}\n")
@@ -135,7 +149,10 @@ def evaluate_cmd(args: argparse.Namespace) -> int:
     from cxlens.nlp.classify import write_evaluation
     from cxlens.pipelines.train import classifier_evaluation, saved_classifier
 
-    model = saved_classifier(args.model)
+    from cxlens._outdir import prepare_output_dir
+
+    prepare_output_dir(args.out, inputs=[args.data, args.model], create=False)
+    model = saved_classifier(args.model, trust_model=args.trust_model)
     result = classifier_evaluation(model, args.data, text_col=args.text_col, label_col=args.label_col,
                                    label_sep=args.label_sep)
     paths = write_evaluation(result, args.out)

@@ -55,9 +55,12 @@ def _encoder(name: str):
 def qa_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from cxlens._outdir import prepare_output_dir
     from cxlens.errors import ConfigError
     from cxlens.pipelines.qa import qa_detector, qa_run, reference_model, write_qa_outputs
 
+    read = [*input_paths(args).values(), args.references, args.scorecard if Path(args.scorecard).exists() else None]
+    prepare_output_dir(args.out, inputs=read, create=False)
     if not input_paths(args).get("messages"):
         raise ConfigError("cxlens qa needs --messages (and usually --tickets for request types and agents), "
                           "or an --archive with a messages file.")
@@ -122,8 +125,10 @@ def scorecard_list(args: argparse.Namespace) -> int:
 
 
 def scorecard_from_abcd(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_dir
     from cxlens.nlp.qa import write_abcd_scorecards
 
+    prepare_output_dir(args.out, inputs=[args.abcd_dir], create=False)
     for path in write_abcd_scorecards(args.abcd_dir, args.out):
         sys.stdout.write(f"{path}\n")
     return 0

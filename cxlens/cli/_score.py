@@ -17,7 +17,8 @@ FLAGS = {"out": "--out", "archive": "--archive", "tickets": "--tickets", "messag
          "topic_sample": "--topic-sample", "sentiment_model": "--sentiment-model", "fast_sentiment": "--fast",
          "scorecard": "--scorecard", "encoder": "--encoder", "device": "--device", "skip": "--skip",
          "chunk_rows": "--chunk-rows", "limit": "--limit", "engine": "--engine", "master": "--master",
-         "kpi_config": "--config", "overwrite": "--overwrite", "keep_work": "--keep-work"}
+         "kpi_config": "--config", "overwrite": "--overwrite", "keep_work": "--keep-work",
+         "trust_model": "--trust-model"}
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -36,6 +37,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                        help="customer texts the topic model is fitted on when none is given (default 10000)")
     score.add_argument("--request-type-model", metavar="DIR",
                        help="a classifier from `cxlens train classifier` (default: the shipped request-type model)")
+    score.add_argument("--trust-model", action="store_true",
+                       help="load a --request-type-model of an older cxlens whose heads are in head.joblib: a pickle, "
+                            "which can run any code it carries, so only for a model you made yourself")
     score.add_argument("--sentiment-model", metavar="DIR|NAME",
                        help="a model from `cxlens train sentiment`, or a shipped one: frozen (default: a head on "
                             "the vectors --encoder makes for every head) or tuned (the fine-tuned student of "
@@ -57,6 +61,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--master", metavar="URL", help="Spark master URL, e.g. spark://host:7077 (default local[*])")
     score.add_argument("--config", metavar="FILE", help="KPI config (TOML): business hours, SLA, costs, targets")
     score.add_argument("--overwrite", action="store_true", help="replace an earlier run in --out with other inputs")
+    score.add_argument("--skip-unreadable", action="store_true",
+                       help="score without the part of an input file that cannot be read (a broken Parquet file, an "
+                            "I/O error); by default such a file stops the run. What was skipped is in manifest.json")
     score.add_argument("--keep-work", action="store_true", help="keep the chunk files in --out/_work after the run")
     score.set_defaults(func=score_command)
 
@@ -89,8 +96,11 @@ def score_config(args: argparse.Namespace):
 
     return ScoreConfig(out=args.out, archive=args.archive, tickets=args.tickets, messages=args.messages,
                        mentions=args.mentions, accounts=args.accounts, surveys=args.surveys,
-                       mapping=parse_mapping(args.map), encoding=args.encoding,
-                       request_type_model=args.request_type_model, topic_model=args.topic_model,
+                       mapping=parse_mapping(args.map), encoding=args.encoding, date_format=args.date_format,
+                       dates_between=args.dates_between, follow_symlinks=args.follow_symlinks,
+                       skip_unreadable=args.skip_unreadable,
+                       request_type_model=args.request_type_model, trust_model=args.trust_model,
+                       topic_model=args.topic_model,
                        topic_sample=args.topic_sample, sentiment_model=args.sentiment_model,
                        fast_sentiment=args.fast, scorecard=args.scorecard, encoder=args.encoder, device=args.device,
                        skip=tuple(args.skip), chunk_rows=args.chunk_rows, limit=args.limit, engine=args.engine,

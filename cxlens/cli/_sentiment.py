@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from cxlens.cli._common import write_counts
 
@@ -73,6 +74,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def mentions_score_cmd(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_dir
     from cxlens.errors import ConfigError
     from cxlens.io import parse_mapping
     from cxlens.nlp.sentiment import load_sentiment_model
@@ -84,6 +86,8 @@ def mentions_score_cmd(args: argparse.Namespace) -> int:
         given = " and ".join(f"--{o}" for o in ("model", "encoder") if getattr(args, o))
         raise ConfigError(f"--fast scores with the lexicon, which reads no model or encoder: drop {given}, "
                           "or drop --fast to use them.")
+    model_dir = args.model if args.model and Path(args.model).exists() else None
+    prepare_output_dir(args.out, inputs=[args.input, model_dir], create=False)
     table = read_mentions(args.input, fmt=args.format, mapping=parse_mapping(args.map), encoding=args.encoding)
     write_counts([table.summary()])
     model = None if args.fast else load_sentiment_model(args.model, encoder=args.encoder)
@@ -120,9 +124,11 @@ def sentiment_cmd(args: argparse.Namespace) -> int:
 
 
 def train_sentiment_cmd(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_dir
     from cxlens.cli._common import StageProgress
     from cxlens.pipelines.train import tracked_sentiment_run, trained_sentiment
 
+    prepare_output_dir(args.out, inputs=[args.data], create=False)  # before minutes of training
     with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
         trained = trained_sentiment(args.data, text_col=args.text_col, label_col=args.label_col, encoder=args.encoder,
                                     C=args.C, lexicon_features=not args.no_lexicon_features,

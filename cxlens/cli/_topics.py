@@ -49,9 +49,11 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
 
 
 def topics_discover(args: argparse.Namespace) -> int:
+    from cxlens._outdir import prepare_output_dir
     from cxlens.cli._common import StageProgress
     from cxlens.pipelines.topics import discover_topics
 
+    prepare_output_dir(args.out, inputs=[args.input, args.previous, args.seed_topics], create=False)
     with StageProgress(quiet=getattr(args, "quiet", False), unit="") as progress:
         result = discover_topics(
             args.input, text_col=args.text_col, out=args.out, time_col=args.time_col, period=args.period,

@@ -26,13 +26,13 @@ embedding is far from everything seen in training (cosine to the nearest of ``n_
 centroids per label below ``min_similarity``) is ``other`` too, whatever its confidence.
 
 ``X`` is a sequence of texts, or a 2-D float array of embeddings from the same encoder (so several heads
-can reuse one encoding). ``save(dir)`` / :func:`load_classifier` keep the head (joblib) and the params
-(json); the encoder is stored by name and comes from the installed packages.
+can reuse one encoding). ``save(dir)`` / :func:`load_classifier` keep the heads as JSON + ``.npz`` (no pickle,
+:mod:`cxlens.nlp.classify._classifier_files`) and the params as JSON; the encoder is stored by name and comes
+from the installed packages.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
 from cxlens.nlp import Texts
+from cxlens.nlp.classify._classifier_files import read_classifier, write_classifier
 from cxlens.nlp.encoders import FINETUNE_DEFAULTS
 
 __all__ = ["HEADS", "TextClassifier", "fit_temperature", "load_classifier"]
@@ -49,7 +50,6 @@ __all__ = ["HEADS", "TextClassifier", "fit_temperature", "load_classifier"]
 log = logging.getLogger(__name__)
 
 HEADS = ("logreg", "tfidf", "ensemble", "finetune")
-FORMAT = "cxlens.text_classifier.v1"
 _DEFAULT_C = {"logreg": 10.0, "tfidf": 10.0}
 
 
@@ -453,61 +453,19 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write ``head.joblib`` + ``params.json`` into the folder ``path`` (created)."""
-        import joblib
-        import sklearn
-
-        self._check_fitted()
-        if not isinstance(self.encoder, str):
-            raise ConfigError("Only classifiers whose encoder is a registered name can be saved.")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"heads": self.heads_, "anchors": self.anchors_}, path / "head.joblib", compress=3)
-        tuned = getattr(self, "encoder_dir_", None)
-        if tuned is not None:
-            from cxlens.nlp.encoders import store_tuned_encoder
-
-            self.encoder_dir_ = store_tuned_encoder(tuned, path / "encoder")
-        meta = {
-            "format": FORMAT,
-            "params": self.get_params(),
-            "classes": [str(c) for c in self.classes_],
-            "temperatures": self.temperatures_,
-            "thresholds": [float(t) for t in self.thresholds_],
-            "encoder_dir": "encoder" if tuned is not None else None,
-            "sklearn_version": sklearn.__version__,
-        }
-        (path / "params.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-        return path
+        """Write ``params.json``, ``head.json`` and ``head.npz`` (no pickle) into the folder ``path`` (created)."""
+        return write_classifier(self, path)
 
     @classmethod
-    def load(cls, path: str | Path) -> TextClassifier:
-        return load_classifier(path)
+    def load(cls, path: str | Path, *, trust_model: bool = False) -> TextClassifier:
+        return load_classifier(path, trust_model=trust_model)
 
 
-def load_classifier(path: str | Path) -> TextClassifier:
-    """Load a classifier written by :meth:`TextClassifier.save`."""
-    import joblib
+def load_classifier(path: str | Path, *, trust_model: bool = False) -> TextClassifier:
+    """Load a classifier written by :meth:`TextClassifier.save`.
 
-    path = Path(path)
-    meta_file = path / "params.json"
-    if not meta_file.is_file() or not (path / "head.joblib").is_file():
-        raise DataError(f"{path} is not a saved cxlens classifier (expected params.json and head.joblib).")
-    meta = json.loads(meta_file.read_text())
-    if meta.get("format") != FORMAT:
-        raise DataError(f"{meta_file}: unknown model format {meta.get('format')!r} (expected {FORMAT}).")
-    model = TextClassifier(**meta["params"])
-    state = joblib.load(path / "head.joblib")
-    model.heads_ = state["heads"]
-    model.anchors_ = state.get("anchors")
-    model.classes_ = np.asarray(meta["classes"], dtype=object)
-    model.temperatures_ = {k: float(v) for k, v in meta["temperatures"].items()}
-    model.temperature_ = float(np.mean(list(model.temperatures_.values())))
-    model.thresholds_ = np.asarray(meta["thresholds"], dtype=float)
-    model.encoder_dir_ = None
-    if meta.get("encoder_dir"):
-        from cxlens.nlp.encoders import stored_tuned_encoder
-
-        model.encoder_dir_ = stored_tuned_encoder(path / meta["encoder_dir"], model=path)
-    model.n_features_in_ = 1
-    return model
+    A folder saved by an older cxlens keeps its heads in ``head.joblib``, a pickle that can run code when
+    loaded: it is loaded only with ``trust_model=True`` (else :class:`~cxlens.errors.UntrustedModelError`,
+    before the file is read); save the model again to write it without pickle.
+    """
+    return read_classifier(path, TextClassifier, trust_model=trust_model)

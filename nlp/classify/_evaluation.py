@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cxlens._csv_safety import write_csv
+
 __all__ = ["evaluate_classifier", "write_evaluation"]
 
 
@@ -68,9 +70,9 @@ def write_evaluation(result: dict, out_dir: str | Path) -> dict[str, Path]:
     scalars = {k: v for k, v in result.items() if k not in ("report", "confusion")}
     paths["metrics"].write_text(json.dumps(scalars, indent=2) + "\n")
     report = pd.DataFrame(result["report"]).T.rename_axis("label").reset_index()
-    report.to_csv(paths["per_class"], index=False)
+    write_csv(report, paths["per_class"])
     cm = result["confusion"]
-    cm.to_csv(paths["confusion_csv"], index=not result["multi_label"])
+    write_csv(cm, paths["confusion_csv"], index=not result["multi_label"])
     _plot_confusion(cm, paths["confusion_png"], multi_label=result["multi_label"])
     return paths
 

@@ -192,8 +192,10 @@ def _render_chart(st, page, chart) -> None:
 
 
 def _csv(frame: pd.DataFrame):
-    """The CSV text, made only when the button is clicked (Streamlit calls it then)."""
-    return lambda: frame.to_csv(index=False)
+    """The CSV text (formula-safe), made only when the button is clicked (Streamlit calls it then)."""
+    from cxlens._csv_safety import write_csv
+
+    return lambda: write_csv(frame)
 
 
 def _render_conversation(st, conversation: pd.DataFrame) -> None:

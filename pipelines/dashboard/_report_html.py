@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlens._csv_safety import write_csv
 from cxlens.pipelines.dashboard._data import SEMANTIC_COLOURS, Chart, DashboardFilters, DashboardSettings, Page
 
 __all__ = ["chart_png", "render_report_html", "report_pages", "write_report"]
@@ -97,7 +98,7 @@ def _table(frame: pd.DataFrame, *, limit: int) -> str:
 
 
 def _csv_link(frame: pd.DataFrame, name: str, label: str) -> str:
-    text = _SCHEME.sub("", frame.to_csv(index=False))
+    text = _SCHEME.sub("", write_csv(frame))
     data = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return f'<a download="{_esc(name)}" href="data:text/csv;base64,{data}">{_esc(label)}</a>'
 

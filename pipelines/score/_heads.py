@@ -17,7 +17,7 @@ encoded again).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,13 @@ class HeadOptions:
     encoder: str = "minilm"
     device: str = "cpu"
     skip: tuple[str, ...] = ()                 # heads to leave out: request_type, topic, sentiment, qa
+    # load a request-type folder of an older cxlens whose heads are pickled (head.joblib). An InitVar, kept as a
+    # plain attribute: trusting a file changes no row, so it stays out of asdict (the run's fingerprint: a run
+    # resumes with or without it), of equality and of the repr; replace() and pickling (Spark) keep it.
+    trust_model: InitVar[bool] = False
+
+    def __post_init__(self, trust_model: bool) -> None:
+        object.__setattr__(self, "trust_model", trust_model is True)
 
     def wants(self, head: str) -> bool:
         return head not in self.skip
@@ -81,7 +88,9 @@ _LOADED: dict[HeadOptions, ScoreHeads] = {}
 
 def score_heads(options: HeadOptions) -> ScoreHeads:
     """The models for ``options``, loaded once per process."""
-    if options not in _LOADED:
+    loaded = _LOADED.get(options)
+    if loaded is None or (loaded.options.trust_model and not options.trust_model):
+        # options equal but for trust_model: a model that needed trust is not handed to a caller who gave none
         _LOADED[options] = _load_heads(options)
     return _LOADED[options]
 
@@ -114,7 +123,7 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
         from cxlens.nlp.classify import DEFAULT_MODEL_DIR
 
         folder = options.request_type_model or DEFAULT_MODEL_DIR
-        heads.request_type = load_classifier(folder)
+        heads.request_type = load_classifier(folder, trust_model=options.trust_model)
         heads.versions["request_type"] = _model_name(folder, "shipped request-type model")
     if options.wants("topic") and options.topic_model:
         from cxlens.nlp.topics import TopicModel

@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlens.errors import NoUsableRowsError
+from cxlens._csv_safety import write_csv
+from cxlens.errors import CxlensError, NoUsableRowsError, RowAccountingError, UnreadableFileError
 from cxlens.io import REASON_COL, SOURCE_COL, validate_frame
-from cxlens.io_stream import FileProblem, iter_raw_chunks
+from cxlens.io_stream import FileProblem, RecordCount, iter_raw_chunks
 from cxlens.schema import get_schema
 
-__all__ = ["Partition", "TableCounts", "partition_inputs", "quarantine_part"]
+__all__ = ["Partition", "TableCounts", "partition_inputs", "quarantine_part", "unreadable_files_error"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
@@ -41,6 +42,8 @@ class TableCounts:
     quarantined: int = 0
     skipped_by_limit: int = 0
     unreadable_files: list[dict] = field(default_factory=list)
+    #: the files as read (with their errors), for :func:`unreadable_files_error`
+    problems: list[FileProblem] = field(default_factory=list, repr=False)
 
     def as_dict(self) -> dict:
         return {"read": self.read, "used": self.used, "quarantined": self.quarantined,
@@ -62,33 +65,30 @@ def quarantine_part(frame: pd.DataFrame, work: Path, table: str, stage: str, k: 
         return 0
     path = work / "quarantine" / f"{table}-{stage}-{k:05d}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    write_csv(frame, path)
     return len(frame)
 
 
-def _problem_rows(problems: list[FileProblem]) -> pd.DataFrame:
-    return pd.DataFrame([{SOURCE_COL: p.source, REASON_COL: p.reason, "_rows_read_before": p.rows_before}
-                         for p in problems])
-
-
-def _valid_rows(raw, table: str, *, mapping, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    valid, bad = validate_frame(raw.frame, get_schema(table), source=source, mapping=mapping)
+def _valid_rows(raw, table: str, *, mapping, source: str, rules) -> tuple[pd.DataFrame, pd.DataFrame]:
+    valid, bad = validate_frame(raw.frame, get_schema(table), source=source, mapping=mapping, rules=rules)
     if len(raw.unreadable):
         bad = pd.concat([bad, raw.unreadable], ignore_index=True)
     return valid.drop(columns=[SOURCE_COL], errors="ignore"), bad
 
 
-def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, mapping, encoding: str,
+def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, mapping, reading: dict,
                        progress: Progress) -> tuple[list[np.ndarray], TableCounts]:
-    counts, problems, ids = TableCounts(), [], []
+    counts, problems, ids, records = TableCounts(), [], [], []
+    rules = reading.pop("rules", None)
     (work / "tickets").mkdir(parents=True, exist_ok=True)
     k = 0  # chunks written; j below numbers the raw chunks read (a chunk of only bad rows writes no chunk)
-    for j, raw in enumerate(iter_raw_chunks(path, chunk_rows=chunk_rows, encoding=encoding, problems=problems)):
+    for j, raw in enumerate(iter_raw_chunks(path, chunk_rows=chunk_rows, problems=problems, counts=records,
+                                            **reading)):
         if limit is not None and counts.used >= limit:
-            counts.skipped_by_limit += len(raw.frame)
+            counts.skipped_by_limit += len(raw.frame) + len(raw.unreadable)
             continue
         counts.read += len(raw.frame) + len(raw.unreadable)
-        valid, bad = _valid_rows(raw, "tickets", mapping=mapping, source=str(path))
+        valid, bad = _valid_rows(raw, "tickets", mapping=mapping, source=str(path), rules=rules)
         if limit is not None and counts.used + len(valid) > limit:
             keep = limit - counts.used
             counts.skipped_by_limit += len(valid) - keep
@@ -101,8 +101,9 @@ def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, 
             counts.used += len(valid)
             k += 1
         progress("partition tickets", counts.read, None)
-    counts.unreadable_files = [vars(p) for p in problems]
-    quarantine_part(_problem_rows(problems), work, "tickets", "files", 0)
+    counts.unreadable_files = [p.as_dict() for p in problems]
+    counts.problems = problems
+    _reconcile("tickets", counts, records, problems)
     _drop_cross_chunk_duplicates(ids, work, counts)
     return ids, counts
 
@@ -133,14 +134,16 @@ def _drop_cross_chunk_duplicates(ids: list[np.ndarray], work: Path, counts: Tabl
 
 
 def _partition_messages(path, work: Path, ids: list[np.ndarray], *, chunk_rows: int, limited: bool, mapping,
-                        encoding: str, progress: Progress) -> TableCounts:
-    counts, problems = TableCounts(), []
+                        reading: dict, progress: Progress) -> TableCounts:
+    counts, problems, records = TableCounts(), [], []
+    rules = reading.pop("rules", None)
     index = pd.Index(np.concatenate(ids) if ids else np.empty(0, dtype=object))
     chunk_of = np.concatenate([np.full(len(c), k, dtype=np.int32) for k, c in enumerate(ids)]) if ids \
         else np.empty(0, dtype=np.int32)
-    for j, raw in enumerate(iter_raw_chunks(path, chunk_rows=chunk_rows, encoding=encoding, problems=problems)):
+    for j, raw in enumerate(iter_raw_chunks(path, chunk_rows=chunk_rows, problems=problems, counts=records,
+                                            **reading)):
         counts.read += len(raw.frame) + len(raw.unreadable)
-        valid, bad = _valid_rows(raw, "messages", mapping=mapping, source=str(path))
+        valid, bad = _valid_rows(raw, "messages", mapping=mapping, source=str(path), rules=rules)
         pos = index.get_indexer(valid["ticket_id"].to_numpy(dtype=object))
         orphan = pos < 0
         if orphan.any():
@@ -159,23 +162,70 @@ def _partition_messages(path, work: Path, ids: list[np.ndarray], *, chunk_rows: 
             folder.mkdir(parents=True, exist_ok=True)
             valid.loc[target == k].reset_index(drop=True).to_parquet(folder / f"m-{j:05d}.parquet", index=False)
         progress("partition messages", counts.read, None)
-    counts.unreadable_files = [vars(p) for p in problems]
-    quarantine_part(_problem_rows(problems), work, "messages", "files", 0)
+    counts.unreadable_files = [p.as_dict() for p in problems]
+    counts.problems = problems
+    _reconcile("messages", counts, records, problems)
     return counts
+
+
+def _reconcile(table: str, counts: TableCounts, records: list[RecordCount], problems: list[FileProblem]) -> None:
+    """Every record the readers counted is used, quarantined or skipped by ``--limit``; files that broke part-way
+    count the records read before the break. :class:`RowAccountingError` otherwise."""
+    found = sum(r.records for r in records) + sum(p.rows_before for p in problems)
+    placed = counts.used + counts.quarantined + counts.skipped_by_limit
+    if found != placed:
+        raise RowAccountingError(f"{table}: {found:,} records were counted in the files but {placed:,} were used, "
+                                 "quarantined or skipped. This is a bug in cxlens; please report it.")
+
+
+def _top_reasons(folder: Path, k: int = 3) -> str:
+    """The most common reasons in the quarantine parts (the failed run's clean-up removes the parts)."""
+    parts = sorted(folder.glob("tickets-*.csv")) if folder.is_dir() else []
+    if not parts:
+        return "the file has a header but no rows"
+    reasons = pd.concat([pd.read_csv(p, usecols=[REASON_COL], dtype=str) for p in parts])[REASON_COL]
+    top = reasons.str.split("; ").explode().value_counts().head(k)
+    return ", ".join(f"{reason} x{count}" for reason, count in top.items())
+
+
+def unreadable_files_error(partition: Partition) -> CxlensError | None:
+    """The error for the files a run could not read (to their end), or ``None``: the run stops on it unless the
+    user asked to skip such files. It is the first file's own error (its advice included), plus how to skip."""
+    broken = [(table, p) for table, c in partition.counts.items() for p in c.problems]
+    if not broken:
+        return None
+    table, first = broken[0]
+    more = f" (and {len(broken) - 1} more file(s))" if len(broken) > 1 else ""
+    error = first.error
+    template = getattr(error, "_template", None) or " ".join(first.reason.split()).replace("{", "{{").replace("}", "}}")
+    if first.source not in template:
+        template = f"{first.source}: {template}"
+    params = set(getattr(error, "params", ())) | {"skip_unreadable"}
+    return UnreadableFileError(f"{table}: {template.rstrip('.')}{more}. {first.rows_before:,} records of it were "
+                               "read before the break; pass {skip_unreadable} to score without the rest.",
+                               params=params)
 
 
 def partition_inputs(*, tickets: str | Path, messages: str | Path | None, work: Path, chunk_rows: int,
                      limit: int | None = None, mapping: Mapping[str, str] | None = None, encoding: str = "utf-8",
-                     progress: Progress | None = None) -> Partition:
-    """Stream tickets (and messages) into per-chunk files under ``work``. See the module docstring."""
+                     rules=None, follow_symlinks: bool = False, progress: Progress | None = None) -> Partition:
+    """Stream tickets (and messages) into per-chunk files under ``work``. See the module docstring.
+
+    ``rules``: a :class:`cxlens.io.ValueRules` (date formats and range); ``follow_symlinks``: read links inside
+    an input folder. Files that break part-way are in each table's ``unreadable_files``
+    (:func:`unreadable_files_error`)."""
     progress = progress or (lambda stage, done, total: None)
+
+    def reading() -> dict:
+        return {"encoding": encoding, "rules": rules, "follow_symlinks": follow_symlinks}
+
     ids, ticket_counts = _partition_tickets(tickets, work, chunk_rows=chunk_rows, limit=limit, mapping=mapping,
-                                            encoding=encoding, progress=progress)
+                                            reading=reading(), progress=progress)
     if not ticket_counts.used:
-        raise NoUsableRowsError(f"No usable tickets rows in {tickets}: see {work / 'quarantine'} for the reasons.")
+        raise NoUsableRowsError(f"No usable tickets rows in {tickets}: {_top_reasons(work / 'quarantine')}.")
     counts = {"tickets": ticket_counts}
     if messages is not None:
         counts["messages"] = _partition_messages(messages, work, ids, chunk_rows=chunk_rows * 4,
-                                                 limited=limit is not None, mapping=mapping, encoding=encoding,
+                                                 limited=limit is not None, mapping=mapping, reading=reading(),
                                                  progress=progress)
     return Partition(chunks=len(ids), chunk_sizes=[len(c) for c in ids], counts=counts)

@@ -13,7 +13,9 @@ crash or Ctrl-C continues where the last run stopped (no row scored twice, none 
 4. **mentions**, **accounts** (churn and health over the scored tickets), **kpis** (``kpis.json``).
 5. **finish** -- merge the quarantine parts, reconcile the counts, ``status: complete``.
 
-The output layout is documented in docs/score-output.md. Nothing here parses arguments or prints.
+The run holds its folder throughout (:mod:`cxlens.pipelines.score._folder`): checked, locked against a
+second run, never an input; ``overwrite`` removes only what a run writes. The output layout is
+documented in docs/score-output.md. Nothing here parses arguments or prints.
 """
 
 from __future__ import annotations
@@ -25,18 +27,21 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from cxlens._csv_safety import write_csv
 from cxlens.nlp import VectorStore
 from cxlens.errors import ConfigProblem, InvalidConfigError
-from cxlens.io_stream import file_fingerprint, input_files
+from cxlens.pipelines.score._folder import claimed_output, read_paths, run_fingerprint, run_settings, start_manifest, \
+    write_json
 from cxlens.pipelines.score._heads import HeadOptions, customer_texts, mention_heads, score_heads, \
     scored_messages, scored_ticket_chunk
-from cxlens.pipelines.score._partition import Partition, TableCounts, partition_inputs, quarantine_part
+from cxlens.pipelines.score._partition import Partition, TableCounts, partition_inputs, quarantine_part, \
+    unreadable_files_error
 
 __all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "mark_chunk_done",
            "read_chunk", "run_score", "score_chunk", "score_inputs_from"]
@@ -44,13 +49,16 @@ __all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "mark_chunk_done",
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 ChunkScorer = Callable[..., int]
-MANIFEST_VERSION = 1
 TEXT_COLUMNS = ("text", "subject", "customer_text")
 
 
 @dataclass(frozen=True)
 class ScoreInputs:
-    """Paths of the input tables (tickets required) and how to read them."""
+    """Paths of the input tables (tickets required) and how to read them.
+
+    ``date_format`` / ``dates_between``: how timestamps are read and which are plausible
+    (:class:`cxlens.io.ValueRules`); ``follow_symlinks``: read links inside an input folder; ``skip_unreadable``:
+    score without the part of a file that cannot be read (by default such a file stops the run)."""
 
     tickets: str
     messages: str | None = None
@@ -59,6 +67,16 @@ class ScoreInputs:
     surveys: str | None = None
     mapping: tuple[tuple[str, str], ...] = ()
     encoding: str = "utf-8"
+    date_format: str | None = None
+    dates_between: tuple[str, str] | str | None = None
+    follow_symlinks: bool = False
+    skip_unreadable: bool = False
+
+    def rules(self):
+        """The :class:`cxlens.io.ValueRules` of ``date_format`` and ``dates_between``."""
+        from cxlens.io import ValueRules
+
+        return ValueRules(date_format=self.date_format, dates_between=self.dates_between)
 
     def paths(self) -> dict[str, str]:
         return {k: v for k, v in (("tickets", self.tickets), ("messages", self.messages),
@@ -79,41 +97,11 @@ class ScoreSummary:
 # ---------------------------------------------------------------- manifest
 
 
-def _fingerprint(inputs: ScoreInputs, options: dict[str, Any]) -> dict[str, Any]:
-    files = {name: [file_fingerprint(f) for f in input_files(path)] for name, path in inputs.paths().items()}
-    return json.loads(json.dumps({"inputs": files, "options": options}, default=str))
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _start_manifest(out: Path, fingerprint: dict, *, overwrite: bool) -> dict[str, Any]:
-    path = out / "manifest.json"
-    if path.is_file():
-        old = json.loads(path.read_text(encoding="utf-8"))
-        same = {k: old.get(k) for k in ("inputs", "options")} == fingerprint
-        if same:
-            return old
-        if not overwrite:
-            raise InvalidConfigError([ConfigProblem("out", str(out), "holds a run with other inputs or options: "
-                                                    "set {overwrite=True} to replace it, or give another folder.")],
-                                     params=("overwrite",))
-        shutil.rmtree(out)
-    elif out.exists() and any(out.iterdir()):
-        raise InvalidConfigError([ConfigProblem("out", str(out), "is not empty and is not the output of a scoring "
-                                                "run: give an empty or new folder.")])
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = {"version": MANIFEST_VERSION, **fingerprint, "status": "running", "stages": {}, "chunks": {},
-                "counts": {}, "timings": {}, "models": {}}
-    _write_json(path, manifest)
-    return manifest
+_start_manifest = start_manifest  # its earlier name
 
 
 def _save(out: Path, manifest: dict) -> None:
-    _write_json(out / "manifest.json", manifest)
+    write_json(out / "manifest.json", manifest)
 
 
 def _write_part(frame: pd.DataFrame, path: Path) -> None:
@@ -252,7 +240,8 @@ def _drop_duplicate_messages(messages: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
 def _small_table(path: str, name: str, inputs: ScoreInputs):
     from cxlens.io import load_table
 
-    return load_table(path, name, mapping=dict(inputs.mapping), encoding=inputs.encoding, allow_empty=True)
+    return load_table(path, name, mapping=dict(inputs.mapping), encoding=inputs.encoding, allow_empty=True,
+                      rules=inputs.rules(), follow_symlinks=inputs.follow_symlinks)
 
 
 def _scored_tickets_for_models(out: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Timestamp | None]:
@@ -318,7 +307,7 @@ def _finish_quarantine(out: Path, work: Path) -> dict[str, str]:
             continue
         path = out / "quarantine" / f"{table}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False)
+        write_csv(frame, path)
         written[table] = str(path)
     return written
 
@@ -345,9 +334,20 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
     out = Path(out)
     progress = progress or (lambda stage, done, total: None)
     kpi_config = kpi_config or KPIConfig()
-    settings = {"heads": asdict(options), "chunk_rows": chunk_rows, "limit": limit, "topic_sample": topic_sample,
-                "fit_topics": fit_topics, "mapping": list(inputs.mapping)}
-    manifest = _start_manifest(out, _fingerprint(inputs, settings), overwrite=overwrite)
+    settings = run_settings(inputs, options, kpi_config, chunk_rows=chunk_rows, limit=limit,
+                            topic_sample=topic_sample, fit_topics=fit_topics)
+    with claimed_output(out, inputs=read_paths(inputs, options)) as claim:
+        manifest = claim.manifest = start_manifest(out, run_fingerprint(inputs, settings), overwrite=overwrite)
+        return _run_stages(inputs, out, manifest, options=options, chunk_rows=chunk_rows, limit=limit,
+                           topic_sample=topic_sample, fit_topics=fit_topics, kpi_config=kpi_config,
+                           keep_work=keep_work, progress=progress, after_chunk=after_chunk, chunk_scorer=chunk_scorer)
+
+
+def _run_stages(inputs: ScoreInputs, out: Path, manifest: dict, *, options: HeadOptions, chunk_rows: int,
+                limit: int | None, topic_sample: int, fit_topics: bool, kpi_config, keep_work: bool,
+                progress: Progress, after_chunk: Callable[[int], None] | None,
+                chunk_scorer: ChunkScorer | None) -> ScoreSummary:
+    """The stages of :func:`run_score`, in its locked folder, from where ``manifest`` says the last run stopped."""
     summary = ScoreSummary(out=out, manifest=manifest)
     if manifest.get("status") == "complete":
         summary.notes.append(f"{out} already holds this complete run; nothing to do (overwrite it to score again).")
@@ -361,7 +361,11 @@ def run_score(inputs: ScoreInputs, *, out: str | Path, options: HeadOptions = He
         t0 = time.perf_counter()
         partition = partition_inputs(tickets=inputs.tickets, messages=inputs.messages, work=work,
                                      chunk_rows=chunk_rows, limit=limit, mapping=dict(inputs.mapping),
-                                     encoding=inputs.encoding, progress=progress)
+                                     encoding=inputs.encoding, rules=inputs.rules(),
+                                     follow_symlinks=inputs.follow_symlinks, progress=progress)
+        broken = unreadable_files_error(partition)
+        if broken is not None and not inputs.skip_unreadable:
+            raise broken
         stages["partition"] = {"chunks": partition.chunks, "chunk_sizes": partition.chunk_sizes}
         manifest["counts"].update({k: v.as_dict() for k, v in partition.counts.items()})
         manifest["timings"]["partition_s"] = round(time.perf_counter() - t0, 3)

@@ -102,16 +102,17 @@ def tracked_classifier_run(trained: TrainedModel, *, model_dir: str | Path, expe
                    tags={"cxlens.model": "text_classifier"})
 
 
-def saved_classifier(ref: str | Path):
+def saved_classifier(ref: str | Path, *, trust_model: bool = False):
     """The classifier saved in folder ``ref`` (by ``TextClassifier.save``), or the shipped request-type model
-    for ``"request-type"`` (also ``request_type``, ``default``)."""
+    for ``"request-type"`` (also ``request_type``, ``default``). ``trust_model``: load a folder of an older
+    cxlens whose heads are pickled (``head.joblib``; see :func:`cxlens.nlp.classify.load_classifier`)."""
     if ref in SHIPPED_NAMES:
         from cxlens.nlp.classify import load_default_model
 
         return load_default_model()
     from cxlens.nlp.classify import load_classifier
 
-    return load_classifier(ref)
+    return load_classifier(ref, trust_model=trust_model)
 
 
 def classifier_evaluation(model, data: Data, *, text_col: str, label_col: str, label_sep: str = "|") -> dict:

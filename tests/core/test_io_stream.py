@@ -14,9 +14,10 @@ def test_jsonl_chunks_keep_line_numbers_and_report_bad_lines(tmp_path):
     f.write_text('{"ticket_id":"a"}\nnot json\n\n{"ticket_id":"b"}\n[1]\n{"ticket_id":"c"}\n')
     chunks = list(iter_raw_chunks(f, chunk_rows=2))
     rows = pd.concat([c.frame for c in chunks])
-    assert rows["ticket_id"].tolist() == ["a", "b", "c"] and rows["_row"].tolist() == [1, 4, 6]
+    # _row numbers records (blank lines are not records); _line is the line of a set-aside record
+    assert rows["ticket_id"].tolist() == ["a", "b", "c"] and rows["_row"].tolist() == [1, 3, 5]
     bad = pd.concat([c.unreadable for c in chunks])
-    assert bad["_row"].tolist() == [2, 5]
+    assert bad["_row"].tolist() == [2, 4] and bad["_line"].tolist() == [2, 5]
     assert bad["_reason"].str.contains("not JSON|not an object").all()
 
 

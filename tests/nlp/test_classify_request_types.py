@@ -35,7 +35,8 @@ def test_request_types_maps_cover_the_data(shared_data):
 
 def test_request_types_shipped_model_is_small_and_complete():
     files = {p.name: p.stat().st_size for p in DEFAULT_MODEL_DIR.iterdir()}
-    assert {"head.joblib", "params.json", "MODEL_CARD.md"} <= set(files)
+    assert {"head.json", "head.npz", "params.json", "MODEL_CARD.md"} <= set(files)
+    assert not [name for name in files if name.endswith((".joblib", ".pkl", ".pickle"))]  # nothing pickled
     assert sum(files.values()) < 5_000_000
     meta = json.loads((DEFAULT_MODEL_DIR / "params.json").read_text())
     assert set(meta["classes"]) == TAXONOMY

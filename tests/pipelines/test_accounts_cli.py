@@ -48,7 +48,8 @@ def test_accounts_cli_train_then_score_from_a_folder(archive, tmp_path):
     model_dir = tmp_path / "model"
     assert main(["-q", "train", "churn", *_inputs(archive), "--horizon", "90d", "--out", str(model_dir),
                  "--no-tracking"]) == 0
-    assert (model_dir / "model.joblib").exists() and (model_dir / "calibration.png").exists()
+    assert (model_dir / "churn_model.json").exists() and (model_dir / "calibration.png").exists()
+    assert not (model_dir / "model.joblib").exists()  # saved without pickle
     card = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
     assert card["params"]["horizon_days"] == 90 and card["metrics"]["brier"] < 0.25
     scored = tmp_path / "scored.csv"

@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from cxlens.cli import main
-from cxlens.errors import ConfigError
+from cxlens.errors import ConfigError, UnreadableFileError
 from cxlens.nlp.encoders import STUDENT_DIR
 from cxlens.pipelines.score import ScoreInputs, run_score
 from cxlens.pipelines.score import HeadOptions
@@ -152,15 +153,18 @@ def test_bad_rows_and_a_corrupted_part_are_quarantined_not_fatal(archive, tmp_pa
     orphan = messages.iloc[[0]].assign(ticket_id="NO-SUCH-TICKET", message_id="M-ORPHAN")
     pd.concat([messages, orphan]).to_csv(tmp_path / "messages.csv", index=False)
     out = tmp_path / "out"
-    summary = run_score(ScoreInputs(tickets=str(folder), messages=str(tmp_path / "messages.csv")), out=out,
-                        options=HeadOptions(skip=("topic", "qa")), chunk_rows=50)
+    inputs = ScoreInputs(tickets=str(folder), messages=str(tmp_path / "messages.csv"))
+    # a file that cannot be read stops the run (exit 2 on the command line), naming it and the way round it
+    with pytest.raises(UnreadableFileError, match="part-3.parquet.*skip_unreadable"):
+        run_score(inputs, out=out, options=HeadOptions(skip=("topic", "qa")), chunk_rows=50)
+    summary = run_score(replace(inputs, skip_unreadable=True), out=out, options=HeadOptions(skip=("topic", "qa")),
+                        chunk_rows=50)
     counts = summary.manifest["counts"]
     assert counts["tickets"]["used"] == N_TICKETS - 1 and counts["tickets"]["quarantined"] == 1
     assert [Path(f["source"]).name for f in counts["tickets"]["unreadable_files"]] == ["part-3.parquet"]
     assert counts["messages"]["quarantined"] >= 1
     quarantine = pd.read_csv(out / "quarantine" / "tickets.csv", dtype=str)
-    reasons = " | ".join(quarantine["_reason"])
-    assert "created_at is not a valid datetime" in reasons and "part-3.parquet" in " ".join(quarantine["_source"])
+    assert "created_at is not a valid datetime" in " | ".join(quarantine["_reason"])
     q_messages = pd.read_csv(out / "quarantine" / "messages.csv", dtype=str)
     assert "M-ORPHAN" in set(q_messages["message_id"])
 
