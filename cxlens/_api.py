@@ -90,17 +90,20 @@ def _kpi_config(config: KPIConfig | str | Path | None) -> KPIConfig | None:
 # ---------------------------------------------------------------- text models
 
 
-def load_request_type_model(path: str | Path | None = None) -> TextClassifier:
+def load_request_type_model(path: str | Path | None = None, *, trust_model: bool = False) -> TextClassifier:
     """The shipped request-type classifier, or the one saved in the folder ``path`` (``cxlens train
     classifier --out``). ``model.predict(texts)``, ``model.predict_confidence(texts)``: below its
-    confidence threshold, or far from everything it was trained on, a text is ``other``."""
+    confidence threshold, or far from everything it was trained on, a text is ``other``.
+
+    ``trust_model``: load a folder of an older cxlens whose head is a pickle (``head.joblib``), which can run any
+    code it carries; without it such a folder is refused before it is read."""
     if path is None:
         from cxlens.nlp.classify import load_default_model
 
         return load_default_model()
     from cxlens.nlp.classify import load_classifier
 
-    return load_classifier(path)
+    return load_classifier(path, trust_model=trust_model)
 
 
 # ---------------------------------------------------------------- accounts
@@ -140,7 +143,7 @@ def train_churn(data: Any, *, horizon_days: float | None = 90.0, label_col: str 
 def at_risk_review(data: Any, *, model: ChurnModel | str | Path | None = None, horizon_days: float = 90.0,
                    as_of: str | pd.Timestamp | None = None, health: HealthConfig | None = None,
                    fit_health_weights: bool = False, config: KPIConfig | str | Path | None = None,
-                   random_state: int = 0) -> AtRiskReview:
+                   random_state: int = 0, trust_model: bool = False) -> AtRiskReview:
     """Score every current account of ``data`` and assemble the at-risk review (``cxlens accounts at-risk``).
 
     ``model``: a fitted churn model (``train_churn(...).model``), its folder, or an MLflow URI such as
@@ -148,6 +151,8 @@ def at_risk_review(data: Any, *, model: ChurnModel | str | Path | None = None, h
     date (default: the day after the last event). ``health``: the health-score weights and bands
     (:class:`cxlens.HealthConfig`); ``fit_health_weights`` fits the weights on past churn.
     ``config``: KPI settings (``risk_threshold``: the churn probability that counts as at risk).
+    ``trust_model``: load a ``model`` that is a pickle (an older cxlens's ``model.joblib``, an MLflow model),
+    which can run any code it carries; without it such a model is refused before it is read.
 
     Returns ``.table`` (one row per account, ranked: churn probability, health score and band, MRR
     at risk, the top three reasons in words), ``.summary``, ``.retention`` (retention KPIs over the
@@ -158,6 +163,6 @@ def at_risk_review(data: Any, *, model: ChurnModel | str | Path | None = None, h
     if isinstance(model, (str, Path)):
         from cxlens.pipelines.accounts import load_churn_model
 
-        model = load_churn_model(model)
+        model = load_churn_model(model, trust_model=trust_model)
     return _review(_feature_tables(data), model=model, horizon_days=horizon_days, as_of=as_of, health=health,
                    fit_health_weights=fit_health_weights, config=_kpi_config(config), random_state=random_state)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from cxlens._estimator_store import is_pickle_file, load_pickle
 from cxlens.config import KPIConfig
-from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError
+from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError, UntrustedModelError
 from cxlens.models.churn import MODEL_FILES, ChurnModel
 from cxlens.models.explain import top_reasons
 from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
@@ -205,6 +205,7 @@ def load_churn_model(ref: str | Path, *, tracking_uri: str | None = None, trust_
         elif path.is_dir() and (path / "MLmodel").exists():
             from cxlens.tracking import load_model
 
+            _trusted_mlflow(text, trust_model)
             return load_model(str(path.resolve()), tracking_uri=tracking_uri)
         if not path.is_file() or not is_pickle_file(path):
             raise ConfigError(f"No churn model at {text}: give the folder `cxlens train churn --out` wrote, "
@@ -213,10 +214,20 @@ def load_churn_model(ref: str | Path, *, tracking_uri: str | None = None, trust_
     else:
         from cxlens.tracking import load_model
 
+        _trusted_mlflow(text, trust_model)
         model = load_model(text, tracking_uri=tracking_uri)
     if not isinstance(model, ChurnModel):
         raise ConfigError(f"{text} is a {type(model).__name__}, not a cxlens churn model.")
     return model
+
+
+def _trusted_mlflow(ref: str, trust_model: bool) -> None:
+    """An MLflow model is a cloudpickle file: loading it can run any code it carries, so only when trusted."""
+    if not trust_model:
+        raise UntrustedModelError(
+            f"{ref} is an MLflow model, which MLflow stores as a pickle: loading it can run any code it carries. "
+            "Pass {trust_model} if you (or someone you trust) logged it, or give the folder `cxlens train churn "
+            "--out` wrote, which holds no pickle.", params=("trust_model",))
 
 
 # ---------------------------------------------------------------- scoring

@@ -126,7 +126,7 @@ def _checked_table(table: str, path: str | Path, *, out: Path, mapping, encoding
     check = TableCheck(table, source=str(path))
     counts: list[RecordCount] = []
     seen = _SeenKeys() if schema.key else None
-    ids = _SeenKeys() if table == "tickets" else None
+    ids = seen if table == "tickets" else None  # the valid tickets' keys are the ids messages are checked against
     quarantine = _QuarantineFile(out / "quarantine" / f"{table}.csv")
     # a file that cannot be read (to its end) stops the check with its own error
     chunks = iter_raw_chunks(path, chunk_rows=chunk_rows, encoding=encoding, counts=counts,
@@ -147,8 +147,6 @@ def _checked_table(table: str, path: str | Path, *, out: Path, mapping, encoding
                 orphan = ~known_tickets.contains(_SeenKeys.hashes(valid["ticket_id"]))
                 parts.append(_set_aside(valid, orphan, "ticket_id is not in the tickets table"))
                 valid = valid.loc[~orphan]
-            if ids is not None:
-                ids.add(_SeenKeys.hashes(valid["ticket_id"]))
             check.used += len(valid)
             bad = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
                 else pd.DataFrame()

@@ -78,6 +78,10 @@ def test_accounts_cli_train_logs_to_mlflow_and_scores_the_champion(archive, tmp_
     assert main(["-q", "train", "churn", *_inputs(archive), "--horizon", "90d", "--out", str(tmp_path / "m"),
                  "--tracking-uri", str(store)]) == 0
     scored = tmp_path / "scored.csv"
+    # an MLflow model is a pickle: it is loaded only when trusted
     assert main(["-q", "accounts", "score", *_inputs(archive), "--model", "models:/cxlens-churn@champion",
-                 "--tracking-uri", str(store), "--out", str(scored)]) == 0
+                 "--tracking-uri", str(store), "--out", str(scored)]) == 2
+    assert not scored.exists()
+    assert main(["-q", "accounts", "score", *_inputs(archive), "--model", "models:/cxlens-churn@champion",
+                 "--tracking-uri", str(store), "--out", str(scored), "--trust-model"]) == 0
     assert len(pd.read_csv(scored))
