@@ -139,7 +139,7 @@ def read_files(path: str | Path, *, encoding: str = "utf-8", follow_symlinks: bo
     enc = reading_encoding(encoding)
     for file in table_files(Path(path), follow_symlinks=follow_symlinks):
         count = RecordCount(source=str(file))
-        chunks = list(file_chunks(file, file_format(file), chunk_rows=1 << 62, encoding=enc, count=count))
+        chunks = list(file_chunks(file, file_format(file), chunk_rows=50_000, encoding=enc, count=count))
         counts.append(count)
         frame = pd.concat([c.frame for c in chunks], ignore_index=True) if len(chunks) > 1 else chunks[0].frame
         frame[SOURCE_COL] = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [str(file)])
