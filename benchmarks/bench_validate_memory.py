@@ -84,7 +84,7 @@ def main() -> None:
           f"{small.stat().st_size / (1 << 20):.0f} MB, {n_small:,} rows", flush=True)
     whole = [sys.executable, "-c", "import sys; from cxlens.io import load_table; t = load_table(sys.argv[1], "
              "'tickets'); print(t.summary(), file=sys.stderr)", str(small)]
-    runs = [("whole-table load_table (before)", small, n_small, whole),
+    runs = [("whole-table load_table (how validate read before)", small, n_small, whole),
             ("cxlens validate (streaming)", small, n_small,
              [sys.executable, "-m", "cxlens", "validate", "--tickets", str(small), "--out", str(folder / "out-s")]),
             ("cxlens validate (streaming)", big, n_big,
