@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     # data in
     "load_dataset": "cxlens.dataset",
     "read_twcs": "cxlens.adapters",
+    "ValueRules": "cxlens.io",
     # KPIs and their settings
     "BusinessHours": "cxlens.config",
     "KPIConfig": "cxlens.config",

@@ -27,6 +27,7 @@ EXPECTED = [
     "Texts",
     "TopicModel",
     "UnknownNameError",
+    "ValueRules",
     "__version__",
     "at_risk_review",
     "compute_kpis",
