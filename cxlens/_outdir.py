@@ -94,7 +94,7 @@ def check_not_input(path: str | Path, inputs: Iterable[str | Path | None], *, pa
     """Refuse an output ``path`` that is an input, holds one, or lies inside an input folder."""
     out = _resolved(path)
     for given in inputs:
-        if not given:
+        if not given or not os.path.lexists(given):  # not a path on disk (models:/name@alias): nothing to overwrite
             continue
         source = _resolved(given)
         if out == source:
