@@ -60,7 +60,6 @@ class RecordCount:
     malformed: int = 0
     blank_lines: int = 0
     undecodable: int = 0
-    complete: bool = False
 
     def check(self) -> None:
         """Raise :class:`RowAccountingError` unless every record became a row or a set-aside record."""
@@ -93,19 +92,29 @@ class _Bad:
         return pd.DataFrame(self.rows)
 
 
-def undecodable(path: Path | str, encoding: str, exc: UnicodeDecodeError, *, offset: int = 0) -> UnreadableFileError:
-    """The error for a file that is not ``encoding`` text: it names the byte (from the start of the file) and the
-    ``encoding`` parameter (the CLI, its flag)."""
-    return UnreadableFileError(f"{path} is not valid {encoding} text (byte {offset + exc.start:,}: {exc.reason}): "
+def undecodable(path: Path | str, encoding: str, exc: UnicodeDecodeError) -> UnreadableFileError:
+    """The error for a file that is not ``encoding`` text: it names the byte and the ``encoding`` parameter (the
+    CLI, its flag)."""
+    return UnreadableFileError(f"{path} is not valid {encoding} text (byte {exc.start:,}: {exc.reason}): "
                                "give the file's encoding, e.g. {encoding='latin-1'} (or cp1252, utf-16).",
                                params=("encoding",))
 
 
+def _plain(encoding: str) -> str:
+    """The encoding of a file's text after its start: utf-8-sig (utf-8 that drops a byte-order mark) is utf-8."""
+    return "utf-8" if encoding.lower().replace("_", "-") == "utf-8-sig" else encoding
+
+
+def _not_text(where: str, encoding: str) -> str:
+    """The reason of a record holding a line that is not ``encoding`` text (``where``: byte and codec reason)."""
+    return (f"not valid {encoding} text ({where}): read the file with its encoding, e.g. latin-1 (--encoding "
+            "latin-1 on the command line)")
+
+
 def _byte_lines(encoding: str) -> bool:
     """Whether the encoding writes ``\\n``, quotes and separators as the single ASCII bytes (utf-8, latin-1, cp1252)."""
-    base = "utf-8" if encoding.lower().replace("_", "-") == "utf-8-sig" else encoding
     try:
-        return all(ch.encode(base) == ch.encode("ascii") for ch in '\n\r",\t')
+        return all(ch.encode(_plain(encoding)) == ch.encode("ascii") for ch in '\n\r",\t')
     except (LookupError, UnicodeError):
         return False
 
@@ -113,7 +122,8 @@ def _byte_lines(encoding: str) -> bool:
 @dataclass
 class _Block:
     """Whole lines of a file (with their endings): ``lines[i]`` is line ``first + i``; ``bad`` maps the index of
-    a line that is not valid text to the reason (it was decoded with replacement characters)."""
+    a line that is not valid text to where it fails (byte from the start of the file, codec reason); the line was
+    decoded with replacement characters."""
 
     first: int
     lines: list[str]
@@ -137,7 +147,7 @@ def _blocks(path: Path, encoding: str, count: RecordCount) -> Iterator[_Block]:
     if not _byte_lines(encoding):
         yield from _text_blocks(path, encoding)
         return
-    rest_encoding = "utf-8" if encoding.lower().replace("_", "-") == "utf-8-sig" else encoding
+    rest_encoding = _plain(encoding)
     first, offset, carry = 1, 0, b""
     with path.open("rb") as handle:
         while True:
@@ -173,8 +183,7 @@ def _decoded(chunk: bytes, encoding: str, rest_encoding: str, *, first: int, off
                 lines.append(raw.decode(enc))
             except UnicodeDecodeError as exc:
                 lines.append(raw.decode(enc, errors="replace"))
-                bad[i] = (f"not valid {rest_encoding} text (byte {at + exc.start:,} of the file: {exc.reason}): read "
-                          "the file with its encoding, e.g. latin-1 (--encoding latin-1 on the command line)")
+                bad[i] = f"byte {at + exc.start:,} of the file: {exc.reason}"
             at += len(raw) + 1
     if lines[-1] == "":  # the chunk ended with a newline
         lines.pop()
@@ -239,8 +248,9 @@ class _CsvRecords:
     set aside by its first line, and parsing restarts on the line after it.
     """
 
-    def __init__(self, path: Path, blocks: Iterator[_Block], sep: str, count: RecordCount) -> None:
+    def __init__(self, path: Path, blocks: Iterator[_Block], sep: str, count: RecordCount, encoding: str) -> None:
         self.path, self.blocks, self.sep, self.count = path, blocks, sep, count
+        self.encoding = _plain(encoding)
         self.header: list[str] | None = None
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
@@ -292,11 +302,10 @@ class _CsvRecords:
                 if fields is None:
                     raise UnreadableFileError(f"{self.path}: the header (line {first + at}) is not valid CSV: {reason}.")
                 if at in bad:
-                    where = bad[at].split(" (", 1)[1].split(")", 1)[0]
-                    raise UnreadableFileError(f"{self.path}: the header is not valid text in the encoding given ({where}):"
+                    raise UnreadableFileError(f"{self.path}: the header is not valid {self.encoding} text ({bad[at]}):"
                                               " give the file's encoding, e.g. {encoding='latin-1'} (or cp1252, utf-16).",
                                               params=("encoding",))
-                self.header = fields
+                self.header = _header(fields, self.path)
                 continue
             if fields is not None and len(fields) != len(self.header):
                 reason = f"wrong number of fields: {len(fields)} where the header has {len(self.header)}"
@@ -310,21 +319,18 @@ class _CsvRecords:
             if bad:
                 undecoded = next((bad[i] for i in range(at, end) if i in bad), None)
                 if undecoded is not None:
-                    yield first + at, None, undecoded, "".join(lines[at:end]).rstrip("\r\n")
+                    yield first + at, None, _not_text(undecoded, self.encoding), "".join(lines[at:end]).rstrip("\r\n")
                     continue
             yield first + at, fields, None, ""
 
 
 def _csv_chunks(path: Path, *, sep: str, encoding: str, chunk_rows: int, count: RecordCount) -> Iterator[RawChunk]:
     source = str(path)
-    records = _CsvRecords(path, _blocks(path, encoding, count), sep, count)
-    header: list[str] | None = None
+    records = _CsvRecords(path, _blocks(path, encoding, count), sep, count, encoding)
     rows: list[list[str]] = []
     numbers: list[int] = []
     bad = _Bad()
     for line, fields, reason, raw in records:
-        if header is None:
-            header = _header(records.header, path)
         count.records += 1
         if fields is None:
             count.malformed += 1
@@ -334,19 +340,17 @@ def _csv_chunks(path: Path, *, sep: str, encoding: str, chunk_rows: int, count: 
         numbers.append(count.records)
         if len(rows) >= chunk_rows:
             count.rows += len(rows)
-            yield RawChunk(_tag(_strings_frame(rows, header, numbers), source), bad.frame(), source)
+            yield RawChunk(_tag(_strings_frame(rows, records.header, numbers), source), bad.frame(), source)
             rows, numbers, bad = [], [], _Bad()
     if records.header is None:
         raise UnreadableFileError(f"{path} has no header row (it holds only blank lines).")
-    header = header or _header(records.header, path)
     if count.undecodable:
-        shown = "utf-8" if encoding == "utf-8-sig" else encoding
         log.warning("%s: %d lines are not valid %s text; their records are quarantined (give the file's "
-                    "encoding with --encoding if it is not %s)", path, count.undecodable, shown, shown)
+                    "encoding with --encoding if it is not %s)", path, count.undecodable, records.encoding,
+                    records.encoding)
     count.rows += len(rows)
-    count.complete = True
     if rows or bad.rows or count.records == 0:
-        yield RawChunk(_tag(_strings_frame(rows, header, numbers), source), bad.frame(), source)
+        yield RawChunk(_tag(_strings_frame(rows, records.header, numbers), source), bad.frame(), source)
 
 
 def _tag(frame: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -386,7 +390,7 @@ def _jsonl_chunks(path: Path, *, encoding: str, chunk_rows: int, count: RecordCo
             count.blank_lines += 1
             continue
         count.records += 1
-        reason = block.bad.get(i)
+        reason = _not_text(block.bad[i], _plain(encoding)) if i in block.bad else None
         if reason is None:
             try:
                 obj = json.loads(text, object_pairs_hook=_no_repeats)
@@ -407,7 +411,6 @@ def _jsonl_chunks(path: Path, *, encoding: str, chunk_rows: int, count: RecordCo
             yield RawChunk(_tag(_records_frame(records, numbers), source), bad.frame(), source)
             records, numbers, bad = [], [], _Bad()
     count.rows += len(records)
-    count.complete = True
     if records or bad.rows or count.records == 0:
         yield RawChunk(_tag(_records_frame(records, numbers), source), bad.frame(), source)
 
@@ -449,7 +452,6 @@ def _json_chunks(path: Path, *, encoding: str, chunk_rows: int, count: RecordCou
                 bad.add(source, i, None, f"element {i} of the array is {reason}", json.dumps(element, default=str))
         count.rows += len(records)
         yield RawChunk(_tag(_records_frame(records, numbers), source), bad.frame(), source)
-    count.complete = True
 
 
 def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount) -> Iterator[RawChunk]:
@@ -470,7 +472,6 @@ def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount) -> Itera
         frame.insert(0, ROW_COL, np.arange(count.rows + 1, count.rows + len(frame) + 1))
         count.rows += len(frame)
         yield RawChunk(_tag(frame, source), pd.DataFrame(), source)
-    count.complete = True
 
 
 def file_chunks(path: Path, fmt: str, *, chunk_rows: int, encoding: str, count: RecordCount) -> Iterator[RawChunk]:

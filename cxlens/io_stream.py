@@ -22,7 +22,8 @@ from cxlens._records import RawChunk, RecordCount, file_chunks
 from cxlens.errors import DuplicateColumnsError, RowAccountingError, UnreadableFileError
 from cxlens.io import file_format, reading_encoding, table_files
 
-__all__ = ["FileProblem", "RawChunk", "RecordCount", "file_fingerprint", "input_files", "iter_raw_chunks"]
+__all__ = ["FileProblem", "RawChunk", "RecordCount", "check_accounted", "file_fingerprint", "input_files",
+           "iter_raw_chunks"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,16 @@ class FileProblem:
 
     def as_dict(self) -> dict:
         return {"source": self.source, "reason": self.reason, "rows_before": self.rows_before}
+
+
+def check_accounted(table: str, counts: list[RecordCount], problems: list[FileProblem], placed: int) -> None:
+    """Prove that the records the readers counted in ``table``'s files (those of files that broke part-way: the
+    records read before the break) equal ``placed``, the rows used, quarantined or skipped on purpose;
+    :class:`~cxlens.errors.RowAccountingError` (a bug in cxlens) if not."""
+    found = sum(c.records for c in counts) + sum(p.rows_before for p in problems)
+    if found != placed:
+        raise RowAccountingError(f"{table}: {found:,} records were counted in the files but {placed:,} were used, "
+                                 "quarantined or skipped. This is a bug in cxlens; please report it.")
 
 
 def input_files(path: str | Path, *, follow_symlinks: bool = False) -> list[Path]:
