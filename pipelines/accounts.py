@@ -7,8 +7,8 @@ Plain functions named for what they return; the CLI (``cxlens train churn``,
   :func:`save_churn_model` writes it to a folder, :func:`track_churn_training`
   logs it to MLflow and registers it (alias ``champion``).
 * :func:`load_churn_model` loads from a folder (``churn_model.json`` + ``.npz``: no pickle)
-  or an MLflow URI (``models:/cxlens-churn@champion``); a ``model.joblib`` of an older
-  cxlens only with ``trust_model=True`` (a pickle can run code when loaded).
+  or, with ``trust_model=True`` only (a pickle can run code when loaded), an MLflow URI
+  (``models:/cxlens-churn@champion``) or a ``model.joblib`` of an older cxlens.
 * :func:`score_accounts` -> one row per current account: churn probability,
   health score and band, MRR at risk, top three reasons in words.
 * :func:`at_risk_review` -> :class:`AtRiskReview` (the ranked table, the
@@ -189,9 +189,9 @@ def track_churn_training(training: ChurnTraining, paths: dict[str, Path], *, tra
 def load_churn_model(ref: str | Path, *, tracking_uri: str | None = None, trust_model: bool = False) -> ChurnModel:
     """A churn model from a folder written by ``cxlens train churn`` or an MLflow URI.
 
-    A ``model.joblib`` of an older cxlens (the file, or a folder holding it) is a pickle, which can run any
-    code it carries when loaded: it is loaded only with ``trust_model=True`` (else
-    :class:`~cxlens.errors.UntrustedModelError`, before the file is read).
+    An MLflow model (a URI, or a folder holding ``MLmodel``) and a ``model.joblib`` of an older cxlens (the file,
+    or a folder holding it) are pickles, which can run any code they carry when loaded: they are loaded only with
+    ``trust_model=True`` (else :class:`~cxlens.errors.UntrustedModelError`, before the file is read).
     """
     text = str(ref)
     if "://" not in text and not text.startswith(("models:", "runs:")):
@@ -209,7 +209,7 @@ def load_churn_model(ref: str | Path, *, tracking_uri: str | None = None, trust_
             return load_model(str(path.resolve()), tracking_uri=tracking_uri)
         if not path.is_file() or not is_pickle_file(path):
             raise ConfigError(f"No churn model at {text}: give the folder `cxlens train churn --out` wrote, "
-                              "or models:/cxlens-churn@champion.")
+                              "or models:/cxlens-churn@champion (with {trust_model}).", params=("trust_model",))
         model = load_pickle(path, trust_model=trust_model, resave=_RESAVE)
     else:
         from cxlens.tracking import load_model

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cxlens.cli._common import add_input_args, input_paths, load_inputs, print_summary
+from cxlens.cli._common import add_input_args, add_trust_model_arg, input_paths, load_inputs, print_summary
+
+#: what --trust-model lets `accounts score | at-risk` load
+_CHURN_PICKLES = "an MLflow model (models:/...) or a model.joblib of an older cxlens"
 
 __all__ = ["add_commands"]
 
@@ -26,12 +29,6 @@ def _health_args(parser: argparse.ArgumentParser) -> None:
                         help="health score weights and bands ([weights] usage=..., [bands] good=70 poor=40)")
     parser.add_argument("--fit-weights", action="store_true",
                         help="fit the health weights on past outcomes (needs churned_at)")
-
-
-def _trust_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trust-model", action="store_true",
-                        help="load a model.joblib of an older cxlens: a pickle, which can run any code it carries, "
-                             "so only for a file you made yourself")
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -55,9 +52,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score = asub.add_parser("score", help="churn probability, health score and reasons per account")
     add_input_args(score, tables=TABLES)
     score.add_argument("--model", required=True, metavar="DIR|URI",
-                       help="folder from `cxlens train churn --out`, or models:/cxlens-churn@champion")
+                       help="folder from `cxlens train churn --out`, or models:/cxlens-churn@champion (with --trust-model)")
     score.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
-    _trust_arg(score)
+    add_trust_model_arg(score, what=_CHURN_PICKLES)
     score.add_argument("--as-of", metavar="DATE", help="prediction date (default: the day after the last event)")
     score.add_argument("--horizon", default="90d", help="look-back for --fit-weights outcomes (default 90d)")
     _health_args(score)
@@ -68,7 +65,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     add_input_args(review, tables=TABLES)
     review.add_argument("--model", metavar="DIR|URI", help="a trained churn model (default: train one now)")
     review.add_argument("--tracking-uri", metavar="URI", help="MLflow tracking URI for models:/ references")
-    _trust_arg(review)
+    add_trust_model_arg(review, what=_CHURN_PICKLES)
     review.add_argument("--as-of", metavar="DATE", help="review date (default: the day after the last event)")
     review.add_argument("--horizon", default="90d",
                         help="churn horizon when training on the fly, and the retention period (default 90d)")

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
     from cxlens.dataset import Dataset
 
-__all__ = ["TABLES", "StageProgress", "add_input_args", "input_paths", "load_inputs", "note", "print_summary",
-           "print_table", "stderr_console", "write_counts"]
+__all__ = ["LEGACY_CLASSIFIER", "TABLES", "StageProgress", "add_input_args", "add_trust_model_arg", "input_paths", "load_inputs", "note",
+           "print_summary", "print_table", "stderr_console", "write_counts"]
 
 #: the canonical tables, in the order the flags are listed
 TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
@@ -48,6 +48,17 @@ def add_input_args(parser: argparse.ArgumentParser, *, tables: tuple[str, ...] =
                             "anywhere, and what is read may be copied into a quarantine file)")
     add_value_rule_args(group)
     parser.set_defaults(input_tables=tables)
+
+
+#: what --trust-model lets the classifier commands load
+LEGACY_CLASSIFIER = "a classifier folder of an older cxlens whose heads are in head.joblib"
+
+
+def add_trust_model_arg(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """``--trust-model``: load ``what`` even though it is a pickle (every command that takes a model path)."""
+    parser.add_argument("--trust-model", action="store_true",
+                        help=f"load {what}: a pickle, which can run any code it carries when loaded, so only for a "
+                             "model you (or someone you trust) made")
 
 
 def input_paths(args: argparse.Namespace) -> dict[str, str | None]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cxlens.cli._common import LEGACY_CLASSIFIER, add_trust_model_arg
+
 __all__ = ["add_commands"]
 
 HEAD_CHOICES = ("logreg", "tfidf", "ensemble", "finetune")
@@ -61,7 +63,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     pred.add_argument("--text-col", required=True, metavar="COL")
     pred.add_argument("--output", required=True, metavar="FILE", help="input plus label and confidence columns")
     pred.add_argument("--label-col-name", default="label", help="name of the added label column (default: label)")
-    _trust_arg(pred)
+    add_trust_model_arg(pred, what=LEGACY_CLASSIFIER)
     pred.set_defaults(func=predict_cmd)
 
     ev = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class report and confusion matrix of a model")
@@ -71,14 +73,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     ev.add_argument("--label-col", required=True, metavar="COL")
     ev.add_argument("--label-sep", default="|")
     ev.add_argument("--out", default="cxlens-evaluation", metavar="DIR")
-    _trust_arg(ev)
+    add_trust_model_arg(ev, what=LEGACY_CLASSIFIER)
     ev.set_defaults(func=evaluate_cmd)
-
-
-def _trust_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trust-model", action="store_true",
-                        help="load a model folder of an older cxlens whose heads are in head.joblib: a pickle, which "
-                             "can run any code it carries, so only for a model you made yourself")
 
 
 def _threshold(raw: str | None):

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from cxlens._scoring import DEVICES, ENGINES, SKIPPABLE_HEADS
-from cxlens.cli._common import add_input_args, write_counts
+from cxlens.cli._common import LEGACY_CLASSIFIER, add_input_args, add_trust_model_arg, write_counts
 
 __all__ = ["FLAGS", "add_commands"]
 
@@ -37,9 +37,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                        help="customer texts the topic model is fitted on when none is given (default 10000)")
     score.add_argument("--request-type-model", metavar="DIR",
                        help="a classifier from `cxlens train classifier` (default: the shipped request-type model)")
-    score.add_argument("--trust-model", action="store_true",
-                       help="load a --request-type-model of an older cxlens whose heads are in head.joblib: a pickle, "
-                            "which can run any code it carries, so only for a model you made yourself")
+    add_trust_model_arg(score, what=f"a --request-type-model that is {LEGACY_CLASSIFIER}")
     score.add_argument("--sentiment-model", metavar="DIR|NAME",
                        help="a model from `cxlens train sentiment`, or a shipped one: frozen (default: a head on "
                             "the vectors --encoder makes for every head) or tuned (the fine-tuned student of "
