@@ -70,6 +70,12 @@ class CxlensError(Exception):
             args = (_render_refs(args[0], self.params, {}), *args[1:])
         super().__init__(*args)
 
+    @property
+    def template(self) -> str:
+        """The message with its ``{option}`` references unrendered: what a wrapping error builds on (keeping
+        :attr:`params`, its options still print as flags on the command line)."""
+        return self._template if self._template is not None else str(self)
+
     def cli_message(self, flags: Mapping[str, str]) -> str:
         """The message with every option named by its command-line flag (``{"encoding": "--encoding"}``)."""
         if self._template is None:
@@ -106,6 +112,12 @@ class MissingColumnsError(DataError):
         if self.present:
             self.params = frozenset({"mapping"})
         super().__init__(self._text(None))
+
+    @property
+    def template(self) -> str:
+        """The message with its ``{option}`` references unrendered: what a wrapping error builds on (keeping
+        :attr:`params`, its options still print as flags on the command line)."""
+        return self._template if self._template is not None else str(self)
 
     def cli_message(self, flags: Mapping[str, str]) -> str:
         return self._text(flags.get("mapping"))
@@ -217,6 +229,12 @@ class InvalidConfigError(ConfigError):
     def for_cli(self, flags: Mapping[str, str]) -> InvalidConfigError:
         """The same problems, naming each option by its command-line flag (``{"encoder": "--encoder"}``)."""
         return InvalidConfigError(self.problems, subject=self.subject, params=self.params, flags=flags)
+
+    @property
+    def template(self) -> str:
+        """The message with its ``{option}`` references unrendered: what a wrapping error builds on (keeping
+        :attr:`params`, its options still print as flags on the command line)."""
+        return self._template if self._template is not None else str(self)
 
     def cli_message(self, flags: Mapping[str, str]) -> str:
         """The message with every option named by its flag: the flags given to :meth:`for_cli` first, then ``flags``."""

@@ -38,7 +38,9 @@ __all__ = [
     "read_files",
     "read_frame",
     "reading_encoding",
+    "reason_counts",
     "reconcile",
+    "top_reasons",
     "load_table",
     "table_files",
     "undecodable",
@@ -193,16 +195,24 @@ def load_table(path: str | Path, table: str | TableSchema, *, mapping: Mapping[s
                          quarantine=quarantine, sources=(str(path),))
     if len(quarantine):
         log.warning("%s: %d of %d rows quarantined (%s)", schema.name, len(quarantine), loaded.n_read,
-                    _top_reasons(quarantine))
+                    top_reasons(reason_counts(quarantine)))
     if not len(valid) and not allow_empty:
-        detail = f": {_top_reasons(quarantine)}" if len(quarantine) else " (the file has a header but no rows)"
+        detail = f": {top_reasons(reason_counts(quarantine))}" if len(quarantine) else \
+            " (the file has a header but no rows)"
         raise NoUsableRowsError(f"No usable {schema.name} rows in {path}{detail}.")
     return loaded
 
 
-def _top_reasons(quarantine: pd.DataFrame, k: int = 3) -> str:
-    reasons = quarantine[REASON_COL].str.split("; ").explode().value_counts().head(k)
-    return ", ".join(f"{reason} x{count}" for reason, count in reasons.items())
+def reason_counts(quarantine: pd.DataFrame) -> Counter:
+    """How many quarantined rows give each reason (a row with several reasons counts for each)."""
+    if not len(quarantine):
+        return Counter()
+    return Counter(quarantine[REASON_COL].str.split("; ").explode().value_counts().to_dict())
+
+
+def top_reasons(counts: Counter, k: int = 3) -> str:
+    """The ``k`` most common reasons as ``reason xN, ...`` (what the logs and errors say)."""
+    return ", ".join(f"{reason} x{count}" for reason, count in counts.most_common(k))
 
 
 # ---------------------------------------------------------------- writing

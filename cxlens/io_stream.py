@@ -90,13 +90,13 @@ def iter_raw_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str
         except (UnreadableFileError, DuplicateColumnsError) as exc:
             if problems is None:
                 raise
-            log.warning("%s (the %d records read before it are kept); the run goes on", exc, done)
+            log.warning("%s (the %d records read before it are kept)", exc, done)
             problems.append(FileProblem(source=str(file), reason=str(exc), rows_before=done, error=exc))
             continue
         except Exception as exc:  # a Parquet file broken in the middle, an I/O error...
             if problems is None:
                 raise UnreadableFileError(f"{file} could not be read past record {done}: {exc}") from exc
-            log.warning("%s could not be read past record %d (%s); the records before are kept", file, done, exc)
+            log.warning("%s could not be read past record %d (%s); the records before it are kept", file, done, exc)
             problems.append(FileProblem(source=str(file), reason=f"unreadable after record {done}: {exc}",
                                         rows_before=done, error=exc))
             continue

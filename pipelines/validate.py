@@ -25,7 +25,7 @@ import pandas as pd
 
 from cxlens._csv_safety import write_csv
 from cxlens.errors import DataError, NoUsableRowsError
-from cxlens.io import REASON_COL, ValueRules, validate_frame
+from cxlens.io import REASON_COL, ValueRules, reason_counts, top_reasons, validate_frame
 from cxlens.io_stream import RecordCount, check_accounted, iter_raw_chunks
 from cxlens.schema import get_schema
 
@@ -54,7 +54,7 @@ class TableCheck:
     def problem(self) -> DataError | None:
         """What makes this table unusable as given (exit 2 on the command line): no usable row at all; or ``None``."""
         if not self.used:
-            top = ", ".join(f"{r} x{n}" for r, n in self.reasons.most_common(3))
+            top = top_reasons(self.reasons)
             detail = f": {top}" if top else " (the file has a header but no rows)"
             return NoUsableRowsError(f"No usable {self.table} rows in {self.source}{detail}.")
         return None
@@ -151,8 +151,7 @@ def _checked_table(table: str, path: str | Path, *, out: Path, mapping, encoding
             bad = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
                 else pd.DataFrame()
             check.quarantined += len(bad)
-            if len(bad):
-                check.reasons.update(bad[REASON_COL].str.split("; ").explode().value_counts().to_dict())
+            check.reasons.update(reason_counts(bad))
             quarantine.append(bad)
             progress(f"validate {table}", check.read, None)
         check_accounted(table, counts, [], check.used + check.quarantined)

@@ -26,8 +26,8 @@ import pandas as pd
 
 from cxlens.nlp import TextPipeline, Texts, VectorStore
 
-__all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "mention_heads", "score_heads", "scored_messages",
-           "scored_ticket_chunk", "steps_with_evidence", "ticket_sentiment"]
+__all__ = ["HeadOptions", "ScoreHeads", "customer_texts", "heads_loaded", "mention_heads", "score_heads",
+           "scored_messages", "scored_ticket_chunk", "steps_with_evidence", "ticket_sentiment"]
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +81,25 @@ class ScoreHeads:
         return TextPipeline(steps, batch_size=TICKET_BATCH, store=store) if steps else None
 
 
-#: The models loaded in this process, per options (a Spark executor loads them once, not once per chunk).
-#: Models only: no vectors are kept between chunks.
-_LOADED: dict[HeadOptions, ScoreHeads] = {}
+#: The models loaded in this process, per options and trust (a Spark executor loads them once, not once per
+#: chunk): a model loaded with trust is never handed to a caller who gave none. Models only: no vectors are kept.
+_LOADED: dict[tuple[HeadOptions, bool], ScoreHeads] = {}
+
+
+def _key(options: HeadOptions) -> tuple[HeadOptions, bool]:
+    return options, options.trust_model
+
+
+def heads_loaded(options: HeadOptions) -> bool:
+    """Whether this process has loaded the models for ``options`` already."""
+    return _key(options) in _LOADED
 
 
 def score_heads(options: HeadOptions) -> ScoreHeads:
     """The models for ``options``, loaded once per process."""
-    loaded = _LOADED.get(options)
-    if loaded is None or (loaded.options.trust_model and not options.trust_model):
-        # options equal but for trust_model: a model that needed trust is not handed to a caller who gave none
-        _LOADED[options] = _load_heads(options)
-    return _LOADED[options]
+    if _key(options) not in _LOADED:
+        _LOADED[_key(options)] = _load_heads(options)
+    return _LOADED[_key(options)]
 
 
 def mention_heads(options: HeadOptions) -> ScoreHeads:
@@ -103,7 +110,7 @@ def mention_heads(options: HeadOptions) -> ScoreHeads:
     request-type, topic and QA models. ``--skip sentiment`` leaves the chunks' heads out, not the
     mentions: they get the run's sentiment model all the same (their table is their sentiment).
     """
-    loaded = _LOADED.get(options)
+    loaded = _LOADED.get(_key(options))
     if loaded is not None and loaded.sentiment is not None:
         return loaded
     return score_heads(replace(options, skip=("qa", "request_type", "topic")))

@@ -14,6 +14,7 @@ to tickets skipped by ``--limit`` are counted as ``skipped_by_limit``, not lost.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 
 from cxlens._csv_safety import write_csv
 from cxlens.errors import CxlensError, NoUsableRowsError, UnreadableFileError
-from cxlens.io import REASON_COL, SOURCE_COL, validate_frame
+from cxlens.io import REASON_COL, SOURCE_COL, reason_counts, top_reasons, validate_frame
 from cxlens.io_stream import FileProblem, check_accounted, iter_raw_chunks
 from cxlens.schema import get_schema
 
@@ -41,6 +42,8 @@ class TableCounts:
     used: int = 0
     quarantined: int = 0
     skipped_by_limit: int = 0
+    #: how many quarantined rows give each reason (for the error when no row is usable)
+    reasons: Counter = field(default_factory=Counter, repr=False)
     #: the files that could not be read to their end (with their errors): :func:`unreadable_files_error`
     problems: list[FileProblem] = field(default_factory=list, repr=False)
 
@@ -79,10 +82,10 @@ def _valid_rows(raw, table: str, *, mapping, source: str, rules) -> tuple[pd.Dat
     return valid.drop(columns=[SOURCE_COL], errors="ignore"), bad
 
 
-def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, mapping, reading: dict,
-                       progress: Progress) -> tuple[list[np.ndarray], TableCounts]:
-    counts, problems, ids, records = TableCounts(), [], [], []
-    rules = reading.pop("rules", None)
+def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, mapping, reading: dict, rules,
+                       stop: bool, progress: Progress) -> tuple[list[np.ndarray], TableCounts]:
+    counts, ids, records = TableCounts(), [], []
+    problems = counts.problems
     (work / "tickets").mkdir(parents=True, exist_ok=True)
     k = 0  # chunks written; j below numbers the raw chunks read (a chunk of only bad rows writes no chunk)
     for j, raw in enumerate(iter_raw_chunks(path, chunk_rows=chunk_rows, problems=problems, counts=records,
@@ -97,6 +100,7 @@ def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, 
             counts.skipped_by_limit += len(valid) - keep
             counts.read -= len(valid) - keep
             valid = valid.iloc[:keep]
+        counts.reasons.update(reason_counts(bad))
         counts.quarantined += quarantine_part(bad, work, "tickets", "read", j)
         if len(valid):
             valid.to_parquet(work / "tickets" / f"chunk-{k:05d}.parquet", index=False)
@@ -104,7 +108,8 @@ def _partition_tickets(path, work: Path, *, chunk_rows: int, limit: int | None, 
             counts.used += len(valid)
             k += 1
         progress("partition tickets", counts.read, None)
-    counts.problems = problems
+        _stop_if_broken("tickets", counts, stop)
+    _stop_if_broken("tickets", counts, stop)
     check_accounted("tickets", records, problems, counts.used + counts.quarantined + counts.skipped_by_limit)
     _drop_cross_chunk_duplicates(ids, work, counts)
     return ids, counts
@@ -136,9 +141,9 @@ def _drop_cross_chunk_duplicates(ids: list[np.ndarray], work: Path, counts: Tabl
 
 
 def _partition_messages(path, work: Path, ids: list[np.ndarray], *, chunk_rows: int, limited: bool, mapping,
-                        reading: dict, progress: Progress) -> TableCounts:
-    counts, problems, records = TableCounts(), [], []
-    rules = reading.pop("rules", None)
+                        reading: dict, rules, stop: bool, progress: Progress) -> TableCounts:
+    counts, records = TableCounts(), []
+    problems = counts.problems
     index = pd.Index(np.concatenate(ids) if ids else np.empty(0, dtype=object))
     chunk_of = np.concatenate([np.full(len(c), k, dtype=np.int32) for k, c in enumerate(ids)]) if ids \
         else np.empty(0, dtype=np.int32)
@@ -164,19 +169,16 @@ def _partition_messages(path, work: Path, ids: list[np.ndarray], *, chunk_rows: 
             folder.mkdir(parents=True, exist_ok=True)
             valid.loc[target == k].reset_index(drop=True).to_parquet(folder / f"m-{j:05d}.parquet", index=False)
         progress("partition messages", counts.read, None)
-    counts.problems = problems
+        _stop_if_broken("messages", counts, stop)
+    _stop_if_broken("messages", counts, stop)
     check_accounted("messages", records, problems, counts.used + counts.quarantined + counts.skipped_by_limit)
     return counts
 
 
-def _top_reasons(folder: Path, k: int = 3) -> str:
-    """The most common reasons in the quarantine parts (the failed run's clean-up removes the parts)."""
-    parts = sorted(folder.glob("tickets-*.csv")) if folder.is_dir() else []
-    if not parts:
-        return "the file has a header but no rows"
-    reasons = pd.concat([pd.read_csv(p, usecols=[REASON_COL], dtype=str) for p in parts])[REASON_COL]
-    top = reasons.str.split("; ").explode().value_counts().head(k)
-    return ", ".join(f"{reason} x{count}" for reason, count in top.items())
+def _stop_if_broken(table: str, counts: TableCounts, stop: bool) -> None:
+    """With ``stop``, a file that could not be read ends the partition at once (not after every other file)."""
+    if stop and counts.problems:
+        raise unreadable_files_error(Partition(chunks=0, chunk_sizes=[], counts={table: counts}))
 
 
 def unreadable_files_error(partition: Partition) -> CxlensError | None:
@@ -188,7 +190,7 @@ def unreadable_files_error(partition: Partition) -> CxlensError | None:
     table, first = broken[0]
     more = f" (and {len(broken) - 1} more file(s))" if len(broken) > 1 else ""
     error = first.error
-    template = getattr(error, "_template", None) or " ".join(first.reason.split()).replace("{", "{{").replace("}", "}}")
+    template = error.template if isinstance(error, CxlensError) else " ".join(first.reason.split())
     if first.source not in template:
         template = f"{first.source}: {template}"
     params = set(getattr(error, "params", ())) | {"skip_unreadable"}
@@ -199,24 +201,24 @@ def unreadable_files_error(partition: Partition) -> CxlensError | None:
 
 def partition_inputs(*, tickets: str | Path, messages: str | Path | None, work: Path, chunk_rows: int,
                      limit: int | None = None, mapping: Mapping[str, str] | None = None, encoding: str = "utf-8",
-                     rules=None, follow_symlinks: bool = False, progress: Progress | None = None) -> Partition:
+                     rules=None, follow_symlinks: bool = False, stop_on_unreadable: bool = False,
+                     progress: Progress | None = None) -> Partition:
     """Stream tickets (and messages) into per-chunk files under ``work``. See the module docstring.
 
     ``rules``: a :class:`cxlens.io.ValueRules` (date formats and range); ``follow_symlinks``: read links inside
     an input folder. Files that break part-way are in each table's ``unreadable_files``
-    (:func:`unreadable_files_error`)."""
+    (:func:`unreadable_files_error`); with ``stop_on_unreadable`` the first one raises that error at once."""
     progress = progress or (lambda stage, done, total: None)
-
-    def reading() -> dict:
-        return {"encoding": encoding, "rules": rules, "follow_symlinks": follow_symlinks}
-
+    reading = {"encoding": encoding, "follow_symlinks": follow_symlinks}
     ids, ticket_counts = _partition_tickets(tickets, work, chunk_rows=chunk_rows, limit=limit, mapping=mapping,
-                                            reading=reading(), progress=progress)
+                                            reading=reading, rules=rules, stop=stop_on_unreadable,
+                                            progress=progress)
     if not ticket_counts.used:
-        raise NoUsableRowsError(f"No usable tickets rows in {tickets}: {_top_reasons(work / 'quarantine')}.")
+        detail = top_reasons(ticket_counts.reasons) or "the file has a header but no rows"
+        raise NoUsableRowsError(f"No usable tickets rows in {tickets}: {detail}.")
     counts = {"tickets": ticket_counts}
     if messages is not None:
         counts["messages"] = _partition_messages(messages, work, ids, chunk_rows=chunk_rows * 4,
-                                                 limited=limit is not None, mapping=mapping, reading=reading(),
-                                                 progress=progress)
+                                                 limited=limit is not None, mapping=mapping, reading=reading,
+                                                 rules=rules, stop=stop_on_unreadable, progress=progress)
     return Partition(chunks=len(ids), chunk_sizes=[len(c) for c in ids], counts=counts)

@@ -40,8 +40,7 @@ from cxlens.pipelines.score._folder import claimed_output, read_paths, run_finge
     write_json
 from cxlens.pipelines.score._heads import HeadOptions, customer_texts, mention_heads, score_heads, \
     scored_messages, scored_ticket_chunk
-from cxlens.pipelines.score._partition import Partition, TableCounts, partition_inputs, quarantine_part, \
-    unreadable_files_error
+from cxlens.pipelines.score._partition import Partition, TableCounts, partition_inputs, quarantine_part
 
 __all__ = ["ScoreInputs", "ScoreSummary", "chunk_files", "mark_chunk_done",
            "read_chunk", "run_score", "score_chunk", "score_inputs_from"]
@@ -362,10 +361,8 @@ def _run_stages(inputs: ScoreInputs, out: Path, manifest: dict, *, options: Head
         partition = partition_inputs(tickets=inputs.tickets, messages=inputs.messages, work=work,
                                      chunk_rows=chunk_rows, limit=limit, mapping=dict(inputs.mapping),
                                      encoding=inputs.encoding, rules=inputs.rules(),
-                                     follow_symlinks=inputs.follow_symlinks, progress=progress)
-        broken = unreadable_files_error(partition)
-        if broken is not None and not inputs.skip_unreadable:
-            raise broken
+                                     follow_symlinks=inputs.follow_symlinks,
+                                     stop_on_unreadable=not inputs.skip_unreadable, progress=progress)
         stages["partition"] = {"chunks": partition.chunks, "chunk_sizes": partition.chunk_sizes}
         manifest["counts"].update({k: v.as_dict() for k, v in partition.counts.items()})
         manifest["timings"]["partition_s"] = round(time.perf_counter() - t0, 3)

@@ -188,7 +188,7 @@ def _score_task(payload, options: HeadOptions, shipped: dict[str, tuple[str, str
         pass
     started = time.perf_counter()
     local, originals = _localised(options, shipped)
-    loads = local not in heads_module._LOADED  # this worker's first chunk: it loads the models now
+    loads = not heads_module.heads_loaded(local)  # this worker's first chunk: it loads the models now
     heads = heads_module.score_heads(local)
     load_s = time.perf_counter() - started
     tickets, messages = payload.value
