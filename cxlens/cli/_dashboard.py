@@ -132,7 +132,9 @@ def report_cmd(args: argparse.Namespace) -> int:
     settings = DashboardSettings(config=load_config(args.config), monthly_cost=args.monthly_cost,
                                  cost_per_ticket_target=args.cost_target)
     folder = Path(args.folder)
-    prepare_output_file(args.out, inputs=list(folder.iterdir()) if folder.is_dir() else [folder])
+    # what the report reads is the score folder's data; an earlier report (.html) in it may be written again
+    read = [p for p in folder.iterdir() if p.suffix.lower() != ".html"] if folder.is_dir() else [folder]
+    prepare_output_file(args.out, inputs=read)
     path = write_report(args.folder, args.out, filters=filters, settings=settings)
     sys.stderr.write(f"cxlens: wrote {path} ({path.stat().st_size / 1e6:.1f} MB)\n")
     return 0

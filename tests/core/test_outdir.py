@@ -121,3 +121,12 @@ def test_cli_commands_refuse_an_out_that_is_a_file_or_an_input_in_one_line(tmp_p
         err = capsys.readouterr().err
         assert err.startswith("cxlens: error: --out ") and err.count("\n") == 1, (args, err)
     assert (tmp_path / "tickets.csv").read_text() == TICKETS and (tmp_path / "file").read_text() == "x"
+
+
+def test_report_can_be_written_again_into_the_folder_it_reads(tmp_path, capsys):
+    from cxlens.cli import main
+
+    (tmp_path / "report.html").write_text("<html></html>")  # an earlier `cxlens report DIR --out DIR/report.html`
+    main(["report", str(tmp_path), "--out", str(tmp_path / "report.html")])
+    # the folder is no score output, so the report fails, but not on --out: the earlier report is no input
+    assert not capsys.readouterr().err.startswith("cxlens: error: --out ")
