@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cxlens.errors import OutputPathError
 
-__all__ = ["ENVIRONMENT_ERRNOS", "check_not_input", "environment_problem", "output_error", "output_errors",
+__all__ = ["check_not_input", "environment_problem", "output_error", "output_errors",
            "prepare_output_dir", "prepare_output_file"]
 
 #: errno -> (what happened, what to do): the failures of the machine, not of cxlens or the data
@@ -32,8 +32,6 @@ _PROBLEMS: dict[int, tuple[str, str]] = {
     errno.EEXIST: ("a file of that name is in the way", "give another path, or move that file"),
     errno.EISDIR: ("a folder is in the way where a file is needed", "give a file name"),
 }
-#: the errno values :func:`environment_problem` explains
-ENVIRONMENT_ERRNOS = frozenset(_PROBLEMS)
 #: how some libraries (pyarrow) word these errors when they set no errno
 _WORDED = {"no space left on device": errno.ENOSPC, "disk quota exceeded": errno.EDQUOT,
            "read-only file system": errno.EROFS, "permission denied": errno.EACCES}
@@ -46,27 +44,32 @@ def _errno(exc: OSError) -> int | None:
     return next((code for words, code in _WORDED.items() if words in text), None)
 
 
-def environment_problem(exc: OSError) -> str | None:
-    """One line on an ``OSError`` of the environment (read-only, full, a file in the way ...), naming the path
-    and what to do; ``None`` for any other error."""
+def _explained(exc: OSError) -> str | None:
+    """``what (ECODE): what to do.`` for an ``OSError`` of the environment; ``None`` for any other error."""
     code = _errno(exc)
     if code is None:
         return None
     what, todo = _PROBLEMS[code]
-    where = f"cannot write {exc.filename}" if exc.filename else "cannot write"
-    return f"{where}: {what} ({errno.errorcode[code]}): {todo}."
+    return f"{what} ({errno.errorcode[code]}): {todo}."
+
+
+def environment_problem(exc: OSError) -> str | None:
+    """One line on an ``OSError`` of the environment (read-only, full, a file in the way ...), naming the path
+    and what to do; ``None`` for any other error."""
+    explained = _explained(exc)
+    if explained is None:
+        return None
+    return f"cannot write {exc.filename}: {explained}" if exc.filename else f"cannot write: {explained}"
 
 
 def output_error(exc: OSError, path: str | Path, *, param: str = "out") -> OutputPathError | None:
     """The :class:`~cxlens.errors.OutputPathError` for an ``OSError`` of the environment met while writing
     ``path`` (the option ``param``); ``None`` for any other error."""
-    code = _errno(exc)
-    if code is None:
+    explained = _explained(exc)
+    if explained is None:
         return None
-    what, todo = _PROBLEMS[code]
     file = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
-    return OutputPathError(f"{_ref(param, path)}: cannot write there{file}: {what} ({errno.errorcode[code]}): "
-                           f"{todo}.", params=(param,))
+    return OutputPathError(f"{_ref(param, path)}: cannot write there{file}: {explained}", params=(param,))
 
 
 @contextmanager
@@ -87,7 +90,7 @@ def _ref(param: str, path: str | Path) -> str:
 
 
 def _resolved(path: str | Path) -> Path:
-    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+    return Path(path).expanduser().resolve()
 
 
 def check_not_input(path: str | Path, inputs: Iterable[str | Path | None], *, param: str = "out") -> None:

@@ -266,7 +266,9 @@ def _output_problems(c: ScoreConfig) -> list[ConfigProblem]:
     out = Path(c.out)
     if out.exists() and not out.is_dir():
         return [ConfigProblem("out", c.out, "is a file; give a folder (new, empty, or an earlier run's).")]
-    if out.is_dir() and not (out / "manifest.json").is_file() and any(p.name != ".cxlens.lock" for p in out.iterdir()):
+    from cxlens.pipelines.score import is_foreign_folder
+
+    if is_foreign_folder(out):
         return [ConfigProblem("out", c.out, "is not empty and is not the output of a scoring run: give an empty "
                                             "or new folder.")]
     return []

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from cxlens import __version__
 from cxlens.cli._flags import flags_for
-from cxlens.errors import CxlensError
+from cxlens.errors import CxlensError, OutputPathError
 
 __all__ = ["build_parser", "main"]
 
@@ -132,7 +132,7 @@ def _run(argv: Sequence[str] | None) -> int:
         if problem is None:
             raise
         sys.stderr.write(f"cxlens: error: {problem}\n")
-        return 2
+        return OutputPathError.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("cxlens: interrupted\n")
         return 130

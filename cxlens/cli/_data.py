@@ -82,9 +82,9 @@ def validate_cmd(args: argparse.Namespace) -> int:
     for check in checks:
         if check.quarantine_file:
             note(f"{check.table}: quarantined rows written to {check.quarantine_file}")
-    problem = next((c.problem() for c in checks if c.problem() is not None), None)
-    if problem is not None:
-        raise problem
+    for check in checks:
+        if (problem := check.problem()) is not None:
+            raise problem
     if not any(check.quarantined for check in checks):
         note("all rows valid")
     return 0

@@ -59,9 +59,9 @@ def qa_command(args: argparse.Namespace) -> int:
     from cxlens.errors import ConfigError
     from cxlens.pipelines.qa import qa_detector, qa_run, reference_model, write_qa_outputs
 
-    read = [*input_paths(args).values(), args.references, args.scorecard if Path(args.scorecard).exists() else None]
-    prepare_output_dir(args.out, inputs=read, create=False)
-    if not input_paths(args).get("messages"):
+    paths = input_paths(args)
+    prepare_output_dir(args.out, inputs=[*paths.values(), args.references, args.scorecard], create=False)
+    if not paths.get("messages"):
         raise ConfigError("cxlens qa needs --messages (and usually --tickets for request types and agents), "
                           "or an --archive with a messages file.")
     encoder = _encoder(args.encoder)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from cxlens.cli._common import write_counts
 
@@ -86,8 +85,7 @@ def mentions_score_cmd(args: argparse.Namespace) -> int:
         given = " and ".join(f"--{o}" for o in ("model", "encoder") if getattr(args, o))
         raise ConfigError(f"--fast scores with the lexicon, which reads no model or encoder: drop {given}, "
                           "or drop --fast to use them.")
-    model_dir = args.model if args.model and Path(args.model).exists() else None
-    prepare_output_dir(args.out, inputs=[args.input, model_dir], create=False)
+    prepare_output_dir(args.out, inputs=[args.input, args.model], create=False)
     table = read_mentions(args.input, fmt=args.format, mapping=parse_mapping(args.map), encoding=args.encoding)
     write_counts([table.summary()])
     model = None if args.fast else load_sentiment_model(args.model, encoder=args.encoder)

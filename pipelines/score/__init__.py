@@ -23,6 +23,7 @@ from cxlens.pipelines.score._output import (  # noqa: F401
     read_parts,
     read_scored,
 )
+from cxlens.pipelines.score._folder import is_foreign_folder  # noqa: F401
 from cxlens.pipelines.score._partition import (  # noqa: F401
     Partition,
     TableCounts,
@@ -58,6 +59,7 @@ __all__ = [
     "archive_tables",
     "chunk_files",
     "customer_texts",
+    "is_foreign_folder",
     "is_score_output",
     "mark_chunk_done",
     "mention_heads",

@@ -26,8 +26,8 @@ from cxlens.errors import ConfigProblem, InvalidConfigError, OutputPathError
 from cxlens.io_stream import file_fingerprint, input_files
 from cxlens.pipelines.score._lock import LOCK_NAME, acquire_lock
 
-__all__ = ["MANIFEST_VERSION", "OUTPUT_NAMES", "WRITTEN_BY", "Claim", "claimed_output", "has_results",
-           "is_own_manifest", "own_manifest", "read_paths", "remove_own_outputs", "run_fingerprint", "run_settings",
+__all__ = ["MANIFEST", "MANIFEST_VERSION", "OUTPUT_NAMES", "WRITTEN_BY", "Claim", "claimed_output", "has_results",
+           "is_foreign_folder", "is_own_manifest", "own_manifest", "read_paths", "remove_own_outputs", "run_fingerprint", "run_settings",
            "start_manifest", "write_json"]
 
 MANIFEST_VERSION = 1
@@ -97,9 +97,15 @@ def run_fingerprint(inputs, settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_paths(inputs, options) -> list[str]:
-    """What a run reads (tables, model folders, scorecard file): its folder must be none of them, nor hold one."""
+    """What a run reads (tables, model folders, scorecard file): its folder must be none of them, nor hold one.
+    A shipped model or scorecard name is no path on disk: the output check passes over it."""
     models = (options.request_type_model, options.topic_model, options.sentiment_model, options.scorecard)
-    return [*inputs.paths().values(), *(m for m in models if m and os.path.exists(m))]
+    return [*inputs.paths().values(), *(m for m in models if m)]
+
+
+def is_foreign_folder(out: Path) -> bool:
+    """Whether ``out`` holds files but no run manifest (a lock aside): a folder a scoring run must not write in."""
+    return out.is_dir() and not (out / MANIFEST).is_file() and any(p.name != LOCK_NAME for p in out.iterdir())
 
 
 def start_manifest(out: Path, fingerprint: dict, *, overwrite: bool) -> dict[str, Any]:
@@ -115,7 +121,7 @@ def start_manifest(out: Path, fingerprint: dict, *, overwrite: bool) -> dict[str
                                                     "set {overwrite=True} to replace it, or give another folder.")],
                                      params=("overwrite",))
         remove_own_outputs(out)
-    elif out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
+    elif is_foreign_folder(out):
         raise InvalidConfigError([ConfigProblem("out", str(out), "is not empty and is not the output of a scoring "
                                                 "run: give an empty or new folder.")])
     out.mkdir(parents=True, exist_ok=True)

@@ -36,8 +36,8 @@ import pandas as pd
 from cxlens._csv_safety import write_csv
 from cxlens.nlp import VectorStore
 from cxlens.errors import ConfigProblem, InvalidConfigError
-from cxlens.pipelines.score._folder import claimed_output, read_paths, run_fingerprint, run_settings, start_manifest, \
-    write_json
+from cxlens.pipelines.score._folder import MANIFEST, claimed_output, read_paths, run_fingerprint, run_settings, \
+    start_manifest, write_json
 from cxlens.pipelines.score._heads import HeadOptions, customer_texts, mention_heads, score_heads, \
     scored_messages, scored_ticket_chunk
 from cxlens.pipelines.score._partition import Partition, TableCounts, partition_inputs, quarantine_part
@@ -96,11 +96,8 @@ class ScoreSummary:
 # ---------------------------------------------------------------- manifest
 
 
-_start_manifest = start_manifest  # its earlier name
-
-
 def _save(out: Path, manifest: dict) -> None:
-    write_json(out / "manifest.json", manifest)
+    write_json(out / MANIFEST, manifest)
 
 
 def _write_part(frame: pd.DataFrame, path: Path) -> None:

@@ -117,7 +117,7 @@ def test_score_config_cli_names_the_flag_of_a_single_problem(no_data_read, tmp_p
 def test_score_config_run_score_speaks_of_parameters_and_the_cli_of_flags(tmp_path):
     from cxlens.cli._score import FLAGS
     from cxlens.pipelines.score import ScoreInputs, run_score
-    from cxlens.pipelines.score._run import _start_manifest
+    from cxlens.pipelines.score._folder import start_manifest as _start_manifest
 
     out = tmp_path / "out"
     with pytest.raises(InvalidConfigError, match=r"chunk_rows=0: must be a whole number above 0") as info:
