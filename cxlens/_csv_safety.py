@@ -28,6 +28,7 @@ fails on a bare ``.to_csv(`` or ``csv.writer(``); :func:`write_rows` writes rows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import cache
 from numbers import Number
@@ -40,7 +41,7 @@ __all__ = ["TRIGGERS", "neutralise_formulas", "safe_cell", "write_csv", "write_r
 
 #: first characters that make a spreadsheet read a cell as a formula (OWASP)
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PATTERN = r"[=+\-@\t\r]"  # TRIGGERS, for ``Series.str.match`` (anchored at the start)
+_PATTERN = "[" + re.escape("".join(TRIGGERS)) + "]"  # TRIGGERS, for ``Series.str.match`` (anchored at the start)
 
 
 def _missing(value: Any) -> bool:

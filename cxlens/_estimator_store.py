@@ -145,11 +145,11 @@ class _Writer:
         return {"object": name, "state": {k: self.encode(v, f"{where}.{k}") for k, v in state.items()}}
 
 
-def save_state(obj: Any, folder: str | Path, stem: str, *, extra_types: Iterable[type] = (),
-               info: dict | None = None) -> dict[str, Path]:
+def save_state(obj: Any, folder: str | Path, stem: str, *, extra_types: Iterable[type] = ()) -> dict[str, Path]:
     """Write ``obj`` (a fitted estimator, or a dict / list of them and arrays) as ``folder/<stem>.json`` and
-    ``folder/<stem>.npz``. ``extra_types``: the caller's own estimator classes it may contain. ``info``:
-    more JSON-able facts for the file. Raises ``TypeError`` for a value it cannot store without pickle."""
+    ``folder/<stem>.npz`` (with the scikit-learn and numpy versions that wrote them). ``extra_types``: the
+    caller's own estimator classes it may contain. Raises ``TypeError`` for a value it cannot store without
+    pickle."""
     import sklearn
 
     folder = Path(folder)
@@ -157,8 +157,7 @@ def save_state(obj: Any, folder: str | Path, stem: str, *, extra_types: Iterable
     writer = _Writer(extra_types)
     root = writer.encode(obj, stem)
     paths = {"json": folder / f"{stem}.json", "npz": folder / f"{stem}.npz"}
-    doc = {"format": FORMAT, "sklearn_version": sklearn.__version__, "numpy_version": np.__version__,
-           **(info or {}), "root": root}
+    doc = {"format": FORMAT, "sklearn_version": sklearn.__version__, "numpy_version": np.__version__, "root": root}
     np.savez_compressed(paths["npz"], allow_pickle=False, **writer.arrays)
     paths["json"].write_text(json.dumps(doc, allow_nan=False) + "\n", encoding="utf-8")
     return paths
@@ -258,8 +257,8 @@ class _Reader:
         return obj
 
 
-def load_state(folder: str | Path, stem: str, *, extra_types: Iterable[type] = ()) -> tuple[Any, dict]:
-    """What :func:`save_state` wrote in ``folder``: ``(obj, info)`` (``info``: the JSON's other keys)."""
+def load_state(folder: str | Path, stem: str, *, extra_types: Iterable[type] = ()) -> Any:
+    """What :func:`save_state` wrote in ``folder``."""
     folder = Path(folder)
     json_path, npz_path = folder / f"{stem}.json", folder / f"{stem}.npz"
     for path in (json_path, npz_path):
@@ -282,7 +281,7 @@ def load_state(folder: str | Path, stem: str, *, extra_types: Iterable[type] = (
         obj = reader.decode(doc.get("root"))
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
         raise reader.fail(f"it could not be read back ({type(exc).__name__}: {exc})") from exc
-    return obj, {k: v for k, v in doc.items() if k != "root"}
+    return obj
 
 
 # ---------------------------------------------------------------- old pickle files

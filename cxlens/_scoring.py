@@ -327,17 +327,16 @@ def _cuda_available() -> bool:
 
 def _classifier_folder(c: ScoreConfig) -> list[ConfigProblem]:
     """A saved classifier: params.json + head.json + head.npz, or (an older cxlens) head.joblib when trusted."""
-    files, legacy = ("params.json", "head.json", "head.npz"), "head.joblib"  # as TextClassifier.save writes them
-    folder = Path(c.request_type_model)
-    if folder.is_dir() and (folder / "params.json").is_file() and (folder / legacy).is_file() \
-            and not all((folder / name).is_file() for name in files):
+    from cxlens.nlp.classify import CLASSIFIER_FILES, legacy_heads
+
+    if legacy_heads(c.request_type_model):
         if c.trust_model is True:
             return []
         return [ConfigProblem("request_type_model", c.request_type_model,
-                              f"keeps its heads in {legacy}, a pickle written by an older cxlens, and loading one "
+                              "keeps its heads in head.joblib, a pickle written by an older cxlens, and loading one "
                               "can run any code it carries. If you made it, pass {trust_model=True} to load it, and "
                               "save it again (TextClassifier.save) to write it without pickle.")]
-    return _model_folder("request_type_model", c.request_type_model, files,
+    return _model_folder("request_type_model", c.request_type_model, CLASSIFIER_FILES,
                          "a classifier saved by `cxlens train classifier`")
 
 

@@ -62,8 +62,8 @@ __all__ = ["ChurnModel", "MODEL_FILES", "MODEL_KINDS"]
 log = logging.getLogger(__name__)
 MODEL_KINDS = ("auto", "logistic", "hgb")
 #: the files :meth:`ChurnModel.save` writes into a folder
-MODEL_FILES = ("churn_model.json", "churn_model.npz")
 _STEM = "churn_model"
+MODEL_FILES = (f"{_STEM}.json", f"{_STEM}.npz")
 
 
 def _column_pipeline(values: pd.Series, *, spline_knots: int) -> Pipeline:
@@ -339,7 +339,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, folder: str | Path) -> ChurnModel:
         """The model :meth:`save` wrote in ``folder``."""
-        model, _ = load_state(folder, _STEM, extra_types=(ChurnModel,))
+        model = load_state(folder, _STEM, extra_types=(ChurnModel,))
         if not isinstance(model, ChurnModel) or not hasattr(model, "pipeline_"):
             raise DataError(f"{folder}: {_STEM}.json does not hold a fitted churn model; train it again.")
         return model

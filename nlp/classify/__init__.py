@@ -9,6 +9,7 @@ from cxlens.nlp.classify._classifier import (  # noqa: F401
     fit_temperature,
     load_classifier,
 )
+from cxlens.nlp.classify._classifier_files import CLASSIFIER_FILES, legacy_heads  # noqa: F401
 from cxlens.nlp.classify._evaluation import (  # noqa: F401
     evaluate_classifier,
     write_evaluation,
@@ -32,6 +33,7 @@ from cxlens.nlp.classify._zeroshot import (  # noqa: F401
 __all__ = [
     "BANKING77_MAP",
     "BITEXT_MAP",
+    "CLASSIFIER_FILES",
     "DEFAULT_MODEL_DIR",
     "FewShotClassifier",
     "HEADS",
@@ -43,6 +45,7 @@ __all__ = [
     "evaluate_classifier",
     "fit_temperature",
     "label_texts",
+    "legacy_heads",
     "load_classifier",
     "load_default_model",
     "train_default_model",

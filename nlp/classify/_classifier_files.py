@@ -26,15 +26,18 @@ import numpy as np
 from cxlens._estimator_store import load_pickle, load_state, save_state
 from cxlens.errors import ConfigError, DataError
 
-__all__ = ["FORMAT", "HEAD_FILES", "LEGACY_HEAD", "read_classifier", "write_classifier"]
+__all__ = ["CLASSIFIER_FILES", "FORMAT", "HEAD_FILES", "LEGACY_HEAD", "legacy_heads", "read_classifier",
+           "write_classifier"]
 
 FORMAT = "cxlens.text_classifier.v2"
 LEGACY_FORMAT = "cxlens.text_classifier.v1"
+_STEM = "head"
 #: the files of a saved classifier's heads (besides ``params.json``)
-HEAD_FILES = ("head.json", "head.npz")
+HEAD_FILES = (f"{_STEM}.json", f"{_STEM}.npz")
+#: every file of a saved classifier (a fine-tuned encoder adds its ``encoder/`` folder)
+CLASSIFIER_FILES = ("params.json", *HEAD_FILES)
 #: the pickled heads of a folder written before v2
 LEGACY_HEAD = "head.joblib"
-_STEM = "head"
 RESAVE = ("save it again without pickle (in Python: cxlens.nlp.classify.load_classifier(folder, trust_model=True)"
           ".save(folder)) or train it again with `cxlens train classifier`")
 
@@ -68,6 +71,13 @@ def write_classifier(model: Any, path: str | Path) -> Path:
     return path
 
 
+def legacy_heads(path: str | Path) -> bool:
+    """Whether the folder ``path`` is a classifier saved before v2: ``params.json`` and pickled heads only."""
+    path = Path(path)
+    return ((path / "params.json").is_file() and (path / LEGACY_HEAD).is_file()
+            and not all((path / name).is_file() for name in HEAD_FILES))
+
+
 def read_classifier(path: str | Path, cls: type, *, trust_model: bool = False) -> Any:
     """The classifier (an instance of ``cls``) saved in the folder ``path``; see the module docstring."""
     path = Path(path)
@@ -81,7 +91,7 @@ def read_classifier(path: str | Path, cls: type, *, trust_model: bool = False) -
     if meta.get("format") != expected:
         raise DataError(f"{meta_file}: unknown model format {meta.get('format')!r} (expected {expected}).")
     if safe:
-        state, _ = load_state(path, _STEM)
+        state = load_state(path, _STEM)
     else:
         state = load_pickle(path / LEGACY_HEAD, trust_model=trust_model, resave=RESAVE)
     if not isinstance(state, dict) or not isinstance(state.get("heads"), dict):
