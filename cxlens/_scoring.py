@@ -146,13 +146,13 @@ class ScoreConfig:
         return paths
 
     def score_inputs(self) -> ScoreInputs:
+        """The tables (:meth:`table_paths`) and every reading option, field for field: a ScoreInputs field is a
+        ScoreConfig field of the same name."""
         from cxlens.pipelines.score import ScoreInputs
 
         paths = self.table_paths()
-        return ScoreInputs(tickets=paths["tickets"], messages=paths.get("messages"), mentions=paths.get("mentions"),
-                           accounts=paths.get("accounts"), surveys=paths.get("surveys"), mapping=self.mapping,
-                           encoding=self.encoding, date_format=self.date_format, dates_between=self.dates_between,
-                           follow_symlinks=self.follow_symlinks, skip_unreadable=self.skip_unreadable)
+        return ScoreInputs(**{f.name: paths.get(f.name) if f.name in TABLES else getattr(self, f.name)
+                              for f in dataclasses.fields(ScoreInputs)})
 
     def head_options(self) -> HeadOptions:
         from cxlens.pipelines.score import HeadOptions

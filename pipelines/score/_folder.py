@@ -150,7 +150,6 @@ def has_results(manifest: dict[str, Any] | None) -> bool:
 class Claim:
     """A run's hold on its folder; the run sets ``manifest`` once its own manifest is there."""
 
-    out: Path
     manifest: dict[str, Any] | None = None
 
 
@@ -165,7 +164,7 @@ def claimed_output(out: Path, *, inputs: Iterable[str | Path | None]) -> Iterato
     except BaseException:
         _remove_if_empty(out, made)
         raise
-    claim, failed = Claim(out=out), False
+    claim, failed = Claim(), False
     try:
         with output_errors(out):
             yield claim
