@@ -246,10 +246,7 @@ def _input_problems(c: ScoreConfig) -> list[ConfigProblem]:
         ValueRules(date_format=c.date_format, dates_between=c.dates_between)
     except InvalidConfigError as exc:
         found += exc.problems
-    for flag in ("follow_symlinks", "skip_unreadable"):
-        if not isinstance(getattr(c, flag), bool):
-            found.append(ConfigProblem(flag, getattr(c, flag), "must be True or False."))
-    return found
+    return found + _boolean(c, "follow_symlinks") + _boolean(c, "skip_unreadable")
 
 
 def _known_encoding(name: object) -> bool:
@@ -291,8 +288,7 @@ def _head_problems(c: ScoreConfig) -> list[ConfigProblem]:
     for name in c.skip:
         if name not in SKIPPABLE_HEADS:
             found.append(ConfigProblem("skip", name, f"not a head; the heads are {', '.join(SKIPPABLE_HEADS)}."))
-    if not isinstance(c.trust_model, bool):
-        found.append(ConfigProblem("trust_model", c.trust_model, "must be True or False."))
+    found += _boolean(c, "trust_model")
     if c.request_type_model is not None:
         found += _classifier_folder(c)
     if c.topic_model is not None:
@@ -348,6 +344,11 @@ def _model_folder(param: str, path: str, files: tuple[str, ...], what: str) -> l
     if missing:
         return [ConfigProblem(param, path, f"not a saved model (no {', '.join(missing)} in it); give {what}.")]
     return []
+
+
+def _boolean(c: ScoreConfig, name: str) -> list[ConfigProblem]:
+    value = getattr(c, name)
+    return [] if isinstance(value, bool) else [ConfigProblem(name, value, "must be True or False.")]
 
 
 def _positive(c: ScoreConfig, name: str, *, optional: bool = False) -> list[ConfigProblem]:

@@ -75,28 +75,29 @@ def _check(path, table: str) -> None:
     assert sum(len(c.frame) + len(c.unreadable) for c in streamed) == records
 
 
+def _check_bytes(tmp_path_factory, name: str, data: bytes) -> None:
+    """Write ``data`` as the file ``name`` (``tickets.csv``...) and :func:`_check` it against its table."""
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_bytes(data)
+    _check(path, name.split(".")[0])
+
+
 @FUZZ
 @given(data=corrupted(TICKETS_CSV))
 def test_corrupted_tickets_csv(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("fuzz") / "tickets.csv"
-    path.write_bytes(data)
-    _check(path, "tickets")
+    _check_bytes(tmp_path_factory, "tickets.csv", data)
 
 
 @FUZZ
 @given(data=corrupted(MESSAGES_CSV))
 def test_corrupted_messages_csv(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("fuzz") / "messages.csv"
-    path.write_bytes(data)
-    _check(path, "messages")
+    _check_bytes(tmp_path_factory, "messages.csv", data)
 
 
 @FUZZ
 @given(data=corrupted(_as_jsonl(TICKETS_CSV)))
 def test_corrupted_tickets_jsonl(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("fuzz") / "tickets.jsonl"
-    path.write_bytes(data)
-    _check(path, "tickets")
+    _check_bytes(tmp_path_factory, "tickets.jsonl", data)
 
 
 @FUZZ
