@@ -68,11 +68,12 @@ def _known_classes() -> dict[str, type]:
     return known
 
 
-def _registry(extra_types: Iterable[type]) -> tuple[dict[str, type], dict[type, str]]:
+def _registry(extra_types: Iterable[type]) -> dict[str, type]:
+    """The classes a state may hold, by name: scikit-learn's (:data:`CLASSES`) and the caller's own."""
     by_name = dict(_known_classes())
     for cls in extra_types:
         by_name[f"{cls.__module__}.{cls.__qualname__}"] = cls
-    return by_name, {cls: name for name, cls in by_name.items()}
+    return by_name
 
 
 # ---------------------------------------------------------------- saving
@@ -80,7 +81,7 @@ def _registry(extra_types: Iterable[type]) -> tuple[dict[str, type], dict[type, 
 
 class _Writer:
     def __init__(self, extra_types: Iterable[type]) -> None:
-        self.by_type = _registry(extra_types)[1]
+        self.by_type = {cls: name for name, cls in _registry(extra_types).items()}
         self.arrays: dict[str, np.ndarray] = {}
 
     def array(self, value: np.ndarray) -> str:
@@ -178,7 +179,7 @@ _HOOKS = {"sklearn.ensemble.HistGradientBoostingClassifier": _rebuild_hgb}
 class _Reader:
     def __init__(self, arrays: dict[str, np.ndarray], extra_types: Iterable[type], source: Path) -> None:
         self.arrays = arrays
-        self.by_name = _registry(extra_types)[0]
+        self.by_name = _registry(extra_types)
         self.source = source
 
     def fail(self, what: str) -> DataError:

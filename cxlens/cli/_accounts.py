@@ -113,7 +113,7 @@ def train_churn_cmd(args: argparse.Namespace) -> int:
     sys.stderr.write(f"cxlens: churn model {training.params['model']} ({training.params['validation']} validation): "
                      f"ROC-AUC {_fmt(m.get('roc_auc'))}, PR-AUC {_fmt(m.get('pr_auc'))}, "
                      f"Brier {_fmt(m.get('brier'))} on {int(m['n_validation'])} validation rows\n")
-    sys.stderr.write(f"cxlens: model written to {paths['model'].parent}\n")
+    sys.stderr.write(f"cxlens: model written to {args.out}\n")
     if not args.no_tracking:
         run = track_churn_training(training, paths, tracking_uri=args.tracking_uri,
                                    registered_name=args.registered_name)
