@@ -143,14 +143,16 @@ def train_churn(data: Any, *, horizon_days: float | None = 90.0, label_col: str 
 def at_risk_review(data: Any, *, model: ChurnModel | str | Path | None = None, horizon_days: float = 90.0,
                    as_of: str | pd.Timestamp | None = None, health: HealthConfig | None = None,
                    fit_health_weights: bool = False, config: KPIConfig | str | Path | None = None,
-                   random_state: int = 0, trust_model: bool = False) -> AtRiskReview:
+                   random_state: int = 0, trust_model: bool = False, backtest_dates: int = 0) -> AtRiskReview:
     """Score every current account of ``data`` and assemble the at-risk review (``cxlens accounts at-risk``).
 
     ``model``: a fitted churn model (``train_churn(...).model``), its folder, or an MLflow URI such as
     ``models:/cxlens-churn@champion``; ``None`` trains one on this history first. ``as_of``: the review
     date (default: the day after the last event). ``health``: the health-score weights and bands
     (:class:`cxlens.HealthConfig`); ``fit_health_weights`` fits the weights on past churn.
-    ``config``: KPI settings (``risk_threshold``: the churn probability that counts as at risk).
+    ``config``: KPI settings (``risk_threshold``: a fixed churn probability that counts as at risk; unset,
+    the top decile or >= 2x the portfolio's base rate, whichever was more precise in the back-test over
+    ``backtest_dates`` past dates, the top decile without one: ``.table["at_risk"]``, ``.summary["risk_rule"]``).
     ``trust_model``: load a ``model`` that is a pickle (an older cxlens's ``model.joblib``, an MLflow model),
     which can run any code it carries; without it such a model is refused before it is read.
 
@@ -165,4 +167,5 @@ def at_risk_review(data: Any, *, model: ChurnModel | str | Path | None = None, h
 
         model = load_churn_model(model, trust_model=trust_model)
     return _review(_feature_tables(data), model=model, horizon_days=horizon_days, as_of=as_of, health=health,
-                   fit_health_weights=fit_health_weights, config=_kpi_config(config), random_state=random_state)
+                   fit_health_weights=fit_health_weights, config=_kpi_config(config), random_state=random_state,
+                   backtest_dates=backtest_dates)

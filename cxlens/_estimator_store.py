@@ -37,7 +37,7 @@ CLASSES = {
     "sklearn.pipeline": ("Pipeline", "FeatureUnion"),
     "sklearn.compose": ("ColumnTransformer",),
     "sklearn.preprocessing": ("OneHotEncoder", "StandardScaler", "SplineTransformer", "LabelBinarizer",
-                              "LabelEncoder"),
+                              "LabelEncoder", "QuantileTransformer"),
     "sklearn.impute": ("SimpleImputer", "MissingIndicator"),
     "sklearn.linear_model": ("LogisticRegression",),
     "sklearn.multiclass": ("OneVsRestClassifier", "_ConstantPredictor"),

@@ -51,7 +51,8 @@ class ScoreConfig:
     scores without the part of a file that cannot be read (by default such a file stops the run).
 
     Heads: ``request_type_model`` (a folder from ``cxlens train classifier``; default the shipped
-    model), ``topic_model`` (a folder from ``cxlens topics discover``; default: fit one on
+    model) or ``request_types`` (a taxonomy file, or a folder from ``cxlens train classifier --taxonomy``:
+    docs/taxonomy.md), ``topic_model`` (a folder from ``cxlens topics discover``; default: fit one on
     ``topic_sample`` customer texts of the first chunks), ``sentiment_model`` (a folder from
     ``cxlens train sentiment`` or a shipped name, ``frozen`` (default) or ``tuned``),
     ``fast_sentiment`` (the lexicon instead of a model), ``scorecard`` (a file or shipped name;
@@ -82,6 +83,7 @@ class ScoreConfig:
     follow_symlinks: bool = False
     skip_unreadable: bool = False
     request_type_model: str | None = None
+    request_types: str | None = None
     trust_model: bool = False
     topic_model: str | None = None
     topic_sample: int = 10_000
@@ -102,7 +104,7 @@ class ScoreConfig:
     def __post_init__(self) -> None:
         # paths as text, the mapping and skip as sorted tuples: a config is hashable and its fields
         # compare equal however they were given (nothing is checked here: see validate)
-        for name in ("out", "archive", *TABLES, "request_type_model", "topic_model", "sentiment_model",
+        for name in ("out", "archive", *TABLES, "request_type_model", "request_types", "topic_model", "sentiment_model",
                      "scorecard", "kpi_config"):
             value = getattr(self, name)
             if isinstance(value, Path):
@@ -157,7 +159,8 @@ class ScoreConfig:
     def head_options(self) -> HeadOptions:
         from cxlens.pipelines.score import HeadOptions
 
-        return HeadOptions(request_type_model=self.request_type_model, topic_model=self.topic_model,
+        return HeadOptions(request_type_model=self.request_type_model, request_types=self.request_types,
+                           topic_model=self.topic_model,
                            sentiment_model=self.sentiment_model, fast_sentiment=self.fast_sentiment,
                            scorecard=self.scorecard, device=self.resolved_device(), skip=self.skip,
                            encoder=self.encoder, trust_model=self.trust_model)
@@ -291,6 +294,8 @@ def _head_problems(c: ScoreConfig) -> list[ConfigProblem]:
     found += _boolean(c, "trust_model")
     if c.request_type_model is not None:
         found += _classifier_folder(c)
+    if c.request_types is not None:
+        found += _taxonomy_file(c)
     if c.topic_model is not None:
         found += _model_folder("topic_model", c.topic_model, ("topic_model.json",),
                                "a topic model saved by `cxlens topics discover` (its model/ folder)")
@@ -319,6 +324,20 @@ def _cuda_available() -> bool:
     from cxlens.nlp.encoders import cuda_available
 
     return cuda_available()
+
+
+def _taxonomy_file(c: ScoreConfig) -> list[ConfigProblem]:
+    """A taxonomy file (or trained taxonomy folder) that reads and validates; not with a request_type_model."""
+    from cxlens.nlp.classify import load_taxonomy
+
+    if c.request_type_model is not None:
+        return [ConfigProblem("request_types", c.request_types, "names its own model; give it or "
+                                                                "{request_type_model}, not both.")]
+    try:
+        load_taxonomy(c.request_types)
+    except CxlensError as exc:
+        return [ConfigProblem("request_types", c.request_types, str(exc))]
+    return []
 
 
 def _classifier_folder(c: ScoreConfig) -> list[ConfigProblem]:

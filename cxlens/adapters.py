@@ -8,7 +8,13 @@
   (``dialogHeader`` / ``dialogContent`` / ``agentURL`` JSON, one conversation
   per element, or JSON Lines).
 
-Both return a :class:`Converted` (tickets, messages, quarantine).  A bad
+* :func:`read_zendesk`, :func:`read_freshdesk`, :func:`read_intercom`,
+  :func:`read_hubspot`, :func:`read_salesforce` - helpdesk exports (API
+  pages / JSON / JSON Lines; Salesforce CSV or JSON per object), one private
+  module each (``cxlens._adapter_<vendor>``), with surveys and the vendor's own
+  first-response and resolution figures compared with cxlens's.
+
+All return a :class:`Converted` (tickets, messages, quarantine).  A bad
 record (no id, an unparseable time, a duplicate id, a thread without any
 customer tweet, a conversation without turns...) goes to the quarantine with
 the reason; it never stops the conversion.  The mapping of every field is in
@@ -20,37 +26,29 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cxlens._adapter_common import Converted
+from cxlens._adapter_freshdesk import read_freshdesk
+from cxlens._adapter_hubspot import read_hubspot
+from cxlens._adapter_intercom import read_intercom
+from cxlens._adapter_salesforce import read_salesforce
+from cxlens._adapter_zendesk import read_zendesk
 from cxlens.dataset import derive_ticket_fields
 from cxlens.errors import MissingColumnsError, NoUsableRowsError, UnknownNameError, UnreadableFileError
 from cxlens.io import REASON_COL, ROW_COL, SOURCE_COL, read_frame, undecodable, write_table
 
-__all__ = ["ADAPTERS", "Converted", "convert", "read_ibm_cdp", "read_twcs"]
+__all__ = ["ADAPTERS", "Converted", "convert", "detect_export", "read_freshdesk", "read_hubspot", "read_ibm_cdp", "read_intercom",
+           "read_salesforce", "read_twcs", "read_zendesk"]
 
 log = logging.getLogger(__name__)
 
 TWCS_REQUIRED = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
 TWCS_TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # "Wed Oct 11 06:55:44 +0000 2017"
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids (tweets after Nov 2010) carry their creation time
-
-
-@dataclass
-class Converted:
-    """Canonical ``tickets`` and ``messages`` plus the records set aside (with ``_reason``)."""
-
-    tickets: pd.DataFrame
-    messages: pd.DataFrame
-    quarantine: pd.DataFrame
-    n_read: int = 0
-
-    def summary(self) -> dict[str, int]:
-        return {"records_read": self.n_read, "tickets": len(self.tickets), "messages": len(self.messages),
-                "quarantined": len(self.quarantine)}
 
 
 # ---------------------------------------------------------------- Customer Support on Twitter
@@ -348,21 +346,80 @@ def read_ibm_cdp(path: str | Path, *, encoding: str = "utf-8") -> Converted:
 
 # ---------------------------------------------------------------- writing
 
-ADAPTERS = {"twcs": read_twcs, "ibm": read_ibm_cdp}
+ADAPTERS = {"twcs": read_twcs, "ibm": read_ibm_cdp, "zendesk": read_zendesk, "freshdesk": read_freshdesk,
+            "intercom": read_intercom, "hubspot": read_hubspot, "salesforce": read_salesforce}
 
 
 def convert(kind: str, input_path: str | Path, out_dir: str | Path, *, fmt: str = "csv",
-            encoding: str = "utf-8") -> tuple[Converted, dict[str, Path]]:
-    """Run adapter ``kind`` (``twcs`` or ``ibm``) and write ``tickets``/``messages`` (+ quarantine) to ``out_dir``."""
+            encoding: str = "utf-8", redact: bool = False) -> tuple[Converted, dict[str, Path]]:
+    """Run adapter ``kind`` (a name of :data:`ADAPTERS`) and write its tables to ``out_dir``.
+
+    Writes ``tickets`` and ``messages`` (+ ``surveys`` when the export has answers), ``quarantine/<kind>.csv``
+    for the records set aside and, when the export carries the vendor's own figures,
+    ``conversion/vendor_comparison.csv`` (cxlens's first-response and resolution times against the vendor's).
+    ``redact`` replaces personal data in every text column (and the quarantine's raw records) with typed
+    placeholders before anything is written (:func:`cxlens.redact.redact_frame`).
+    """
     if kind not in ADAPTERS:
         raise UnknownNameError(kind="adapter", name=kind, known=ADAPTERS)
     if fmt not in ("csv", "parquet", "jsonl"):
         raise UnknownNameError(kind="format", name=fmt, known=("csv", "parquet", "jsonl"))
     result = ADAPTERS[kind](input_path, encoding=encoding)
+    if redact:
+        from cxlens.redact import redact_converted
+
+        result = redact_converted(result)
     out = Path(out_dir)
     written = {"tickets": write_table(result.tickets, out / f"tickets.{fmt}"),
                "messages": write_table(result.messages, out / f"messages.{fmt}")}
+    if result.surveys is not None and len(result.surveys):
+        written["surveys"] = write_table(result.surveys, out / f"surveys.{fmt}")
     if len(result.quarantine):
         written["quarantine"] = write_table(result.quarantine, out / "quarantine" / f"{kind}.csv")
         log.warning("%s: %d records quarantined (see %s)", kind, len(result.quarantine), written["quarantine"])
+    if result.comparison is not None and len(result.comparison):
+        written["vendor_comparison"] = write_table(result.comparison, out / "conversion" / "vendor_comparison.csv")
+        unexplained = int((result.comparison["verdict"] == "unexplained").sum())
+        if unexplained:
+            log.warning("%s: %d of cxlens's times differ from the vendor's for no known reason (see %s)", kind,
+                        unexplained, written["vendor_comparison"])
     return result, written
+
+
+#: what the first 64 KB of a ``tickets*`` file holds in each vendor's export (checked in this order)
+_TICKET_MARKERS = (("hubspot", ('"properties"',)), ("freshdesk", ('"fr_due_by"', '"responder_id"', '"stats"')),
+                   ("zendesk", ('"via"', '"submitter_id"', '"assignee_id"')))
+
+
+def detect_export(path: str | Path) -> str | None:
+    """The helpdesk whose export the folder ``path`` holds (a name of :data:`ADAPTERS`), or None.
+
+    A folder with canonical tables (``tickets.csv``, ...) is not an export. Salesforce: a ``Case*`` file;
+    HubSpot, Freshdesk, Zendesk: ``tickets*.json``/``.jsonl`` whose first 64 KB hold the vendor's own field names
+    (``properties``; ``fr_due_by``/``responder_id``/``stats``; ``via``/``submitter_id``/``assignee_id``);
+    Intercom: ``conversations*`` files with ``conversation_parts``.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        return None
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.is_symlink())
+    names = [p.name.lower() for p in files]
+    if any(n.split(".")[0] == "tickets" and n.endswith((".csv", ".tsv", ".parquet", ".pq")) for n in names):
+        return None
+    if any(n.startswith("case") and n.endswith((".csv", ".json", ".jsonl")) for n in names):
+        return "salesforce"
+    for file in files:
+        if file.name.lower().startswith("tickets") and file.suffix.lower() in (".json", ".jsonl", ".ndjson"):
+            head = _head(file)
+            for kind, markers in _TICKET_MARKERS:
+                if any(marker in head for marker in markers):
+                    return kind
+    for file in files:  # Intercom exports conversations (Freshdesk's conversations sit beside its tickets)
+        if file.name.lower().startswith("conversations") and "conversation_parts" in _head(file):
+            return "intercom"
+    return None
+
+
+def _head(file: Path) -> str:
+    with file.open("rb") as f:
+        return f.read(65536).decode("utf-8", errors="replace")

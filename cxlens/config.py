@@ -130,7 +130,10 @@ class KPIConfig:
     backlog_age_s: float = 7 * 86400.0   # backlog_aged counts tickets open longer than this
     operating_cost: float | None = None  # support cost for the period (cost_per_resolution)
     top_performers_min_n: int = 10       # agents need this many tickets to be ranked
-    risk_threshold: float = 0.5          # churn_probability above this counts as at risk
+    # churn_probability at or above this counts as at risk; None: the at-risk review's rule relative to the
+    # portfolio (the accounts' ``at_risk`` flag: top decile or >= 2x the base rate, cxlens.models.risk),
+    # 0.5 for accounts scored without the review
+    risk_threshold: float | None = None
     business_hours: BusinessHours | None = None
     use_business_hours: bool = False     # compute duration KPIs in business hours
     sla: SLAPolicy = field(default_factory=SLAPolicy)

@@ -42,6 +42,7 @@ _KPI_MODULES = (
     "qa",
     "health",
     "social",
+    "csat_estimated",
 )
 
 for _module in _KPI_MODULES:

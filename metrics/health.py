@@ -31,11 +31,16 @@ def _current(tables: Tables) -> np.ndarray:
 
 
 def at_risk(tables: Tables, config: KPIConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(scored, at risk) masks over current accounts: ``churn_probability >= risk_threshold``."""
+    """(scored, at risk) masks over current accounts: ``churn_probability >= risk_threshold``; without a
+    ``risk_threshold`` (None), the accounts' ``at_risk`` flag from the at-risk review, else 0.5."""
     probability = numbers(tables.accounts, "churn_probability").to_numpy()
     scored = _current(tables) & ~np.isnan(probability)
+    if config.risk_threshold is None and "at_risk" in tables.accounts:
+        flag = tables.accounts["at_risk"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        return scored, scored & flag
+    threshold = 0.5 if config.risk_threshold is None else config.risk_threshold
     with np.errstate(invalid="ignore"):
-        risky = scored & (probability >= config.risk_threshold)
+        risky = scored & (probability >= threshold)
     return scored, risky
 
 

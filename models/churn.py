@@ -9,7 +9,12 @@ stores parameters, ``fit`` returns ``self``, learned state ends in ``_``).
    falling steeply over the first months of tenure), given a missing-value
    flag and standardised; categories are one-hot encoded (rare and unseen
    levels pooled) and standardised.  One transformer per input
-   column, so every model column maps back to exactly one account feature.
+   column, so every model column maps back to exactly one account feature.  Signals with a known direction
+   (:mod:`cxlens.models.signals`: CSAT, NPS, CES, sentiment, unresolved tickets, SLA breaches, reopen
+   rate, response times, usage) are constrained to it when ``monotonic=True``: a linear term with a
+   sign-constrained coefficient in the logistic model
+   (:class:`~cxlens.models.constrained.SignedLogisticRegression`), a monotonic constraint in the
+   boosted one; so a higher CSAT can never raise the risk.
 2. **model choice** (``model="auto"``): a logistic regression and a
    ``HistGradientBoostingClassifier`` are scored by ROC-AUC on validation folds;
    the boosted model is kept only if it beats the linear one by more than
@@ -50,12 +55,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from cxlens._estimator_store import load_state, save_state
 from cxlens.errors import ConfigError, DataError
+from cxlens.models.constrained import SignedLogisticRegression, column_signs
+from cxlens.models.signals import feature_direction
 
 __all__ = ["ChurnModel", "MODEL_FILES", "MODEL_KINDS"]
 
@@ -66,7 +73,7 @@ _STEM = "churn_model"
 MODEL_FILES = (f"{_STEM}.json", f"{_STEM}.npz")
 
 
-def _column_pipeline(values: pd.Series, *, spline_knots: int) -> Pipeline:
+def _column_pipeline(values: pd.Series, *, spline_knots: int, monotone: bool = False) -> Pipeline:
     """The transformer for one input column.
 
     Categories: one-hot (levels seen fewer than 5 times pooled; unseen levels go
@@ -81,7 +88,12 @@ def _column_pipeline(values: pd.Series, *, spline_knots: int) -> Pipeline:
                          ("scale", StandardScaler())])
     value_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
     present = values.dropna().to_numpy(dtype=float)
-    if spline_knots >= 2 and len(np.unique(present)) > 2 * spline_knots:
+    if monotone and len(np.unique(present)) > 2:
+        # the value and its rank: two increasing columns, so the same sign on both keeps the effect monotone
+        # quantiles from a quarter of the rows at most: the validation folds fit on fewer rows than this
+        ranks = QuantileTransformer(n_quantiles=int(min(50, max(2, len(present) // 4))), subsample=None)
+        value_steps.append(("monotone", FeatureUnion([("linear", StandardScaler()), ("rank", ranks)])))
+    elif spline_knots >= 2 and len(np.unique(present)) > 2 * spline_knots:
         knots = np.unique(np.quantile(present, np.linspace(0, 1, spline_knots)))
         if len(knots) >= 2:
             value_steps.append(("spline", SplineTransformer(knots=knots.reshape(-1, 1), degree=3,
@@ -138,6 +150,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         With fewer training rows, ``auto`` fits only the logistic model (trees overfit small histories).
     calibrate : bool
         Platt-scale the chosen model on out-of-fold predictions.
+    monotonic : bool
+        Constrain the signals of known direction (:func:`cxlens.models.signals.feature_direction`).
     n_threads : int or None
         BLAS/OpenMP threads while fitting and predicting (None: the library default, all cores).
         One by default: account tables are small, and OpenMP on a busy shared machine can be
@@ -148,7 +162,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     ----------
     classes_, feature_names_in_, n_features_in_, features_used_ (inputs that vary),
     categorical_ (input -> bool), pipeline_ (the fitted sklearn Pipeline),
-    model_kind_ ("logistic" or "hgb"), validation_ ("time", "grouped-kfold", "kfold"),
+    model_kind_ ("logistic" or "hgb"), directions_ (constrained input -> +1 / -1),
+    validation_ ("time", "grouped-kfold", "kfold"),
     validation_scores_ (model -> ROC-AUC), calibration_ ((a, b) of the Platt map),
     oof_proba_ / oof_y_ (calibrated out-of-fold probabilities and their labels).
     """
@@ -157,7 +172,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
                  max_iter: int = 200,
                  learning_rate: float = 0.05, max_leaf_nodes: int = 15, l2_regularization: float = 1.0,
                  selection_margin: float = 0.005, min_rows_for_trees: int = 500, calibrate: bool = True,
-                 n_threads: int | None = 1, random_state: int = 0) -> None:
+                 monotonic: bool = True, n_threads: int | None = 1, random_state: int = 0) -> None:
         self.model = model
         self.cv = cv
         self.C = C
@@ -169,6 +184,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.selection_margin = selection_margin
         self.min_rows_for_trees = min_rows_for_trees
         self.calibrate = calibrate
+        self.monotonic = monotonic
         self.n_threads = n_threads
         self.random_state = random_state
 
@@ -176,6 +192,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     def _estimator(self, kind: str):
         if kind == "logistic":
+            if self.directions_:
+                return SignedLogisticRegression(C=self.C, max_iter=5000)
             return LogisticRegression(C=self.C, max_iter=5000)
         return HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=self.learning_rate,
                                               max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=20,
@@ -185,10 +203,25 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def _pipeline(self, X: pd.DataFrame, kind: str) -> Pipeline:
         transformers = []
         for i, col in enumerate(self.features_used_):
-            pipe = _column_pipeline(X[col], spline_knots=self.spline_knots if kind == "logistic" else 0)
+            knots = self.spline_knots if kind == "logistic" else 0
+            pipe = _column_pipeline(X[col], spline_knots=knots, monotone=kind == "logistic" and col in self.directions_)
             transformers.append((f"f{i}", pipe, [col]))
         pre = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=True)
         return Pipeline([("features", pre), ("model", self._estimator(kind))])
+
+    def _fit_pipeline(self, pipe: Pipeline, X: pd.DataFrame, y: np.ndarray) -> Pipeline:
+        """Fit ``pipe``; with constrained signals, first fit its preprocessing to learn which output column
+        carries each signal's value, and constrain the model there (signs / ``monotonic_cst``)."""
+        if not self.directions_:
+            return pipe.fit(X, y)
+        names = list(pipe.named_steps["features"].fit(X).get_feature_names_out())
+        sources = [self.features_used_[int(name.split("__", 1)[0][1:])] for name in names]
+        signs = column_signs(sources, names, self.directions_).tolist()
+        if isinstance(pipe.named_steps["model"], SignedLogisticRegression):
+            pipe.set_params(model__signs=signs)
+        elif isinstance(pipe.named_steps["model"], HistGradientBoostingClassifier):
+            pipe.set_params(model__monotonic_cst=signs)
+        return pipe.fit(X, y)
 
     def _splits(self, X: pd.DataFrame, y: np.ndarray, groups, splits) -> list[tuple[np.ndarray, np.ndarray]]:
         if splits:
@@ -212,7 +245,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         for train, val in folds:
             if len(np.unique(y[train])) < 2:
                 continue
-            fitted = clone(template).fit(X.iloc[train], y[train])
+            fitted = self._fit_pipeline(clone(template), X.iloc[train], y[train])
             rows.append(val)
             logits.append(fitted.decision_function(X.iloc[val]))
         if not rows:
@@ -245,6 +278,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             raise DataError("No usable feature: every feature column is empty or constant. "
                             "Add tickets (with account_id) or account columns that vary.")
         self.categorical_ = {c: not pd.api.types.is_numeric_dtype(X[c]) for c in self.features_used_}
+        directions = {c: feature_direction(c) for c in self.features_used_ if not self.categorical_[c]}
+        self.directions_ = {c: d for c, d in directions.items() if d and self.monotonic}
         X = _clean(X, self.features_used_, self.categorical_)
         folds = self._splits(X, y, groups, splits)
         kinds = [self.model]
@@ -281,7 +316,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         a, b = self.calibration_
         self.oof_proba_ = expit(a * logits + b)  # the logistic function, without overflow on large logits
         self.oof_y_ = y[rows]
-        self.pipeline_ = self._pipeline(X, chosen).fit(X, y)
+        self.pipeline_ = self._fit_pipeline(self._pipeline(X, chosen), X, y)
         if chosen == "hgb" and importlib.util.find_spec("shap") is None:
             from sklearn.inspection import permutation_importance
 
@@ -334,12 +369,12 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         """Write the fitted model into ``folder`` (created) as ``churn_model.json`` (structure, parameters) and
         ``churn_model.npz`` (arrays): no pickle, so loading it runs no code from the files."""
         check_is_fitted(self, "pipeline_")
-        return save_state(self, folder, _STEM, extra_types=(ChurnModel,))
+        return save_state(self, folder, _STEM, extra_types=(ChurnModel, SignedLogisticRegression))
 
     @classmethod
     def load(cls, folder: str | Path) -> ChurnModel:
         """The model :meth:`save` wrote in ``folder``."""
-        model = load_state(folder, _STEM, extra_types=(ChurnModel,))
+        model = load_state(folder, _STEM, extra_types=(ChurnModel, SignedLogisticRegression))
         if not isinstance(model, ChurnModel) or not hasattr(model, "pipeline_"):
             raise DataError(f"{folder}: {_STEM}.json does not hold a fitted churn model; train it again.")
         return model

@@ -47,12 +47,13 @@ class Explanation:
 
 @dataclass(frozen=True)
 class Reason:
-    """One reason: the feature, its value, its contribution (log-odds) and the sentence."""
+    """One reason: the feature, its value, its contribution (log-odds), the sentence and the tickets behind it."""
 
     feature: str
     value: object
     contribution: float
     text: str
+    tickets: tuple[str, ...] = ()
 
 
 def _group_columns(matrix: np.ndarray, sources: list[str], features: list[str]) -> np.ndarray:

@@ -25,6 +25,7 @@ customers at ``as_of`` (signed up before it, not churned before it).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,6 +53,7 @@ __all__ = [
     "resolution_hours_median_90d",
     "script_adherence_mean_90d",
     "sentiment_score_mean_90d",
+    "sla_breached",
     "sla_breaches_90d",
     "tenure_days",
     "ticket_trend_30d",
@@ -59,6 +61,7 @@ __all__ = [
     "unresolved_tickets",
 ]
 
+log = logging.getLogger(__name__)
 DAY = pd.Timedelta(days=1)
 # Account columns that are keys, dates, labels or model outputs, never features.
 ACCOUNT_RESERVED = frozenset({
@@ -85,7 +88,11 @@ def as_utc(value: str | pd.Timestamp) -> pd.Timestamp:
 
 
 def default_as_of(tables: FeatureTables) -> pd.Timestamp:
-    """The day after the last event in the data: "now" for a batch job on an export."""
+    """The day after the last event in the data: "now" for a batch job on an export.
+
+    A snapshot table with no timestamp at all (one row per account, a churn label column, e.g. IBM Telco)
+    has nothing to replay in time: its features are the same on any date, so today (UTC) is used.
+    """
     stamps = []
     for frame, cols in ((tables.tickets, ("created_at", "resolved_at", "first_response_at")),
                         (tables.messages, ("sent_at",)), (tables.surveys, ("responded_at",)),
@@ -96,8 +103,8 @@ def default_as_of(tables: FeatureTables) -> pd.Timestamp:
             if col in frame and frame[col].notna().any():
                 stamps.append(frame[col].max())
     if not stamps:
-        raise DataError("Cannot choose a prediction date: no timestamps in the data. Give {as_of} (a date).",
-                        params=("as_of",))
+        log.info("no timestamps in the data: a snapshot table, features as of today")
+        return pd.Timestamp.now(tz="UTC").normalize()
     return (max(stamps) + DAY).normalize()
 
 
@@ -196,18 +203,24 @@ def sla_breaches_90d(tickets: pd.DataFrame, *, as_of: pd.Timestamp, sla: SLAPoli
 
     Targets come from :class:`cxlens.config.SLAPolicy` by channel (and priority).
     """
-    sla = sla or SLAPolicy()
     recent = _window(tickets, "created_at", as_of=as_of, days=90)
-    channel = recent["channel"] if "channel" in recent else pd.Series(None, index=recent.index)
-    priority = recent["priority"] if "priority" in recent else pd.Series(None, index=recent.index)
+    breach = sla_breached(recent, as_of=as_of, sla=sla).astype(float)
+    return breach.groupby(recent["account_id"]).sum()
+
+
+def sla_breached(tickets: pd.DataFrame, *, as_of: pd.Timestamp, sla: SLAPolicy | None = None) -> pd.Series:
+    """Per ticket, whether its first-response SLA was breached as known at ``as_of`` (the deadline passed
+    before it with no reply by then)."""
+    sla = sla or SLAPolicy()
+    channel = tickets["channel"] if "channel" in tickets else pd.Series(None, index=tickets.index)
+    priority = tickets["priority"] if "priority" in tickets else pd.Series(None, index=tickets.index)
     target = pd.Series([sla.target("first_response", c, p) for c, p in zip(channel, priority)],
-                       index=recent.index, dtype="float64")
-    deadline = recent["created_at"] + pd.to_timedelta(target, unit="s")
-    reply = recent["first_response_at"] if "first_response_at" in recent else pd.Series(pd.NaT, index=recent.index)
+                       index=tickets.index, dtype="float64")
+    deadline = tickets["created_at"] + pd.to_timedelta(target, unit="s")
+    reply = tickets["first_response_at"] if "first_response_at" in tickets else pd.Series(pd.NaT, index=tickets.index)
     known = (deadline < as_of).fillna(False)
     late = (reply.isna() | (reply > deadline)).fillna(True)
-    breach = (known & late & target.notna()).astype(float)
-    return breach.groupby(recent["account_id"]).sum()
+    return (known & late & target.notna()).astype(bool)
 
 
 def script_adherence_mean_90d(tickets: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:
@@ -296,6 +309,7 @@ def _static_account_features(accounts: pd.DataFrame, *, exclude: frozenset[str])
         elif pd.api.types.is_numeric_dtype(values):
             out[col] = values.astype("float64")
         else:
+            values = values.where(~values.astype("string").str.strip().eq("").fillna(False), None)
             numeric = pd.to_numeric(values, errors="coerce")
             if numeric.notna().sum() == values.notna().sum() and values.notna().any():
                 out[col] = numeric.astype("float64")

@@ -100,7 +100,8 @@ def _summary_cards(summary: dict[str, Any]) -> str:
     bands = summary.get("health_bands", {})
     cards = [
         ("accounts scored", f"{summary['accounts_scored']:,}"),
-        (f"at risk (p &ge; {summary['risk_threshold']:.2f})", f"{summary['at_risk_accounts']:,}"),
+        (f"at risk (p &ge; {summary['risk_threshold']:.1%})", f"{summary['at_risk_accounts']:,}"),
+        ("revenue at risk (sum MRR &times; p, flagged)", _money(summary.get("revenue_at_risk", float("nan")))),
         ("MRR of at-risk accounts", _money(summary["mrr_of_at_risk_accounts"])),
         ("expected MRR loss (sum p &times; MRR)", _money(summary["expected_mrr_loss"])),
         ("total MRR scored", _money(summary["total_mrr"])),
@@ -109,6 +110,57 @@ def _summary_cards(summary: dict[str, Any]) -> str:
     ]
     return '<div class="cards">' + "".join(
         f'<div class="card"><div class="v">{v}</div><div class="k">{k}</div></div>' for k, v in cards) + "</div>"
+
+
+def _rule_section(summary: dict[str, Any]) -> str:
+    """Who counts as at risk, and why this rule."""
+    rule = summary.get("risk_rule")
+    if not rule:
+        return ""
+    return (f"<p><b>At risk</b> = {_text(rule)}: {summary['at_risk_accounts']:,} accounts, revenue at risk "
+            f"{_money(summary.get('revenue_at_risk', float('nan')))} (sum of MRR &times; churn probability over "
+            f"them). <span class='note'>Rule {_text(summary.get('risk_rule_why', ''))}.</span></p>")
+
+
+def _pct(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{float(value):.0%}"
+
+
+def _lift(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{float(value):.1f}x"
+
+
+def _rule_label(key: str) -> str:
+    """``top_0.1`` -> ``top 10%``, ``relative_2`` -> ``>= 2x base rate``."""
+    kind, _, value = key.partition("_")
+    if kind == "top":
+        return f"top {float(value):.0%}"
+    if kind == "relative":
+        return f">= {float(value):g}x base rate"
+    return key.replace("_", " ")
+
+
+def _backtest_table(rows: list[dict[str, Any]]) -> str:
+    """Precision at 10/20/50 and each rule's precision on past dates (a model trained before each)."""
+    if not rows:
+        return ("<p class='note'>No back-test: it needs churned_at dates and a horizon of history before the "
+                "review date (cxlens accounts at-risk --backtest 3).</p>")
+    rules = [k[:-len("_precision")] for k in rows[0] if k.endswith("_precision") and not k.startswith("precision")]
+    head = ("<tr><th>date</th><th>accounts</th><th>churned</th><th>base rate</th>"
+            + "".join(f"<th>precision@{k} (lift)</th>" for k in (10, 20, 50))
+            + "".join(f"<th>{_text(_rule_label(r))}: flagged, precision (lift)</th>" for r in rules) + "</tr>")
+    body = []
+    for row in rows:
+        cells = [_text(row["date"]), f"{row['accounts']:,}", f"{row['churned']:,}", _pct(row["base_rate"])]
+        cells += [f"{_pct(row.get(f'precision_at_{k}'))} ({_lift(row.get(f'lift_at_{k}'))})" for k in (10, 20, 50)]
+        cells += [f"{row.get(f'{r}_flagged', 0):,}, {_pct(row.get(f'{r}_precision'))} ({_lift(row.get(f'{r}_lift'))})"
+                  for r in rules]
+        body.append("<tr>" + "".join(f"<td class='n'>{c}</td>" for c in cells) + "</tr>")
+    note = ("<p class='note'>For each date a model was trained only on what was known before it (features from "
+            "earlier events, labels whose window had closed) and scored the accounts that were customers then; "
+            "churned = churned_at in the horizon after the date. Lift = precision / base rate. Account columns "
+            "(MRR, usage counters) are today's values, not replayed in time.</p>")
+    return "<table>" + head + "".join(body) + "</table>" + note
 
 
 def _retention_table(retention: dict[str, Any], skipped: dict[str, list[str]]) -> str:
@@ -124,7 +176,8 @@ def _ranked_table(table: pd.DataFrame, top: int) -> str:
     rows = []
     for row in table.head(top).itertuples(index=False):
         p = float(row.churn_probability)
-        reasons = [getattr(row, f"reason_{i}", "") for i in (1, 2, 3)]
+        reasons = [(getattr(row, f"reason_{i}", ""), str(getattr(row, f"reason_{i}_tickets", "") or "").split())
+                   for i in (1, 2, 3)]
         tickets = " ".join(f'<a href="#t-{_text(t)}">{_text(t)}</a>'
                            for t in str(row.recent_problem_tickets).split() if t)
         band = _text(row.health_band)
@@ -135,9 +188,20 @@ def _ranked_table(table: pd.DataFrame, top: int) -> str:
             f"<td><span class='band-{band}'>{_text(row.health_score)} {band}</span>"
             f"<div class='note'>{_text(row.health_reasons)}</div></td>"
             f"<td class='n'>{_money(row.mrr)}</td><td class='n'>{_money(row.mrr_at_risk)}</td>"
-            f"<td><ul class='r'>{''.join(f'<li>{_text(r)}</li>' for r in reasons if r)}</ul></td>"
+            f"<td><ul class='r'>{''.join(f'<li>{_text(r)}{_ticket_links(t)}</li>' for r, t in reasons if _real(r))}"
+            f"</ul></td>"
             f"<td>{tickets}</td></tr>")
     return "<table>" + head + "".join(rows) + "</table>"
+
+
+def _real(text: Any) -> bool:
+    return isinstance(text, str) and text not in ("", "nan")
+
+
+def _ticket_links(tickets: list[str]) -> str:
+    if not tickets:
+        return ""
+    return " <span class='note'>(" + ", ".join(_text(t) for t in tickets if t != "nan") + ")</span>"
 
 
 def _ticket_table(tickets: pd.DataFrame, accounts: set[str]) -> str:
@@ -182,13 +246,15 @@ def render_at_risk_html(review, *, top: int = 50) -> str:
         "<h1>At-risk accounts</h1>",
         f"<div class='sub'>As of {as_of:%Y-%m-%d %H:%M} UTC &middot; top {min(top, len(table))} of "
         f"{len(table)} current accounts by churn probability &middot; generated by cxlens</div>",
-        "<h2>Summary</h2>", _summary_cards(summary),
+        "<h2>Summary</h2>", _summary_cards(summary), _rule_section(summary),
         f"<div class='charts'>{charts}</div>",
         "<h2>Retention and revenue</h2>",
         f"<p class='note'>Over the {summary.get('period_days', 90):g} days before the review date; from the "
         "cxlens KPI registry.</p>",
         _retention_table(review.retention, review.retention_skipped),
         "<h2>Ranked accounts</h2>", _ranked_table(table, top),
+        "<h2>Back-test: of the accounts flagged on past dates, how many churned</h2>",
+        _backtest_table(summary.get("backtest", [])),
         "<h2>Recent problem tickets</h2>", _ticket_table(review.tickets, shown),
         "<h2>Model</h2>", _model_section(review.model_info, summary.get("explanation_method", "")),
     ]

@@ -31,16 +31,19 @@ from cxlens._estimator_store import is_pickle_file, load_pickle
 from cxlens.config import KPIConfig
 from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError, UntrustedModelError
 from cxlens.models.churn import MODEL_FILES, ChurnModel
-from cxlens.models.explain import top_reasons
 from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
 from cxlens.models.health import HealthConfig, component_scores, fit_weights, health_scores
 from cxlens.models.labels import TrainingSet, sampled_by_account, time_splits, training_set
+from cxlens.models.reasons import account_reasons, reason_evidence
+from cxlens.models.risk import DEFAULT_RISK_RULE, RiskRule
+from cxlens.pipelines._accounts_backtest import backtest_records, backtest_rule
+from cxlens.pipelines._accounts_backtest import risk_backtest as _risk_backtest
 
 __all__ = [
-    "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "at_risk_review", "evaluation_metrics",
+    "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "at_risk_review", "backtest_rule", "evaluation_metrics",
     "feature_tables", "fitted_health_config", "load_churn_model", "recent_problem_tickets",
-    "retention_metrics", "save_churn_model", "score_accounts", "track_churn_training", "train_churn",
-    "write_at_risk_review",
+    "retention_metrics", "risk_backtest", "save_churn_model", "score_accounts", "track_churn_training",
+    "train_churn", "write_at_risk_review",
 ]
 
 log = logging.getLogger(__name__)
@@ -259,13 +262,16 @@ def score_accounts(tables: FeatureTables, model: ChurnModel, *, as_of: str | pd.
     """Churn probability, health, MRR at risk and reasons for every account active at ``as_of``.
 
     Sorted by churn probability, highest first.  ``mrr_at_risk`` is
-    ``churn_probability x mrr`` (expected monthly revenue lost).
+    ``churn_probability x mrr`` (expected monthly revenue lost).  ``reason_<i>``: a risk-raising signal
+    against the peers or the account's history (:mod:`cxlens.models.reasons`), ``reason_<i>_tickets`` the
+    tickets behind it.
     """
     as_of = default_as_of(tables) if as_of is None else as_utc(as_of)
     features = build_features(tables, as_of=as_of)
     probability = pd.Series(model.predict_proba(features)[:, 1], index=features.index)
     explanation = model.explain(features)
-    reasons = top_reasons(explanation, k=n_reasons)
+    reasons = account_reasons(explanation, features, k=n_reasons,
+                              evidence=reason_evidence(tables.tickets, as_of=as_of))
     health_table = health_scores(features, churn_probability=probability, config=health)
     accounts = tables.accounts.drop_duplicates("account_id").set_index("account_id")
     mrr = accounts["mrr"].reindex(features.index) if "mrr" in accounts else pd.Series(np.nan, index=features.index)
@@ -278,6 +284,7 @@ def score_accounts(tables: FeatureTables, model: ChurnModel, *, as_of: str | pd.
         out[col] = health_table[col].to_numpy()
     for i in range(n_reasons):
         out[f"reason_{i + 1}"] = [r[i].text if i < len(r) else "" for r in reasons]
+        out[f"reason_{i + 1}_tickets"] = [" ".join(r[i].tickets) if i < len(r) else "" for r in reasons]
     out["explanation_method"] = explanation.method
     out["as_of"] = as_of.isoformat()
     return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(drop=True)
@@ -350,10 +357,15 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
                    label_col: str | None = None, as_of: str | pd.Timestamp | None = None,
                    health: HealthConfig | None = None, fit_health_weights: bool = False,
                    config: KPIConfig | None = None, model_kind: str = "auto",
-                   random_state: int = 0) -> AtRiskReview:
+                   random_state: int = 0, rule: RiskRule | None = None, backtest_dates: int = 0) -> AtRiskReview:
     """Score every current account and assemble the review.
 
-    Trains a model first (``model_kind``: auto, logistic or hgb) when none is given.
+    Trains a model first (``model_kind``: auto, logistic or hgb) when none is given.  Who is at risk
+    (the ``at_risk`` column): ``config.risk_threshold`` when set (absolute), else ``rule``, else the
+    candidate rule (:mod:`cxlens.models.risk`: top decile, 2x the base rate) that was most precise in the
+    back-test over ``backtest_dates`` past dates (:func:`risk_backtest`; 0: no back-test, the default
+    rule, the top decile, which also replaces a relative rule that flags nobody).  ``revenue_at_risk`` =
+    sum of MRR x probability over the flagged accounts.
     """
     config = config or KPIConfig()
     as_of = default_as_of(tables) if as_of is None else as_utc(as_of)
@@ -370,15 +382,32 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
     if fit_health_weights:
         health = fitted_health_config(tables, as_of=as_of, horizon_days=horizon_days, base=health)
     table = score_accounts(tables, model, as_of=as_of, health=health)
-    threshold = config.risk_threshold
+    backtest = pd.DataFrame()
+    if backtest_dates and not label_col:
+        backtest = risk_backtest(tables, as_of=as_of, horizon_days=horizon_days, n_dates=backtest_dates,
+                                 model_kind=model_kind, random_state=random_state)
+    if config.risk_threshold is not None:
+        rule, why = RiskRule.absolute(config.risk_threshold), "set by --risk-threshold / [kpi] risk_threshold"
+    elif rule is not None:
+        why = "given"
+    else:
+        rule, why = backtest_rule(backtest)
+    probability = table["churn_probability"].to_numpy(dtype=float)
+    if config.risk_threshold is None and len(table) and not rule.flag(probability).any():
+        rule, why = DEFAULT_RISK_RULE, f"the default: {rule.describe()} flags nobody today"
     tickets = recent_problem_tickets(tables.tickets, as_of=as_of)
     per_account = tickets.groupby("account_id")["ticket_id"].apply(lambda s: " ".join(s)) if len(tickets) else {}
     table["recent_problem_tickets"] = table["account_id"].map(per_account).astype("str").fillna("")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
-    at_risk = table["churn_probability"] >= threshold
+    at_risk = pd.Series(rule.flag(probability), index=table.index)
+    table.insert(table.columns.get_loc("churn_probability") + 1, "at_risk",
+                 pd.array(at_risk.to_numpy(), dtype="boolean"))
     summary = {
-        "as_of": as_of.isoformat(), "accounts_scored": len(table), "risk_threshold": threshold,
+        "as_of": as_of.isoformat(), "accounts_scored": len(table), "risk_threshold": rule.threshold(probability),
+        "risk_rule": rule.describe(probability), "risk_rule_kind": rule.kind, "risk_rule_value": rule.value,
+        "risk_rule_why": why, "base_rate": float(np.nanmean(probability)) if len(table) else None,
         "at_risk_accounts": int(at_risk.sum()),
+        "revenue_at_risk": float(np.nansum(table.loc[at_risk, "mrr_at_risk"])),
         "mrr_of_at_risk_accounts": float(np.nansum(table.loc[at_risk, "mrr"])),
         "expected_mrr_loss": float(np.nansum(table["mrr_at_risk"])),
         "total_mrr": float(np.nansum(table["mrr"])),
@@ -386,9 +415,11 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
         "health_bands": {b: int((table["health_band"] == b).sum()) for b in ("good", "average", "poor")},
         "explanation_method": str(table["explanation_method"].iloc[0]) if len(table) else "",
         "period_days": horizon_days,
+        "backtest": backtest_records(backtest),
     }
     scored = tables.accounts.drop_duplicates("account_id").merge(
-        table[["account_id", "churn_probability", "health_score", "health_band"]], on="account_id", how="left")
+        table[["account_id", "churn_probability", "at_risk", "health_score", "health_band"]], on="account_id",
+        how="left")
     retention, skipped = retention_metrics(scored, start=as_of - pd.Timedelta(days=horizon_days), end=as_of,
                                            config=config)
     return AtRiskReview(table=table, summary=summary, retention=retention, retention_skipped=skipped,
@@ -409,3 +440,9 @@ def write_at_risk_review(review: AtRiskReview, out_dir: str | Path, *, top: int 
                                             "retention_skipped": review.retention_skipped,
                                             "model": review.model_info}, indent=2, default=str), encoding="utf-8")
     return paths
+
+
+def risk_backtest(tables: FeatureTables, **options) -> pd.DataFrame:
+    """Precision at 10/20/50, lift over the base rate and each at-risk rule's precision on past dates, with
+    no look-ahead (a model trained before each date); see :mod:`cxlens.pipelines._accounts_backtest`."""
+    return _risk_backtest(tables, train=train_churn, **options)

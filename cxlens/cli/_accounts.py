@@ -13,6 +13,9 @@ _CHURN_PICKLES = "an MLflow model (models:/...) or a model.joblib of an older cx
 __all__ = ["add_commands"]
 
 TABLES = ("accounts", "tickets", "messages", "surveys")
+#: what `accounts score --out FOLDER` writes in the folder
+SCORED_FILE = "scored_accounts.csv"
+_SCORED_FORMATS = (".csv", ".parquet", ".pq", ".json", ".jsonl")
 
 
 def _label_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -58,7 +61,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     score.add_argument("--as-of", metavar="DATE", help="prediction date (default: the day after the last event)")
     score.add_argument("--horizon", default="90d", help="look-back for --fit-weights outcomes (default 90d)")
     _health_args(score)
-    score.add_argument("--out", metavar="FILE", required=True, help="CSV, Parquet or JSON (by suffix)")
+    score.add_argument("--out", metavar="FILE|DIR", required=True,
+                       help="a .csv, .parquet, .json or .jsonl file (the format from the extension), or a folder "
+                            f"(no extension): {SCORED_FILE} in it")
     score.set_defaults(func=score_cmd)
 
     review = asub.add_parser("at-risk", help="ranked at-risk accounts as CSV and a self-contained HTML page")
@@ -73,8 +78,12 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     review.add_argument("--top", type=int, default=50, help="accounts shown on the page (CSV has all)")
     _health_args(review)
     review.add_argument("--config", metavar="TOML", help="KPI settings (risk_threshold, ...)")
-    review.add_argument("--threshold", type=float, metavar="P",
-                        help="churn probability that counts as at risk (default: the config's risk_threshold, 0.5)")
+    review.add_argument("--risk-threshold", "--threshold", dest="threshold", type=float, metavar="P",
+                        help="a fixed churn probability that counts as at risk (default: the config's "
+                             "risk_threshold, else the top decile or accounts at >= 2x the portfolio's base rate, "
+                             "whichever the back-test finds more precise)")
+    review.add_argument("--backtest", type=int, default=3, metavar="N",
+                        help="past dates to back-test the flag on (a model trained before each; default 3, 0: none)")
     review.add_argument("--out", metavar="DIR", required=True)
     review.add_argument("--seed", type=int, default=0)
     review.set_defaults(func=at_risk_cmd)
@@ -134,9 +143,7 @@ def score_cmd(args: argparse.Namespace) -> int:
     from cxlens.models.labels import parse_horizon
     from cxlens.pipelines.accounts import fitted_health_config, load_churn_model, score_accounts
 
-    from cxlens._outdir import prepare_output_file
-
-    prepare_output_file(args.out, inputs=[*input_paths(args).values(), args.model])
+    out = _scored_path(args.out, inputs=[*input_paths(args).values(), args.model])
     model = load_churn_model(args.model, tracking_uri=args.tracking_uri, trust_model=args.trust_model)
     tables = _tables(args)
     as_of = as_utc(args.as_of) if args.as_of else default_as_of(tables)
@@ -144,16 +151,36 @@ def score_cmd(args: argparse.Namespace) -> int:
     if args.fit_weights:
         health = fitted_health_config(tables, as_of=as_of, horizon_days=parse_horizon(args.horizon), base=health)
     scored = score_accounts(tables, model, as_of=as_of, health=health)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() in (".parquet", ".pq"):
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix in (".parquet", ".pq"):
         scored.to_parquet(out, index=False)
-    elif out.suffix.lower() == ".json":
-        scored.to_json(out, orient="records", indent=2)
+    elif suffix == ".json":
+        scored.to_json(out, orient="records", indent=2, date_format="iso")
+    elif suffix == ".jsonl":
+        scored.to_json(out, orient="records", lines=True, date_format="iso")
     else:
         write_csv(scored, out)
     sys.stderr.write(f"cxlens: scored {len(scored):,} accounts as of {as_of:%Y-%m-%d}; written to {out}\n")
     return 0
+
+
+def _scored_path(out: str, *, inputs):
+    """The file ``accounts score --out`` writes: ``out`` itself when its extension names a format, else
+    :data:`SCORED_FILE` in the folder ``out`` (an existing folder, or a path without an extension)."""
+    from pathlib import Path
+
+    from cxlens._outdir import prepare_output_dir, prepare_output_file
+    from cxlens.errors import ConfigError
+
+    path = Path(out)
+    if path.is_dir() or not path.suffix:
+        prepare_output_dir(path, inputs=inputs, create=False)
+        return prepare_output_file(path / SCORED_FILE, inputs=inputs)
+    if path.suffix.lower() not in _SCORED_FORMATS:
+        raise ConfigError(f"--out {out}: unknown extension {path.suffix!r}; give a file ending in "
+                          f"{', '.join(_SCORED_FORMATS)}, or a folder (no extension) for {SCORED_FILE}.")
+    return prepare_output_file(path, inputs=inputs)
 
 
 def _kpi_config(args: argparse.Namespace):
@@ -161,7 +188,7 @@ def _kpi_config(args: argparse.Namespace):
     from cxlens.errors import ConfigError
 
     if args.threshold is not None and not 0 < args.threshold < 1:
-        raise ConfigError(f"--threshold must be between 0 and 1, got {args.threshold}.")
+        raise ConfigError(f"--risk-threshold must be between 0 and 1, got {args.threshold}.")
     overrides = {} if args.threshold is None else {"risk_threshold": args.threshold}
     return load_config(args.config, **overrides)
 
@@ -180,9 +207,10 @@ def at_risk_cmd(args: argparse.Namespace) -> int:
         sys.stderr.write("cxlens: no --model given: training a churn model on this history first\n")
     review = at_risk_review(tables, model=model, horizon_days=parse_horizon(args.horizon), label_col=args.label_col,
                             as_of=args.as_of, health=_health(args), fit_health_weights=args.fit_weights,
-                            config=_kpi_config(args), random_state=args.seed)
+                            config=_kpi_config(args), random_state=args.seed, backtest_dates=max(0, args.backtest))
     paths = write_at_risk_review(review, args.out, top=args.top)
     s = review.summary
     sys.stderr.write(f"cxlens: {s['at_risk_accounts']} of {s['accounts_scored']} accounts at risk "
-                     f"(MRR {s['mrr_of_at_risk_accounts']:,.0f}); wrote {paths['csv']} and {paths['html']}\n")
+                     f"({s['risk_rule']}); revenue at risk {s['revenue_at_risk']:,.0f} (sum MRR x probability); "
+                     f"wrote {paths['csv']} and {paths['html']}\n")
     return 0

@@ -237,9 +237,9 @@ def _print_scored(scored, manifest: dict, *, top: int) -> None:
     if accounts is not None and "churn_probability" in accounts:
         risk = manifest.get("accounts_summary", {})
         days = f" in the next {risk['period_days']:.0f} days" if risk.get("period_days") else ""
-        above = (f"; {risk['at_risk_accounts']} of {risk['accounts_scored']} above the risk threshold "
-                 f"{risk['risk_threshold']}" if {"at_risk_accounts", "accounts_scored", "risk_threshold"} <= set(risk)
-                 else "")
+        rule = risk.get("risk_rule") or f"above the risk threshold {risk.get('risk_threshold')}"
+        above = (f"; {risk['at_risk_accounts']} of {risk['accounts_scored']} at risk: {rule}"
+                 if {"at_risk_accounts", "accounts_scored"} <= set(risk) else "")
         ranked = accounts.sort_values("churn_probability", ascending=False).head(top)
         columns = [c for c in ("account_id", "plan", "mrr", "churn_probability", "health_score", "health_band",
                                "reason_1") if c in ranked]

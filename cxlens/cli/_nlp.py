@@ -14,7 +14,12 @@ HEAD_CHOICES = ("logreg", "tfidf", "ensemble", "finetune")
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
     clf = train.add_parser("classifier", help="train a text classifier (request types, topics, any labels)")
-    clf.add_argument("--data", required=True, metavar="FILE", help="labelled texts (CSV, JSONL, JSON, Parquet)")
+    clf.add_argument("--data", required=True, action="append", metavar="FILE",
+                     help="labelled texts (CSV, JSONL, JSON, Parquet); repeat to add files, e.g. a filled "
+                          "`cxlens taxonomy review` CSV (rows with an empty label are skipped with --taxonomy)")
+    clf.add_argument("--taxonomy", metavar="FILE",
+                     help="a taxonomy file: the labels must be its labels; the saved folder holds the model and "
+                          "a taxonomy.yaml that `predict --taxonomy` and `score --request-types` read")
     clf.add_argument("--text-col", required=True, metavar="COL")
     clf.add_argument("--label-col", required=True, metavar="COL",
                      help="label column; with --multi-label, labels joined by --label-sep (or several 0/1 columns "
@@ -47,16 +52,21 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     clf.set_defaults(func=train_classifier_cmd)
 
     rt = train.add_parser("request-types", help="retrain the shipped request-type model from ../shared/data")
-    rt.add_argument("--data-dir", required=True, metavar="DIR", help="folder with bitext/ and banking77/")
+    rt.add_argument("--data-dir", required=True, metavar="DIR",
+                    help="folder with bitext/, banking77/, clinc150/ and ibm_twitter_cdp/ (../shared/data)")
     rt.add_argument("--out", required=True, metavar="DIR",
                     help="model folder (the shipped one: nlp/artifacts/request_type)")
-    rt.add_argument("--threshold", type=float, default=0.3)
-    rt.add_argument("--C", type=float, default=10.0)
-    rt.add_argument("--min-similarity", type=float, default=0.45,
+    rt.add_argument("--threshold", type=float, default=None, help="confidence below which a text is 'other' "
+                                                                  "(default: the shipped setting)")
+    rt.add_argument("--C", type=float, default=None, help="inverse regularisation (default: the shipped setting)")
+    rt.add_argument("--min-similarity", type=float, default=None,
                     help="cosine to the nearest training anchor below which a text is 'other'")
     rt.set_defaults(func=train_request_types_cmd)
 
     pred = sub.add_parser("predict", help="label texts with a saved classifier")
+    pred.add_argument("--taxonomy", metavar="FILE",
+                      help="classify with a taxonomy file (zero-shot from descriptions, few-shot from examples, "
+                           "or its trained model) instead of --model; adds secondary and secondary_confidence")
     pred.add_argument("--model", default="request-type", metavar="DIR",
                       help="a model folder from 'cxlens train classifier', or 'request-type' (the shipped model)")
     pred.add_argument("--input", required=True, metavar="FILE")
@@ -94,10 +104,17 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
 
     from cxlens._outdir import prepare_output_dir
 
-    prepare_output_dir(args.out, inputs=[args.data], create=False)
+    prepare_output_dir(args.out, inputs=[*args.data, args.taxonomy], create=False)
     threshold = _threshold(args.threshold)
+    if args.taxonomy:
+        return _train_taxonomy(args, threshold)
+    if len(args.data) > 1:
+        from cxlens.errors import ConfigError
+
+        raise ConfigError("--data is given more than once: several files are read with --taxonomy; without it, "
+                          "give one file or a folder of files.")
     with StageProgress(quiet=getattr(args, "quiet", False)) as progress:
-        trained = trained_classifier(args.data, text_col=args.text_col, label_col=args.label_col,
+        trained = trained_classifier(args.data[0], text_col=args.text_col, label_col=args.label_col,
                                      multi_label=args.multi_label, label_sep=args.label_sep, head=args.head,
                                      encoder=args.encoder, threshold=threshold, C=args.C, epochs=args.epochs,
                                      learning_rate=args.lr, loss=args.loss, device=args.device,
@@ -111,6 +128,29 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
                                      registered_name=args.register_name, tracking_uri=args.tracking_uri)
         where = f"; registered as {run.alias_uri}" if run.alias_uri else ""
         sys.stderr.write(f"cxlens: logged MLflow run {run.run_id} to {run.tracking_uri}{where}\n")
+    return 0
+
+
+def _train_taxonomy(args: argparse.Namespace, threshold) -> int:
+    from dataclasses import replace
+
+    from cxlens.pipelines.train import tracked_classifier_run, trained_taxonomy_classifier
+
+    if args.multi_label or args.head != "logreg":
+        from cxlens.errors import ConfigError
+
+        raise ConfigError("--taxonomy trains the single-label default head; leave out --multi-label and --head.")
+    options = {"threshold": threshold, "C": args.C, "random_state": args.seed}
+    trained = trained_taxonomy_classifier(args.taxonomy, args.data, text_col=args.text_col, label_col=args.label_col,
+                                          train_options={k: v for k, v in options.items() if v is not None})
+    trained.model.save(args.out)
+    sys.stderr.write(f"cxlens: trained the taxonomy {trained.model.taxonomy_.name} on {trained.n_texts:,} texts in "
+                     f"{trained.fit_seconds:.1f}s; saved to {args.out} (use --taxonomy {args.out})\n")
+    if not args.no_tracking:
+        run = tracked_classifier_run(replace(trained, model=trained.model.model_), model_dir=args.out,
+                                     experiment=args.experiment, registered_name=args.register_name,
+                                     tracking_uri=args.tracking_uri)
+        sys.stderr.write(f"cxlens: logged MLflow run {run.run_id} to {run.tracking_uri}\n")
     return 0
 
 
@@ -131,8 +171,17 @@ def predict_cmd(args: argparse.Namespace) -> int:
 
     from cxlens._outdir import prepare_output_file
 
-    prepare_output_file(args.output, inputs=[args.input, args.model], param="output")
-    model = saved_classifier(args.model, trust_model=args.trust_model)
+    prepare_output_file(args.output, inputs=[args.input, args.model, args.taxonomy], param="output")
+    if args.taxonomy:
+        from cxlens.pipelines.train import taxonomy_classifier
+
+        if args.model != "request-type":
+            from cxlens.errors import ConfigError
+
+            raise ConfigError("Give --taxonomy or --model, not both: a taxonomy file names its own model.")
+        model = taxonomy_classifier(args.taxonomy, trust_model=args.trust_model)
+    else:
+        model = saved_classifier(args.model, trust_model=args.trust_model)
     out = predicted_labels(model, args.input, text_col=args.text_col, label_col_name=args.label_col_name)
     write_table(out, args.output)
     sys.stderr.write(f"cxlens: labelled {len(out):,} texts; written to {args.output}\n")

@@ -13,7 +13,8 @@ __all__ = ["FLAGS", "add_commands"]
 #: ScoreConfig parameter -> the flag that sets it (errors name the flag)
 FLAGS = {"out": "--out", "archive": "--archive", "tickets": "--tickets", "messages": "--messages",
          "mentions": "--mentions", "accounts": "--accounts", "surveys": "--surveys", "mapping": "--map",
-         "encoding": "--encoding", "request_type_model": "--request-type-model", "topic_model": "--topic-model",
+         "encoding": "--encoding", "request_type_model": "--request-type-model",
+         "request_types": "--request-types", "topic_model": "--topic-model",
          "topic_sample": "--topic-sample", "sentiment_model": "--sentiment-model", "fast_sentiment": "--fast",
          "scorecard": "--scorecard", "encoder": "--encoder", "device": "--device", "skip": "--skip",
          "chunk_rows": "--chunk-rows", "limit": "--limit", "engine": "--engine", "master": "--master",
@@ -37,6 +38,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                        help="customer texts the topic model is fitted on when none is given (default 10000)")
     score.add_argument("--request-type-model", metavar="DIR",
                        help="a classifier from `cxlens train classifier` (default: the shipped request-type model)")
+    score.add_argument("--request-types", metavar="FILE",
+                       help="your own request types: a taxonomy file (zero-shot from descriptions, few-shot from "
+                            "examples) or a folder from `cxlens train classifier --taxonomy` (docs/taxonomy.md)")
     add_trust_model_arg(score, what=f"a --request-type-model that is {LEGACY_CLASSIFIER}")
     score.add_argument("--sentiment-model", metavar="DIR|NAME",
                        help="a model from `cxlens train sentiment`, or a shipped one: frozen (default: a head on "
@@ -63,6 +67,10 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                        help="score without the part of an input file that cannot be read (a broken Parquet file, an "
                             "I/O error); by default such a file stops the run. What was skipped is in manifest.json")
     score.add_argument("--keep-work", action="store_true", help="keep the chunk files in --out/_work after the run")
+    score.add_argument("--redact", action="store_true",
+                       help="replace personal data (emails, phones, cards, IBANs, SSNs, IPs, addresses, names) with "
+                            "typed placeholders before anything is scored or written; counts per type go to "
+                            "manifest.json (docs/trust-and-safety.md)")
     score.set_defaults(func=score_command)
 
 
@@ -97,7 +105,8 @@ def score_config(args: argparse.Namespace):
                        mapping=parse_mapping(args.map), encoding=args.encoding, date_format=args.date_format,
                        dates_between=args.dates_between, follow_symlinks=args.follow_symlinks,
                        skip_unreadable=args.skip_unreadable,
-                       request_type_model=args.request_type_model, trust_model=args.trust_model,
+                       request_type_model=args.request_type_model,
+                       request_types=args.request_types, trust_model=args.trust_model,
                        topic_model=args.topic_model,
                        topic_sample=args.topic_sample, sentiment_model=args.sentiment_model,
                        fast_sentiment=args.fast, scorecard=args.scorecard, encoder=args.encoder, device=args.device,
@@ -110,7 +119,15 @@ def score_command(args: argparse.Namespace) -> int:
     from cxlens._scoring import score
     from cxlens.errors import InvalidConfigError
 
+    from cxlens._prepared_scoring import converted_export, note_in_manifest
+
     config = score_config(args)
+    # a helpdesk export folder given as --archive is converted first (beside --out), then scored
+    config, converted = converted_export(config, redact=args.redact)
+    if converted is not None:
+        sys.stderr.write(f"cxlens: --archive is a {converted['kind']} export: converted {converted['records_read']:,} "
+                         f"records into {converted['folder']} ({converted['tickets']:,} tickets, quarantined "
+                         f"{converted['quarantined']:,}; vendor comparison in its conversion/ folder)\n")
     try:
         config.validate()  # every problem at once, named by its flag, before any data is read
     except InvalidConfigError as exc:
@@ -124,7 +141,12 @@ def score_command(args: argparse.Namespace) -> int:
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            summary = score(config, progress=progress)
+            if args.redact and converted is None:  # (a converted export was redacted as it was converted)
+                from cxlens._prepared_scoring import score_redacted
+
+                summary = score_redacted(config, progress=progress)
+            else:
+                summary = score(config, progress=progress)
         except InvalidConfigError as exc:  # e.g. --out holds a run with other options
             bar.stop()
             raise exc.for_cli(FLAGS) from None
@@ -133,6 +155,10 @@ def score_command(args: argparse.Namespace) -> int:
             sys.stderr.write(f"cxlens: interrupted; the finished chunks are kept in {args.out}: rerun the same "
                              f"command to continue from there\n")
             return 130
+    if converted is not None:
+        note_in_manifest(args.out, "converted_from", converted)
+        if args.redact:  # redacted as it was converted: the counts are the conversion's
+            note_in_manifest(args.out, "redaction", {"at_conversion": converted.get("redacted", {})})
     _report(summary)
     return 0
 

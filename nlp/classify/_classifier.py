@@ -45,7 +45,7 @@ from cxlens.nlp import Texts
 from cxlens.nlp.classify._classifier_files import read_classifier, write_classifier
 from cxlens.nlp.encoders import FINETUNE_DEFAULTS
 
-__all__ = ["HEADS", "TextClassifier", "fit_temperature", "load_classifier"]
+__all__ = ["HEADS", "TextClassifier", "fit_temperature", "load_classifier", "second_labels"]
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     random_state : seed of the folds (and of the fine-tuning).
     epochs, learning_rate : fine-tuning passes over the data and peak learning rate (``head="finetune"``).
     device : ``"auto"`` (CUDA when torch sees one), ``"cpu"`` or ``"cuda"``; fine-tuning only.
+    secondary_min : single-label: a second label is reported (``annotate``'s ``secondary`` column) when its
+        probability is at least this (``None``: no second label). Never ``other_label``, never for a text whose
+        label is ``other_label``.
     finetune_options : more keyword options of :func:`cxlens.nlp.encoders._finetune.finetune_encoder` (``loss``,
         ``batch_size``, ``max_length``).
 
@@ -143,7 +146,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                  other_label: str = "other", min_similarity: float | None = None, n_anchors: int = 16,
                  max_iter: int = 2000, random_state: int = 0, epochs: int = FINETUNE_DEFAULTS["epochs"],
                  learning_rate: float = FINETUNE_DEFAULTS["lr"], device: str = "auto",
-                 finetune_options: dict | None = None) -> None:
+                 secondary_min: float | None = None, finetune_options: dict | None = None) -> None:
         self.encoder = encoder
         self.head = head
         self.multi_label = multi_label
@@ -160,6 +163,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.device = device
+        self.secondary_min = secondary_min
         self.finetune_options = finetune_options
 
     # -- parts ---------------------------------------------------------------------------------
@@ -254,9 +258,12 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return classes.astype(object), idx
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, X, y, *, progress=None) -> TextClassifier:
+    def fit(self, X, y, *, sample_weight=None, calibrate_on=None, progress=None) -> TextClassifier:
         """Fit the head(s) and the calibration on texts (or embeddings) ``X`` and labels ``y``.
 
+        ``sample_weight``: single-label, a weight per row for the heads (e.g. more for messages like the ones the
+        model will see). ``calibrate_on``: a boolean mask of the rows whose out-of-fold logits fit the
+        temperatures (default all; e.g. only real messages, so that confidence means the same on real text).
         ``progress(stage, done, total)``: called while fine-tuning (``head="finetune"``).
         """
         self._check_params()
@@ -264,6 +271,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         n = len(Y)
         if n != (len(X) if not hasattr(X, "shape") else X.shape[0]):
             raise DataError(f"X has {len(X)} rows but y has {n}.")
+        weights = self._row_values(sample_weight, n, "sample_weight", float)
+        calib = self._row_values(calibrate_on, n, "calibrate_on", bool)
+        if weights is not None and self.multi_label:
+            raise ConfigError("sample_weight is for single-label models.")
         if len(classes) < 2 and not self.multi_label:
             raise DataError(f"TextClassifier needs at least two labels in y, got {list(classes)}.")
         self.encoder_dir_ = None
@@ -276,14 +287,15 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         for kind, est in heads.items():
             if folds is not None and (self.calibration == "temperature" or self.threshold == "auto"
                                       or len(heads) > 1):
-                oof[kind] = self._oof_logits(est, inputs[kind], Y, folds)
-            est.fit(inputs[kind], Y)
+                oof[kind] = self._oof_logits(est, inputs[kind], Y, folds, weights)
+            est.fit(inputs[kind], Y, **self._weight_kwargs(est, weights))
         self.classes_ = classes
         self.heads_ = heads
         self.temperatures_ = {kind: 1.0 for kind in heads}
         if self.calibration == "temperature" and oof:
+            rows = np.ones(n, dtype=bool) if calib is None else calib
             for kind, z in oof.items():
-                self.temperatures_[kind] = fit_temperature(z, Y, multi_label=self.multi_label)
+                self.temperatures_[kind] = fit_temperature(z[rows], Y[rows], multi_label=self.multi_label)
         self.temperature_ = float(np.mean(list(self.temperatures_.values())))
         self.thresholds_ = self._fit_thresholds(Y, oof)
         self.anchors_ = self._fit_anchors(inputs.get("emb"), Y)
@@ -322,7 +334,25 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             return None
         return StratifiedKFold(k, shuffle=True, random_state=self.random_state)
 
-    def _oof_logits(self, est, x, Y, folds) -> np.ndarray:
+    @staticmethod
+    def _row_values(values, n: int, name: str, kind) -> np.ndarray | None:
+        if values is None:
+            return None
+        arr = np.asarray(values, dtype=kind)
+        if arr.shape != (n,):
+            raise DataError(f"{name} has {arr.size} values for {n} rows.")
+        if kind is bool and not arr.any():
+            raise DataError(f"{name} selects no row.")
+        return arr
+
+    @staticmethod
+    def _weight_kwargs(est, weights) -> dict:
+        if weights is None:
+            return {}
+        steps = getattr(est, "steps", None)
+        return {f"{steps[-1][0]}__sample_weight": weights} if steps else {"sample_weight": weights}
+
+    def _oof_logits(self, est, x, Y, folds, weights=None) -> np.ndarray:
         from sklearn.base import clone
 
         width = Y.shape[1] if self.multi_label else max(2, int(Y.max()) + 1)
@@ -332,7 +362,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             x_tr = x[tr] if isinstance(x, np.ndarray) else [x[i] for i in tr]
             x_te = x[te] if isinstance(x, np.ndarray) else [x[i] for i in te]
             # stratified folds with k <= the smallest class keep every class in every training part
-            z[te] = self._logits(clone(est).fit(x_tr, Y[tr]), x_te)
+            part = None if weights is None else weights[tr]
+            z[te] = self._logits(clone(est).fit(x_tr, Y[tr], **self._weight_kwargs(est, part)), x_te)
         return z
 
     def _fit_anchors(self, emb, Y) -> np.ndarray | None:
@@ -434,9 +465,16 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return self.predict_confidence(X)[0]
 
     def annotate(self, X) -> pd.DataFrame:
-        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` and ``confidence`` per text."""
-        labels, confidence = self.predict_confidence(X)
-        return pd.DataFrame({"label": labels, "confidence": confidence})
+        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` and ``confidence`` per text, plus
+        ``secondary`` and ``secondary_confidence`` when ``secondary_min`` is set."""
+        proba, sim = self._proba_similarity(X)
+        labels, confidence = self._decide(proba, sim)
+        out = pd.DataFrame({"label": labels, "confidence": confidence})
+        if self.secondary_min is not None and not self.multi_label:
+            second, second_conf = second_labels(proba, self.classes_, labels, other_label=self.other_label,
+                                                min_probability=self.secondary_min)
+            out["secondary"], out["secondary_confidence"] = second, second_conf
+        return out
 
     def predict_label_sets(self, X) -> list[tuple[str, ...]]:
         """Multi-label: the labels kept per text (``(other_label,)`` when none reaches its threshold)."""
@@ -459,6 +497,21 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | Path, *, trust_model: bool = False) -> TextClassifier:
         return load_classifier(path, trust_model=trust_model)
+
+
+def second_labels(proba: np.ndarray, classes: np.ndarray, primary: np.ndarray, *, other_label: str,
+                  min_probability: float) -> tuple[np.ndarray, np.ndarray]:
+    """The most probable label after ``primary`` when its probability reaches ``min_probability`` (else
+    ``None`` and NaN); never ``other_label``, and none for texts whose primary label is ``other_label``."""
+    p = np.array(proba, dtype=np.float64, copy=True)
+    classes = np.asarray(classes, dtype=object)
+    p[:, classes == other_label] = -1.0
+    p[primary[:, None] == classes[None, :]] = -1.0
+    best = p.argmax(axis=1) if p.size else np.zeros(len(p), dtype=int)
+    conf = p[np.arange(len(p)), best] if p.size else np.zeros(0)
+    keep = (conf >= min_probability) & (primary != other_label)
+    labels = np.where(keep, classes[best] if len(classes) else None, None).astype(object)
+    return labels, np.where(keep, conf, np.nan)
 
 
 def load_classifier(path: str | Path, *, trust_model: bool = False) -> TextClassifier:

@@ -26,8 +26,8 @@ __all__ = ["RUN_SCORE_FIRST", "at_risk_page", "conversation_with_evidence", "hig
 RUN_SCORE_FIRST = "run `cxlens score` first"
 TOP_TOPICS = 8
 BANDS = ("good", "average", "poor")
-RANKED_COLUMNS = ("rank", "account_id", "plan", "mrr", "churn_probability", "health_score", "health_band",
-                  "mrr_at_risk", "reason_1", "reason_2", "reason_3", "recent_problem_tickets")
+RANKED_COLUMNS = ("rank", "account_id", "plan", "mrr", "churn_probability", "at_risk", "health_score",
+                  "health_band", "mrr_at_risk", "reason_1", "reason_2", "reason_3", "recent_problem_tickets")
 _SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -122,6 +122,20 @@ def _sentiment_by_topic(page: Page, tickets: pd.DataFrame, topics: list[str]) ->
 
 
 # ---------------------------------------------------------------- at-risk accounts
+def _risk_rule_note(scored: pd.DataFrame, config) -> tuple[str, np.ndarray]:
+    """Who is at risk, in words, and the mask over ``scored``: a fixed ``risk_threshold`` when configured,
+    else the at-risk review's flag (``at_risk``: the top decile or >= 2x the base rate), else 0.5."""
+    p = scored["churn_probability"].to_numpy(dtype=float)
+    base = f"base rate {np.nanmean(p):.1%} = the mean calibrated churn probability" if len(p) else "no accounts"
+    if config.risk_threshold is None and "at_risk" in scored.columns:
+        flag = scored["at_risk"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        line = f" (>= {p[flag].min():.1%})" if flag.any() else ""
+        return (f"At risk = the at-risk review's rule relative to the portfolio ({base}): {int(flag.sum())} of "
+                f"{len(p)} accounts{line}; `cxlens accounts at-risk` shows its back-test.", flag)
+    threshold = 0.5 if config.risk_threshold is None else config.risk_threshold
+    return f"At risk = churn probability >= {threshold:g} ({base}).", p >= threshold
+
+
 def at_risk_page(filtered: FilteredArchive, settings: DashboardSettings) -> Page:
     """At-risk accounts: the ranked review with churn probability, health, reasons and their tickets."""
     page = Page(key="at_risk", title="At-risk accounts",
@@ -145,9 +159,14 @@ def at_risk_page(filtered: FilteredArchive, settings: DashboardSettings) -> Page
     if tickets is not None and "account_id" in tickets.columns:
         behind = tickets.loc[tickets["account_id"].isin(scored["account_id"]).to_numpy(dtype=bool, na_value=False)]
     ranked = scored[[c for c in RANKED_COLUMNS if c in scored.columns]].reset_index(drop=True)
+    rule, flagged = _risk_rule_note(scored, config)
+    if "mrr_at_risk" in scored.columns:
+        expected = float(np.nansum(pd.to_numeric(scored["mrr_at_risk"], errors="coerce").to_numpy()[flagged]))
+        page.metrics.insert(3, Metric(label="Revenue at risk (MRR x probability)", value=expected, unit="currency",
+                                      n=int(flagged.sum()), note="sum over the at-risk accounts"))
     page.charts.append(Chart(key="ranked_accounts", title="Accounts ranked by churn probability", kind="table",
                              data=ranked, x="account_id", y="churn_probability", rows=behind, drill="account_id",
-                             note=f"At risk = churn probability >= {config.risk_threshold:g}. The rows behind an "
+                             note=f"{rule} The rows behind an "
                                   f"account are its tickets in the selection; recent_problem_tickets lists the "
                                   f"ones behind its reasons."))
     if "health_band" in scored.columns:

@@ -168,10 +168,13 @@ def customer_satisfaction_page(filtered: FilteredArchive, settings: DashboardSet
                                         note=f"Promoters >= {config.nps_promoter_min:g}, detractors <= "
                                              f"{config.nps_detractor_max:g}; NPS = % promoters - % detractors."))
     page.metrics += [kpi_metric("csat", tables, config, label="CSAT"),
+                     *_estimated_csat(filtered, tables, config),
                      kpi_metric("ces", tables, config, label="CES"),
                      kpi_metric("retention_rate", tables, config, label="Retention rate")]
-    labels = {"nps": "NPS", "csat": "CSAT %", "ces": "CES", "retention_rate": "Retention %"}
-    points, rows, skipped = monthly_kpis(filtered, ["nps", "csat"], config, label=labels)
+    labels = {"nps": "NPS", "csat": "CSAT %", "ces": "CES", "retention_rate": "Retention %",
+              "csat_estimated": "CSAT estimated %"}
+    trend = ["nps", "csat"] + (["csat_estimated"] if _has_estimate(tables) else [])
+    points, rows, skipped = monthly_kpis(filtered, trend, config, label=labels)
     if len(points):
         page.charts.append(_trend_chart("nps_csat_trend", "NPS and CSAT by month", points, rows, unit="score"))
     points, rows, more = monthly_kpis(filtered, ["ces"], config, label=labels)
@@ -185,6 +188,33 @@ def customer_satisfaction_page(filtered: FilteredArchive, settings: DashboardSet
                                              "customers at its start."))
     page.notes += missing_notes(page.metrics, skipped + more + most)
     return page
+
+
+def _has_estimate(tables) -> bool:
+    return tables.tickets is not None and "csat_good_probability" in tables.tickets.columns
+
+
+def _estimated_csat(filtered: FilteredArchive, tables, config) -> list[Metric]:
+    """Estimated CSAT beside the surveyed one, with its coverage and its measured calibration (the run's
+    ``csat_estimate`` in the manifest, from cxlens.pipelines.csat.estimated_csat)."""
+    if not _has_estimate(tables):
+        return []
+    estimate = kpi_metric("csat_estimated", tables, config, label="CSAT estimated (all tickets)")
+    tickets = tables.tickets
+    surveyed = int(tickets["csat"].notna().sum()) if "csat" in tickets.columns else 0
+    covered = estimate.n
+    info = filtered.data.manifest.get("csat_estimate", {}) if isinstance(filtered.data.manifest, dict) else {}
+    parts = [f"covers {covered:,} of {len(tickets):,} tickets; surveyed: {surveyed:,} "
+             f"({100.0 * surveyed / max(len(tickets), 1):.0f}%)"]
+    if info.get("holdout_calibration_error") is not None:
+        parts.append(f"calibration error {info['holdout_calibration_error']:.3f}, ROC-AUC "
+                     f"{info['holdout_roc_auc']:.2f} on held-out surveyed tickets")
+    if info.get("note"):
+        parts.append(str(info["note"]))
+    estimate = dataclasses.replace(estimate, note="; ".join(parts))
+    coverage = Metric(label="Estimate coverage", value=100.0 * covered / max(len(tickets), 1), unit="%",
+                      n=covered, note=f"surveyed CSAT covers {100.0 * surveyed / max(len(tickets), 1):.0f}%")
+    return [estimate, coverage]
 
 
 # ---------------------------------------------------------------- support KPIs

@@ -99,7 +99,7 @@ def run_fingerprint(inputs, settings: dict[str, Any]) -> dict[str, Any]:
 def read_paths(inputs, options) -> list[str]:
     """What a run reads (tables, model folders, scorecard file): its folder must be none of them, nor hold one.
     A shipped model or scorecard name is no path on disk: the output check passes over it."""
-    models = (options.request_type_model, options.topic_model, options.sentiment_model, options.scorecard)
+    models = (options.request_type_model, options.request_types, options.topic_model, options.sentiment_model, options.scorecard)
     return [*inputs.paths().values(), *(m for m in models if m)]
 
 

@@ -43,6 +43,7 @@ class HeadOptions:
     """What to score with. Everything is a path or a name, so options travel to Spark executors."""
 
     request_type_model: str | None = None      # folder of a TextClassifier; None = the shipped one
+    request_types: str | None = None           # a taxonomy file (or a trained taxonomy folder) instead
     topic_model: str | None = None             # folder of a TopicModel; None = no topics
     sentiment_model: str | None = None         # folder or shipped name (tuned, frozen); None = frozen
     fast_sentiment: bool = False               # the lexicon instead of the model
@@ -129,9 +130,17 @@ def _load_heads(options: HeadOptions) -> ScoreHeads:
         from cxlens.nlp.classify import load_classifier
         from cxlens.nlp.classify import DEFAULT_MODEL_DIR
 
-        folder = options.request_type_model or DEFAULT_MODEL_DIR
-        heads.request_type = load_classifier(folder, trust_model=options.trust_model)
-        heads.versions["request_type"] = _model_name(folder, "shipped request-type model")
+        if options.request_types:
+            from cxlens.nlp.classify import TaxonomyClassifier
+
+            heads.request_type = TaxonomyClassifier(taxonomy=options.request_types,
+                                                    trust_model=options.trust_model).fit()
+            heads.versions["request_type"] = (f"taxonomy {options.request_types} "
+                                              f"({heads.request_type.mode_})")
+        else:
+            folder = options.request_type_model or DEFAULT_MODEL_DIR
+            heads.request_type = load_classifier(folder, trust_model=options.trust_model)
+            heads.versions["request_type"] = _model_name(folder, "shipped request-type model")
     if options.wants("topic") and options.topic_model:
         from cxlens.nlp.topics import TopicModel
 
@@ -268,6 +277,12 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None, he
             label[has_text] = annotated["request_type"].to_numpy()
             confidence[has_text] = annotated["request_type_confidence"].to_numpy()
         out["request_type"], out["request_type_confidence"] = label, confidence
+        if annotated is not None and "request_type_secondary" in annotated:
+            second = pd.Series(None, index=out.index, dtype="str")
+            second_conf = pd.Series(np.nan, index=out.index, dtype="float64")
+            second[has_text] = annotated["request_type_secondary"].to_numpy()
+            second_conf[has_text] = annotated["request_type_secondary_confidence"].to_numpy()
+            out["request_type_secondary"], out["request_type_secondary_confidence"] = second, second_conf
     if heads.topic is not None:
         topic_id = pd.Series(pd.NA, index=out.index, dtype="Int64")
         topic = pd.Series(None, index=out.index, dtype="str")

@@ -27,7 +27,8 @@ PART_TABLES = ("tickets", "messages", "qa_conversations", "qa_steps")
 #: tables written as one ``<name>.parquet``
 SINGLE_TABLES = ("mentions", "accounts", "surveys")
 #: ticket columns only a scoring run adds
-AI_TICKET_COLUMNS = ("request_type", "request_type_confidence", "topic_id", "topic", "topic_confidence",
+AI_TICKET_COLUMNS = ("request_type", "request_type_confidence", "request_type_secondary",
+                     "request_type_secondary_confidence", "topic_id", "topic", "topic_confidence",
                      "sentiment", "sentiment_score", "script_adherence", "auto_fail")
 RAW_TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
 

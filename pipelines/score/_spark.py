@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 RESULT_SCHEMA = "name string, payload binary, rows long"
 #: HeadOptions fields that may name a file or folder the executors must read
-MODEL_PATHS = ("request_type_model", "topic_model", "sentiment_model", "scorecard")
+MODEL_PATHS = ("request_type_model", "request_types", "topic_model", "sentiment_model", "scorecard")
 
 
 def _check_spark() -> None:

@@ -18,9 +18,16 @@ from cxlens.pipelines.train._inputs import (  # noqa: F401
     TrainedModel,
     input_frame,
 )
+from cxlens.pipelines.train._review import review_candidates  # noqa: F401
 from cxlens.pipelines.train._sentiment import (  # noqa: F401
     tracked_sentiment_run,
     trained_sentiment,
+)
+from cxlens.pipelines.train._taxonomy import (  # noqa: F401
+    labelled_texts,
+    review_list,
+    taxonomy_classifier,
+    trained_taxonomy_classifier,
 )
 
 __all__ = [
@@ -29,11 +36,16 @@ __all__ = [
     "classifier_labels",
     "input_frame",
     "label_columns",
+    "labelled_texts",
     "predicted_labels",
+    "review_candidates",
+    "review_list",
     "saved_classifier",
+    "taxonomy_classifier",
     "tracked_classifier_run",
     "tracked_sentiment_run",
     "trained_classifier",
     "trained_request_types",
     "trained_sentiment",
+    "trained_taxonomy_classifier",
 ]

@@ -143,21 +143,34 @@ def predicted_labels(model, data: Data, *, text_col: str, label_col_name: str = 
         out[label_col_name] = ["|".join(s) for s in model.predict_label_sets(texts)]
         out["confidence"] = proba.max(axis=1).round(4)
     else:
-        labels, conf = model.predict_confidence(texts)
-        out[label_col_name] = labels
-        out["confidence"] = conf.round(4)
+        if hasattr(model, "annotate"):
+            notes = model.annotate(texts)
+        else:
+            labels, conf = model.predict_confidence(texts)
+            notes = pd.DataFrame({"label": labels, "confidence": conf})
+        out[label_col_name] = notes["label"].to_numpy()
+        out["confidence"] = notes["confidence"].round(4).to_numpy()
+        if "secondary" in notes:
+            out["secondary"] = notes["secondary"].to_numpy()
+            out["secondary_confidence"] = notes["secondary_confidence"].round(4).to_numpy()
     return out
 
 
-def trained_request_types(data_dir: str | Path, *, out_dir: str | Path, threshold: float = 0.3, C: float = 10.0,
-                          min_similarity: float = 0.45) -> dict[str, Any]:
-    """Retrain the request-type model from ``data_dir`` (``bitext/`` and ``banking77/``) into ``out_dir``,
-    with its held-out metrics in ``out_dir/metrics.json``; returns the metrics."""
+def trained_request_types(data_dir: str | Path, *, out_dir: str | Path, threshold: float | None = None,
+                          C: float | None = None, min_similarity: float | None = None) -> dict[str, Any]:
+    """Retrain the request-type model from ``data_dir`` (``bitext/``, ``banking77/``, ``clinc150/``,
+    ``ibm_twitter_cdp/``, plus the messages shipped with cxlens) into ``out_dir``, with its held-out metrics in
+    ``out_dir/metrics.json`` and the default taxonomy file beside it; returns the metrics. ``None`` keeps the
+    shipped settings (:data:`cxlens.nlp.classify.DEFAULT_PARAMS`)."""
     import json
 
-    from cxlens.nlp.classify import train_default_model
+    from cxlens.nlp.classify import DEFAULT_TAXONOMY, load_taxonomy, train_default_model, write_taxonomy
 
-    _, metrics = train_default_model(data_dir, out_dir=out_dir, threshold=threshold, C=C,
-                                     min_similarity=min_similarity)
-    (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    overrides = {k: v for k, v in {"threshold": threshold, "C": C, "min_similarity": min_similarity}.items()
+                 if v is not None}
+    _, metrics = train_default_model(data_dir, out_dir=out_dir, **overrides)
+    out = Path(out_dir)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    if not (out / "taxonomy.yaml").is_file():
+        write_taxonomy(load_taxonomy(DEFAULT_TAXONOMY), out / "taxonomy.yaml", model=".")
     return metrics

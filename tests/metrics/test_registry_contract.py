@@ -18,7 +18,8 @@ from cxlens.schema import SCHEMAS
 
 # the scored columns of docs/architecture.md, plus the extra account columns some KPIs read
 SCORED = {
-    "tickets": ("request_type", "topic", "sentiment", "sentiment_score", "script_adherence", "auto_fail"),
+    "tickets": ("request_type", "topic", "sentiment", "sentiment_score", "script_adherence", "auto_fail",
+                "csat_good_probability"),
     "mentions": ("request_type", "topic", "sentiment", "sentiment_score", "is_question", "is_complaint"),
     "accounts": ("churn_probability", "health_score", "health_band", "mrr_start", "orders"),
     "surveys": (),

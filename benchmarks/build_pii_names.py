@@ -1,0 +1,74 @@
+"""Rebuild cxlens/data/pii/first_names.txt and ambiguous_names.txt (issue 24). A development tool, not a dependency.
+
+Given names: Faker's person providers (MIT licence, https://github.com/joke2k/faker) for 31 Latin-script locales,
+folded to ASCII, 3+ letters, plus the hand-made list kept at the top of first_names.txt. A name is *ambiguous*
+(a name only after a cue or before a surname) when it is also an English word: it appears in lower case at least
+twice in public support texts (Bitext customer support, Banking77, Spotify support tweets; not the IBM set the
+redaction is measured on). Usage::
+
+    pip install --no-deps --target /tmp/fk faker
+    PYTHONPATH=/tmp/fk python benchmarks/build_pii_names.py
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "cxlens" / "data" / "pii"
+DATA = ROOT.parent / "shared" / "data"
+LOCALES = ["en_US", "en_GB", "en_IE", "en_IN", "en_NG", "en_KE", "en_PK", "en_NZ", "es_ES", "es_MX", "es_AR", "pt_BR",
+           "pt_PT", "fr_FR", "de_DE", "it_IT", "pl_PL", "tr_TR", "nl_NL", "sv_SE", "da_DK", "no_NO", "fi_FI", "cs_CZ",
+           "ro_RO", "hu_HU", "id_ID", "sw", "ha_NG", "ig_NG", "yo_NG"]
+CORPORA = [(DATA / "bitext" / "bitext_customer_support.csv", ("instruction", "response")),
+           (DATA / "banking77" / "train.csv", ("text",)),
+           (DATA / "twcs" / "spotifycares_support_requests.csv", ("text",))]
+HEADER = {"first_names.txt": "# Given names for cxlens's name heuristic (no spaCy model ships with cxlens): Faker's "
+                             "person providers\n# (MIT licence) for 31 Latin-script locales, ASCII-folded, plus a hand "
+                             "list. Rebuilt by benchmarks/build_pii_names.py.\n",
+          "ambiguous_names.txt": "# Given names that are also English words (seen in lower case in public support "
+                                 "texts) or hand-listed:\n# a name only after a cue (\"my name is\", \"Hi ...,\", "
+                                 "\"Mr\") or before a capitalised surname. Rebuilt by benchmarks/build_pii_names.py.\n"}
+
+
+def fold(name: str) -> str | None:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return text.lower() if text.isalpha() and len(text) >= 3 else None
+
+
+def words(path: Path) -> set[str]:
+    return {w for line in path.read_text().splitlines() if not line.startswith("#") for w in line.split()}
+
+
+def main() -> None:
+    names = words(OUT / "first_names.txt")
+    hand_ambiguous = words(OUT / "ambiguous_names.txt")
+    for locale in LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ModuleNotFoundError:
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"):
+            values = getattr(provider, attr, None) or ()
+            names.update(filter(None, map(fold, values.keys() if isinstance(values, dict) else values)))
+    lower = Counter()
+    for path, columns in CORPORA:
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                for column in columns:
+                    lower.update(re.findall(r"(?<=[a-z,;:] )[a-z]+", row.get(column) or ""))
+    ambiguous = hand_ambiguous | {n for n in names if lower[n] >= 2}
+    for name, values in (("first_names.txt", names - ambiguous), ("ambiguous_names.txt", ambiguous)):
+        body = sorted(values)
+        lines = [" ".join(body[i:i + 16]) for i in range(0, len(body), 16)]
+        (OUT / name).write_text(HEADER[name] + "\n".join(lines) + "\n", encoding="utf-8")
+        print(f"{name}: {len(body)} names")
+
+
+if __name__ == "__main__":
+    main()
