@@ -23,6 +23,17 @@ repeated text is encoded once, which would time cache hits, not encoding).
     python benchmarks/bench_qa_kechtel.py [--encoder minilm] [--splits 10] [--bitext] [--out results.json]
     python benchmarks/bench_qa_kechtel.py --side inbound --speed-repeat 0   # customer topics, same protocol
 
+``--plain DIR`` (issue 22) scores the scorecards written in plain words (``DIR/plain_<brand>.yaml``: a
+description and at most 3 example replies per step, written by us from the published activity definitions; no
+keywords, no labels) on all 100 labelled replies per brand, thresholds calibrated from the scorecard's own
+examples; ``--tune`` adds ``cxlens scorecard tune``'s protocol: per seeded split, tune on at most 20 positive
+replies per step (and 20 with no step), measure on the others (mean ± sd over ``--splits``).
+
+    python benchmarks/bench_qa_kechtel.py --plain benchmarks/data/scorecards --tune --splits 10 --speed-repeat 0
+    python benchmarks/bench_qa_kechtel.py --plain benchmarks/data/scorecards --acts off --compete none  # ablation
+
+The same measurements of the committed code (before/after on one machine): ``benchmarks/run_at_commit.py``.
+
 ``--bitext`` adds the reply-vs-reference check on ``../shared/data/bitext``: 20 replies per intent
 as references, 10 other replies per intent held out; top-1 = a held-out reply is closest to its
 own intent's references.
@@ -94,7 +105,7 @@ def f1(y: np.ndarray, p: np.ndarray) -> float:
     return 2 * tp / denom if denom else float("nan")
 
 
-def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str, side: str = "outbound") -> dict:
+def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str, side: str = "outbound", **params) -> dict:
     tweets, defs, label_cols = load_brand(brand, side)
     texts = tweets["text"].astype(str).tolist()
     y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
@@ -108,7 +119,8 @@ def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str, side: 
             card_rng = np.random.default_rng(seed)
             card = scorecard_from_dict(build_scorecard(brand, defs, label_cols, texts, y, dev, card_rng,
                                                        rules=variant != "semantic"), source=f"{brand}.yaml")
-            det = StepDetector(scorecard=card, encoder=None if variant == "rules" else encoder, granularity=granularity)
+            det = StepDetector(scorecard=card, encoder=None if variant == "rules" else encoder, granularity=granularity,
+                               **params)
             labels = pd.DataFrame(y[dev], columns=[s.id for s in card.scripts[0].steps])
             det.fit([texts[i] for i in dev], labels)
             pred = det.predict([texts[i] for i in test]).to_numpy()
@@ -130,6 +142,50 @@ def evaluate_brand(brand: str, encoder, *, splits: int, granularity: str, side: 
     return out
 
 
+def _step_ids(card, defs: pd.DataFrame) -> list[str]:
+    ids = [slug(a) for a in defs["Activity"]]
+    known = {s.id for s in card.scripts[0].steps}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise SystemExit(f"{card.source}: no step for the activities {missing}")
+    return ids
+
+
+def evaluate_plain(brand: str, folder: Path, encoder, *, tune_splits: int = 0, granularity: str = "sentence",
+                   **params) -> dict:
+    """A plain-words scorecard on every labelled reply (no labels used), and optionally tuned on a few labels."""
+    from cxlens.nlp.qa import load_scorecard
+
+    tweets, defs, label_cols = load_brand(brand)
+    texts = tweets["text"].astype(str).tolist()
+    y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
+    card = load_scorecard(folder / f"plain_{brand.lower()}.yaml")
+    ids = _step_ids(card, defs)
+    det = StepDetector(scorecard=card, encoder=encoder, granularity=granularity, **params).fit()
+    found = det.predict(texts)[[f"{card.scripts[0].id}/{i}" for i in ids]].to_numpy()
+    step_f1 = {i: round(f1(y[:, j], found[:, j]), 3) for j, i in enumerate(ids)}
+    out = {"brand": brand, "scorecard": str(card.source), "steps": len(ids), "tweets": len(texts),
+           "macro_f1": round(float(np.nanmean(list(step_f1.values()))), 3),
+           "micro_f1": round(f1(y, found), 3), "per_step_f1": step_f1}
+    if tune_splits:
+        from cxlens.nlp.qa import tune_scorecard
+
+        labels = pd.DataFrame(y, columns=ids)
+        macros, tuned_on, per_step = [], [], {i: [] for i in ids}
+        for seed in range(tune_splits):
+            _, report = tune_scorecard(card, texts, labels, encoder=encoder, per_step=20, seed=seed,
+                                       granularity=granularity, **params)
+            macros.append(float(report["f1"].mean()))  # steps with no held-out positive and no false alarm: nan
+            tuned_on.append(int(report["tuned_on"].max()))
+            for r in report.itertuples():
+                if r.f1 == r.f1:
+                    per_step[r.step].append(r.f1)
+        out["tuned"] = {"splits": tune_splits, "max_positives_per_step": max(tuned_on),
+                        "macro_f1": round(float(np.mean(macros)), 3), "macro_sd": round(float(np.std(macros)), 3),
+                        "per_step_f1": {k: round(float(np.mean(v)), 3) if v else None for k, v in per_step.items()}}
+    return out
+
+
 def agent_tweets() -> list[str]:
     texts = []
     for path in sorted((DATA / "labeled").glob("*-outbound.csv")):
@@ -144,7 +200,7 @@ def agent_tweets() -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def speed(encoder_name: str, *, granularity: str, repeat: int) -> dict:
+def speed(encoder_name: str, *, granularity: str, repeat: int, scorecard: str | None = None) -> dict:
     from cxlens.nlp.encoders import default_num_threads, get_encoder
 
     encoder = get_encoder(encoder_name)
@@ -153,6 +209,10 @@ def speed(encoder_name: str, *, granularity: str, repeat: int) -> dict:
     y = tweets[label_cols].fillna(0).astype(bool).to_numpy()
     card = scorecard_from_dict(build_scorecard("SpotifyCares", defs, label_cols, texts, y, np.arange(len(texts)),
                                                np.random.default_rng(0)), source="speed.yaml")
+    if scorecard:
+        from cxlens.nlp.qa import load_scorecard
+
+        card = load_scorecard(scorecard)
     det = StepDetector(scorecard=card, encoder=encoder, granularity=granularity).fit()
     distinct = agent_tweets()
     det.detect(distinct[:64])  # warm-up: model load, first batches
@@ -206,17 +266,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--side", choices=("outbound", "inbound"), default="outbound",
                         help="outbound: agent activities (script steps); inbound: customer topics (multi-label "
                              "topics from descriptions + 5 examples each, the text-understanding benchmark)")
+    parser.add_argument("--plain", metavar="DIR", help="score the plain-words scorecards plain_<brand>.yaml in DIR")
+    parser.add_argument("--tune", action="store_true", help="with --plain: tune on <= 20 labelled replies per step")
+    parser.add_argument("--acts", choices=("auto", "off"), help="StepDetector(acts=...) (default: the detector's)")
+    parser.add_argument("--compete", help="StepDetector(compete=...): a margin, or none (default: the detector's)")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed test")
+    parser.add_argument("--speed-scorecard", metavar="FILE",
+                        help="time this scorecard (e.g. a plain-words one) instead of the SpotifyCares keyword one")
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args(argv)
+    params = {} if args.acts is None else {"acts": args.acts}   # only what is asked for: an older detector runs too
+    if args.compete is not None:
+        params["compete"] = None if args.compete.lower() == "none" else float(args.compete)
     if not DATA.is_dir():
         sys.stderr.write(f"data not found at {DATA}\n")
         return 2
     from cxlens.nlp.encoders import get_encoder
 
     encoder = get_encoder(args.encoder)
+    if args.speed_only:
+        s = speed(args.encoder, granularity=args.granularity, repeat=args.speed_repeat or 3,
+                  scorecard=args.speed_scorecard)
+        sys.stdout.write(json.dumps(s) + "\n")
+        return 0
+    if args.plain:
+        report = {"encoder": args.encoder, "granularity": args.granularity, "detector": params,
+                  "plain": [evaluate_plain(b, Path(args.plain), encoder, tune_splits=args.splits if args.tune else 0,
+                                           granularity=args.granularity, **params) for b in BRANDS]}
+        for b in report["plain"]:
+            sys.stdout.write(f"{b['brand']} plain words ({b['scorecard']}): macro-F1 {b['macro_f1']:.3f}, micro-F1 "
+                             f"{b['micro_f1']:.3f} on {b['tweets']} replies\n  per step: "
+                             + ", ".join(f"{k} {v}" for k, v in b["per_step_f1"].items()) + "\n")
+            if "tuned" in b:
+                t = b["tuned"]
+                sys.stdout.write(f"  tuned (<= {t['max_positives_per_step']} positives per step, {t['splits']} splits): "
+                                 f"held-out macro-F1 {t['macro_f1']:.3f} ± {t['macro_sd']:.3f}\n  per step: "
+                                 + ", ".join(f"{k} {v}" for k, v in t["per_step_f1"].items()) + "\n")
+        if args.out:
+            Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")
+        return 0
     report = {"encoder": args.encoder, "granularity": args.granularity, "side": args.side,
-              "brands": [evaluate_brand(b, encoder, splits=args.splits, granularity=args.granularity, side=args.side)
-                         for b in BRANDS]}
+              "brands": [evaluate_brand(b, encoder, splits=args.splits, granularity=args.granularity, side=args.side,
+                                        **params) for b in BRANDS]}
     for b in report["brands"]:
         c = b["combined"]
         sys.stdout.write(f"{b['brand']}: {b['steps']} steps, {b['splits']} splits | combined micro-F1 "

@@ -95,7 +95,7 @@ def dev_metrics(model) -> dict:
     }
     if "secondary" in notes:
         second = notes["secondary"].to_numpy(dtype=object)
-        given = second != None  # noqa: E711 (object array)
+        given = notes["secondary"].notna().to_numpy()
         gold = [{x, y, s, t} - {""} for x, y, s, t in zip(a, b, frame["secondary_a"], frame["secondary_b"])]
         hit = np.array([s in g for s, g in zip(second, gold)])
         has_gold_second = np.array([bool(s or t) for s, t in zip(frame["secondary_a"], frame["secondary_b"])])

@@ -8,6 +8,7 @@
 * :mod:`cxlens.models.constrained` - the sign-constrained logistic regression the churn model uses for signals
 * :mod:`cxlens.models.reasons` - reasons in words: risk-raising signals only, against peers and history
 * :mod:`cxlens.models.risk` - the at-risk rule (relative to the base rate, top share, or absolute)
+* :mod:`cxlens.models.csat` - estimated CSAT per ticket (:class:`~cxlens.models.csat.CsatModel`)
 * :mod:`cxlens.models.health` - the 0-100 customer health score, weights, bands and reasons
 
 The jobs that wire them (train, score, the at-risk review) are in :mod:`cxlens.pipelines.accounts`.

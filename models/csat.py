@@ -69,8 +69,8 @@ def ticket_features(tickets: pd.DataFrame) -> pd.DataFrame:
     """One row per ticket (same index), the columns :class:`CsatModel` reads (see the module docstring)."""
     out = pd.DataFrame(index=tickets.index)
     for col in TICKET_CATEGORIES:
-        if col in tickets:
-            out[col] = tickets[col].astype(object).where(tickets[col].notna(), None)
+        if col in tickets:  # pandas categories: one copy of each level, not a string per ticket
+            out[col] = tickets[col].astype("category")
     for col in TICKET_NUMBERS:
         if col in tickets:
             out[col] = pd.to_numeric(tickets[col], errors="coerce").astype("float64")
@@ -87,7 +87,7 @@ def ticket_features(tickets: pd.DataFrame) -> pd.DataFrame:
 
 def _earlier_mean(tickets: pd.DataFrame) -> pd.Series:
     """Per ticket, the mean CSAT of the same account's tickets created strictly before it (NaN if none)."""
-    order = tickets.sort_values("created_at", kind="stable")
+    order = tickets[["created_at", "account_id", "csat"]].sort_values("created_at", kind="stable")
     score = pd.to_numeric(order["csat"], errors="coerce")
     account = order["account_id"].astype(object).where(order["account_id"].notna(), "__none__")
     total = score.fillna(0.0).groupby(account).cumsum() - score.fillna(0.0)

@@ -41,6 +41,7 @@ from cxlens.pipelines._accounts_backtest import risk_backtest as _risk_backtest
 
 __all__ = [
     "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "at_risk_review", "backtest_rule", "evaluation_metrics",
+    "flagged_accounts",
     "feature_tables", "fitted_health_config", "load_churn_model", "recent_problem_tickets",
     "retention_metrics", "risk_backtest", "save_churn_model", "score_accounts", "track_churn_training",
     "train_churn", "write_at_risk_review",
@@ -290,6 +291,15 @@ def score_accounts(tables: FeatureTables, model: ChurnModel, *, as_of: str | pd.
     return out.sort_values("churn_probability", ascending=False, kind="stable").reset_index(drop=True)
 
 
+def flagged_accounts(table: pd.DataFrame, *, rule: RiskRule = DEFAULT_RISK_RULE) -> pd.DataFrame:
+    """``table`` (from :func:`score_accounts`) with ``at_risk`` after ``churn_probability``: who ``rule``
+    flags (:mod:`cxlens.models.risk`; default the top decile)."""
+    flag = pd.array(rule.flag(table["churn_probability"].to_numpy(dtype=float)), dtype="boolean")
+    out = table.drop(columns=["at_risk"], errors="ignore")
+    out.insert(out.columns.get_loc("churn_probability") + 1, "at_risk", flag)
+    return out
+
+
 # ---------------------------------------------------------------- the review
 
 
@@ -399,9 +409,8 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
     per_account = tickets.groupby("account_id")["ticket_id"].apply(lambda s: " ".join(s)) if len(tickets) else {}
     table["recent_problem_tickets"] = table["account_id"].map(per_account).astype("str").fillna("")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
-    at_risk = pd.Series(rule.flag(probability), index=table.index)
-    table.insert(table.columns.get_loc("churn_probability") + 1, "at_risk",
-                 pd.array(at_risk.to_numpy(), dtype="boolean"))
+    table = flagged_accounts(table, rule=rule)
+    at_risk = table["at_risk"].astype(bool)
     summary = {
         "as_of": as_of.isoformat(), "accounts_scored": len(table), "risk_threshold": rule.threshold(probability),
         "risk_rule": rule.describe(probability), "risk_rule_kind": rule.kind, "risk_rule_value": rule.value,

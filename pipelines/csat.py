@@ -25,25 +25,38 @@ import pandas as pd
 from cxlens.errors import DataError
 from cxlens.models.csat import CsatModel, ticket_features
 
-__all__ = ["CsatEstimate", "MIN_RATED", "calibration_error", "estimated_csat"]
+__all__ = ["CSAT_FILE", "CsatEstimate", "ESTIMATE_COLUMNS", "MIN_RATED", "calibration_error", "estimated_csat"]
 
 log = logging.getLogger(__name__)
 #: surveyed tickets a month (and to train on) before an estimate is trusted (Zendesk: about 200 a month)
 MIN_RATED = 200
+#: surveyed tickets a model is fitted on at most (a seeded sample above it; the held-out check too)
+MAX_ROWS = 50_000
+#: tickets estimated at a time (the model's preprocessing is dense: 100,000 rows x ~40 columns = 32 MB)
+BATCH_ROWS = 100_000
 #: below this many surveyed tickets no model is fitted at all
 MIN_TO_FIT = 40
 ESTIMATE_COLUMNS = ("csat_good_probability", "csat_estimated", "csat_estimate_reasons")
+#: the file ``cxlens score`` writes the estimates to (ticket_id + ESTIMATE_COLUMNS; docs/score-output.md)
+CSAT_FILE = "tickets_csat.parquet"
 
 
 @dataclass
 class CsatEstimate:
-    """The tickets with the estimate columns, the model, and how far to trust it."""
+    """The estimate columns (``estimates``: ``ticket_id`` + :data:`ESTIMATE_COLUMNS`, one row per ticket in
+    the order given), the model, and how far to trust it. ``tickets``: the tickets with the columns added
+    (a copy, made when asked)."""
 
-    tickets: pd.DataFrame
+    source: pd.DataFrame = field(repr=False)
+    estimates: pd.DataFrame
     model: CsatModel | None
     metrics: dict[str, Any] = field(default_factory=dict)
     trusted: bool = False
     note: str = ""
+
+    @property
+    def tickets(self) -> pd.DataFrame:
+        return self.source.assign(**{c: self.estimates[c].to_numpy() for c in ESTIMATE_COLUMNS})
 
 
 def calibration_error(y, p, *, bins: int = 10) -> float:
@@ -60,13 +73,14 @@ def calibration_error(y, p, *, bins: int = 10) -> float:
 
 
 def estimated_csat(tickets: pd.DataFrame, *, min_rated: int = MIN_RATED, holdout: float = 0.25,
-                   good_threshold: float = 4.0, C: float = 0.5) -> CsatEstimate:
+                   good_threshold: float = 4.0, C: float = 0.5, max_rows: int = MAX_ROWS) -> CsatEstimate:
     """Estimate CSAT for every ticket from the surveyed ones; see the module docstring."""
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
     if "csat" not in tickets:
         raise DataError("Estimated CSAT needs the tickets' csat column (the surveyed tickets' answers).")
-    out = tickets.copy()
+    out = pd.DataFrame({"ticket_id": tickets["ticket_id"].to_numpy() if "ticket_id" in tickets else tickets.index},
+                       index=tickets.index)
     for col in ESTIMATE_COLUMNS:
         out[col] = np.nan if col != "csat_estimate_reasons" else ""
     rated = pd.to_numeric(tickets["csat"], errors="coerce").notna().to_numpy()
@@ -78,13 +92,13 @@ def estimated_csat(tickets: pd.DataFrame, *, min_rated: int = MIN_RATED, holdout
     if n_rated < MIN_TO_FIT:
         note = (f"Not estimated: only {n_rated} surveyed tickets (at least {MIN_TO_FIT} to fit a model, about "
                 f"{min_rated} to trust one).")
-        return CsatEstimate(tickets=out, model=None, metrics=metrics, trusted=False, note=note)
+        return CsatEstimate(source=tickets, estimates=out, model=None, metrics=metrics, trusted=False, note=note)
     features = ticket_features(tickets)
     X, y = features.loc[rated], pd.to_numeric(tickets.loc[rated, "csat"]).to_numpy(dtype=float)
     order = np.argsort(tickets.loc[rated, "created_at"].to_numpy(), kind="stable") if "created_at" in tickets \
         else np.arange(n_rated)
     cut = int(round(n_rated * (1 - holdout)))
-    train, test = order[:cut], order[cut:]
+    train, test = order[:cut][-max_rows:], order[cut:]  # the newest max_rows before the held-out quarter
     good = (y >= good_threshold).astype(int)
     if len(np.unique(good[train])) == 2 and len(np.unique(good[test])) == 2:
         held = CsatModel(C=C, good_threshold=good_threshold).fit(X.iloc[train], y[train])
@@ -97,14 +111,25 @@ def estimated_csat(tickets: pd.DataFrame, *, min_rated: int = MIN_RATED, holdout
             "holdout_score_mae": float(np.abs(held.estimated_score(X.iloc[test]) - y[test]).mean()),
             "holdout_mean_estimate": float(p.mean()),
         })
+    if n_rated > max_rows:  # a logistic model needs no more; keeps a million-ticket run quick
+        keep = np.random.default_rng(0).choice(n_rated, size=max_rows, replace=False)
+        X, y = X.iloc[keep], y[keep]
+        metrics["fitted_on"] = max_rows
     model = CsatModel(C=C, good_threshold=good_threshold).fit(X, y)
-    out["csat_good_probability"] = model.predict_proba(features)[:, 1].round(4)
-    out["csat_estimated"] = model.estimated_score(features).round(2)
-    out["csat_estimate_reasons"] = ["; ".join(r) for r in model.reasons(features)]
+    good_p, score, reasons = [], [], []
+    for start in range(0, len(features), BATCH_ROWS):  # batches: the model's dense matrix stays small
+        part = features.iloc[start:start + BATCH_ROWS]
+        good_p.append(model.predict_proba(part)[:, 1])
+        score.append(model.estimated_score(part))
+        reasons += ["; ".join(r) for r in model.reasons(part)]
+    if len(features):
+        out["csat_good_probability"] = np.concatenate(good_p).round(4)
+        out["csat_estimated"] = np.concatenate(score).round(2)
+        out["csat_estimate_reasons"] = reasons
     metrics["coverage"] = float(out["csat_good_probability"].notna().mean()) if len(out) else None
     trusted, note = _verdict(metrics, min_rated=min_rated, n_train=len(train))
     log.info("estimated CSAT: %s", note)
-    return CsatEstimate(tickets=out, model=model, metrics=metrics, trusted=trusted, note=note)
+    return CsatEstimate(source=tickets, estimates=out, model=model, metrics=metrics, trusted=trusted, note=note)
 
 
 def _months(tickets: pd.DataFrame) -> float | None:

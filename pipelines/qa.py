@@ -173,6 +173,8 @@ def write_qa_outputs(run: QARun, out_dir: str | Path, *, summary: list[dict] | N
         "conversations": write_table(run.result.conversations, out / "qa_conversations.csv"),
         "tickets": write_table(run.tickets, out / "tickets_scored.csv"),
     }
+    if run.result.questions is not None:
+        written["questions"] = write_table(run.result.questions, out / "qa_questions.csv")
     if run.agents is not None:
         written["agents"] = write_table(run.agents, out / "qa_agents.csv")
     if run.teams is not None:

@@ -60,6 +60,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     add_trust_model_arg(score, what=_CHURN_PICKLES)
     score.add_argument("--as-of", metavar="DATE", help="prediction date (default: the day after the last event)")
     score.add_argument("--horizon", default="90d", help="look-back for --fit-weights outcomes (default 90d)")
+    score.add_argument("--risk-threshold", dest="threshold", type=float, metavar="P",
+                       help="a fixed churn probability that sets the at_risk column (default: the top decile)")
     _health_args(score)
     score.add_argument("--out", metavar="FILE|DIR", required=True,
                        help="a .csv, .parquet, .json or .jsonl file (the format from the extension), or a folder "
@@ -141,16 +143,17 @@ def score_cmd(args: argparse.Namespace) -> int:
     from cxlens._csv_safety import write_csv
     from cxlens.models.features import as_utc, default_as_of
     from cxlens.models.labels import parse_horizon
-    from cxlens.pipelines.accounts import fitted_health_config, load_churn_model, score_accounts
+    from cxlens.pipelines.accounts import fitted_health_config, flagged_accounts, load_churn_model, score_accounts
 
     out = _scored_path(args.out, inputs=[*input_paths(args).values(), args.model])
+    rule = _rule(args)  # checked before any work
     model = load_churn_model(args.model, tracking_uri=args.tracking_uri, trust_model=args.trust_model)
     tables = _tables(args)
     as_of = as_utc(args.as_of) if args.as_of else default_as_of(tables)
     health = _health(args)
     if args.fit_weights:
         health = fitted_health_config(tables, as_of=as_of, horizon_days=parse_horizon(args.horizon), base=health)
-    scored = score_accounts(tables, model, as_of=as_of, health=health)
+    scored = flagged_accounts(score_accounts(tables, model, as_of=as_of, health=health), rule=rule)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
     if suffix in (".parquet", ".pq"):
@@ -161,8 +164,23 @@ def score_cmd(args: argparse.Namespace) -> int:
         scored.to_json(out, orient="records", lines=True, date_format="iso")
     else:
         write_csv(scored, out)
-    sys.stderr.write(f"cxlens: scored {len(scored):,} accounts as of {as_of:%Y-%m-%d}; written to {out}\n")
+    flagged = scored["at_risk"].astype(bool)
+    p = scored["churn_probability"].to_numpy(dtype=float)
+    sys.stderr.write(f"cxlens: scored {len(scored):,} accounts as of {as_of:%Y-%m-%d}; {int(flagged.sum()):,} at risk "
+                     f"({rule.describe(p)}); written to {out}\n")
     return 0
+
+
+def _rule(args: argparse.Namespace):
+    """The at-risk rule of ``accounts score``: ``--risk-threshold`` (absolute) or the default top decile."""
+    from cxlens.errors import ConfigError
+    from cxlens.models.risk import DEFAULT_RISK_RULE, RiskRule
+
+    if args.threshold is None:
+        return DEFAULT_RISK_RULE
+    if not 0 < args.threshold < 1:
+        raise ConfigError(f"--risk-threshold must be between 0 and 1, got {args.threshold}.")
+    return RiskRule.absolute(args.threshold)
 
 
 def _scored_path(out: str, *, inputs):

@@ -59,6 +59,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     rt.add_argument("--threshold", type=float, default=None, help="confidence below which a text is 'other' "
                                                                   "(default: the shipped setting)")
     rt.add_argument("--C", type=float, default=None, help="inverse regularisation (default: the shipped setting)")
+    rt.add_argument("--reviewed", action="append", default=[], metavar="FILE",
+                    help="a filled `cxlens taxonomy review` file (text, label) to train on as well; repeatable")
     rt.add_argument("--min-similarity", type=float, default=None,
                     help="cosine to the nearest training anchor below which a text is 'other'")
     rt.set_defaults(func=train_request_types_cmd)
@@ -142,7 +144,7 @@ def _train_taxonomy(args: argparse.Namespace, threshold) -> int:
         raise ConfigError("--taxonomy trains the single-label default head; leave out --multi-label and --head.")
     options = {"threshold": threshold, "C": args.C, "random_state": args.seed}
     trained = trained_taxonomy_classifier(args.taxonomy, args.data, text_col=args.text_col, label_col=args.label_col,
-                                          train_options={k: v for k, v in options.items() if v is not None})
+                                          encoder=args.encoder, train_options={k: v for k, v in options.items() if v is not None})
     trained.model.save(args.out)
     sys.stderr.write(f"cxlens: trained the taxonomy {trained.model.taxonomy_.name} on {trained.n_texts:,} texts in "
                      f"{trained.fit_seconds:.1f}s; saved to {args.out} (use --taxonomy {args.out})\n")
@@ -160,7 +162,7 @@ def train_request_types_cmd(args: argparse.Namespace) -> int:
     from cxlens.pipelines.train import trained_request_types
 
     metrics = trained_request_types(args.data_dir, out_dir=args.out, threshold=args.threshold, C=args.C,
-                                    min_similarity=args.min_similarity)
+                                    min_similarity=args.min_similarity, reviewed=args.reviewed)
     sys.stdout.write(json.dumps({k: v for k, v in metrics.items() if k not in ("report",)}, indent=2) + "\n")
     return 0
 

@@ -1,4 +1,4 @@
-"""``cxlens qa`` (score conversations against a scorecard) and ``cxlens scorecard check | list | from-abcd``."""
+"""``cxlens qa`` (score conversations against a scorecard) and ``cxlens scorecard check | tune | list | from-abcd``."""
 
 from __future__ import annotations
 
@@ -35,9 +35,26 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     card = sub.add_parser("scorecard", help="check, list or generate QA scorecards")
     csub = card.add_subparsers(dest="scorecard_command", metavar="ACTION")
     card.set_defaults(func=lambda args: card.print_help())
-    check = csub.add_parser("check", help="validate scorecard files (all problems, with file and line)")
+    check = csub.add_parser("check", help="validate scorecard files (all problems, with file and line) and warn "
+                                          "about steps too close to another step")
     check.add_argument("files", nargs="+", metavar="FILE|NAME")
+    check.add_argument("--encoder", default="minilm-l2",
+                       help="encoder for the closeness warnings (default minilm-l2, as cxlens qa); none: skip them")
     check.set_defaults(func=scorecard_check)
+    tune = csub.add_parser("tune", help="fit each step's threshold on labelled replies; precision and recall per step",
+                           description="Tune on at most --per-step labelled replies per step (seeded), measure "
+                                       "precision, recall and F1 per step on the other replies, and optionally "
+                                       "write the scorecard with the tuned thresholds.")
+    tune.add_argument("scorecard", metavar="SCORECARD", help="a scorecard file or a shipped name")
+    tune.add_argument("--labelled", required=True, metavar="FILE",
+                      help="CSV/JSONL/Parquet: a text column and one 0/1 column per step id")
+    tune.add_argument("--text-column", default="text", help="the column of the replies (default text)")
+    tune.add_argument("--per-step", type=int, default=20, help="most positives per step to tune on (default 20)")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--encoder", default="minilm-l2", help="as for cxlens qa (thresholds are this encoder's)")
+    tune.add_argument("--out", metavar="FILE", help="write the scorecard with the tuned thresholds here (.yaml)")
+    tune.add_argument("--format", choices=("table", "tsv", "csv", "json"), default="table")
+    tune.set_defaults(func=scorecard_tune)
     lister = csub.add_parser("list", help="the scorecards shipped with cxlens")
     lister.add_argument("--format", choices=("table", "tsv", "csv", "json"), default="table",
                         help="table (default: a table on a terminal, TSV to a pipe or file), tsv, csv, json")
@@ -95,7 +112,7 @@ def qa_command(args: argparse.Namespace) -> int:
 
 def scorecard_check(args: argparse.Namespace) -> int:
     from cxlens.errors import ConfigError, UnknownNameError
-    from cxlens.nlp.qa import load_scorecard
+    from cxlens.nlp.qa import StepDetector, load_scorecard, step_overlaps
 
     failed = 0
     for name in args.files:
@@ -109,7 +126,36 @@ def scorecard_check(args: argparse.Namespace) -> int:
         n_forbidden = sum(len(s.forbidden) for s in card.scripts)
         sys.stdout.write(f"{card.source}: ok ({card.name}: {len(card.scripts)} script(s), {n_steps} steps, "
                          f"{n_forbidden} forbidden items)\n")
+        encoder = _encoder(args.encoder)
+        if encoder is not None:
+            for warning in step_overlaps(StepDetector(scorecard=card, encoder=encoder).fit()):
+                sys.stderr.write(f"{card.source}: warning: {warning}\n")
     return 2 if failed else 0
+
+
+def scorecard_tune(args: argparse.Namespace) -> int:
+    from cxlens.nlp.qa import load_scorecard, read_labelled, tune_scorecard, tuned_scorecard, write_scorecard
+
+    card = load_scorecard(args.scorecard)
+    texts, labels = read_labelled(args.labelled, card, text_column=args.text_column)
+    detector, report = tune_scorecard(card, texts, labels, encoder=_encoder(args.encoder), per_step=args.per_step,
+                                      seed=args.seed)
+
+    def num(x, missing: str = "n/a") -> str:
+        return missing if x is None or x != x else f"{x:.2f}"
+
+    rows = [(r.step, r.tuned_on, num(r.threshold, "off"), r.heldout_positives,
+             num(r.precision), num(r.recall), num(r.f1)) for r in report.itertuples()]
+    print_table(("step", "tuned_on", "threshold", "heldout_pos", "precision", "recall", "f1"), rows,
+                title=f"{card.name}: tuned on <= {args.per_step} positives per step, measured on the rest",
+                fmt=args.format, right=("tuned_on", "threshold", "heldout_pos", "precision", "recall", "f1"))
+    measured = report["f1"].dropna()
+    sys.stderr.write(f"cxlens: macro-F1 on the held-out replies {measured.mean():.3f} over {len(measured)} steps\n")
+    if args.out:
+        path = write_scorecard(tuned_scorecard(detector), args.out,
+                               header=f"{card.name}, thresholds tuned on {args.labelled} with encoder {args.encoder}")
+        sys.stderr.write(f"cxlens: wrote {path}\n")
+    return 0
 
 
 def scorecard_list(args: argparse.Namespace) -> int:

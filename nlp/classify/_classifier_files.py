@@ -101,7 +101,7 @@ def read_classifier(path: str | Path, cls: type, *, trust_model: bool = False) -
     model.anchors_ = state.get("anchors")
     model.classes_ = np.asarray(meta["classes"], dtype=object)
     model.temperatures_ = {k: float(v) for k, v in meta["temperatures"].items()}
-    model.temperature_ = float(np.mean(list(model.temperatures_.values())))
+    model.temperature_ = float(np.mean([t for k, t in model.temperatures_.items() if k != "output"]))
     model.thresholds_ = np.asarray(meta["thresholds"], dtype=float)
     model.encoder_dir_ = None
     if meta.get("encoder_dir"):

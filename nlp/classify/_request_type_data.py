@@ -26,13 +26,15 @@ from pathlib import Path
 from cxlens._resources import shipped_path
 from cxlens.errors import DataError
 
-__all__ = ["BANKING77_MAP", "BITEXT_MAP", "CLINC150_MAP", "CLINC150_UNUSED", "REALISTIC_SOURCES", "RETURN_PATTERN",
+__all__ = ["BANKING77_MAP", "BITEXT_MAP", "CLINC150_MAP", "CLINC150_UNUSED", "REAL_SOURCES", "REALISTIC_SOURCES", "RETURN_PATTERN",
            "TRAINING_DIR", "build_training_frame"]
 
 #: our own labels and written messages (shipped)
 TRAINING_DIR = shipped_path("cxlens.nlp", "artifacts", "request_type_training")
-#: sources written or labelled as real customers write (weighted up, and the temperature is fitted on them)
-REALISTIC_SOURCES = ("ibm", "written")
+#: sources written or labelled as real customers write (weighted up against the public intent sets)
+REALISTIC_SOURCES = ("ibm", "written", "reviewed")
+#: real customer messages labelled by us: the confidence is calibrated on their out-of-fold predictions
+REAL_SOURCES = ("ibm", "reviewed")
 
 #: Bitext intent -> request type (27 intents).
 BITEXT_MAP: dict[str, str] = {
@@ -211,18 +213,23 @@ def _written():
 
 
 def build_training_frame(data_dir: str | Path, *, per_intent: int = 60, per_other_intent: int = 12,
-                         random_state: int = 0):
+                         reviewed=None, random_state: int = 0):
     """Every source mapped to the default request types.
 
     Columns ``text``, ``request_type``, ``secondary`` (our own labels only), ``source`` and ``intent`` (the
-    source's intent, or the written file). Exact duplicate texts are kept once.
+    source's intent, or the written file). ``reviewed``: a frame of more labelled messages (``text``,
+    ``request_type``; e.g. a filled ``cxlens taxonomy review`` file), source ``reviewed``. Exact duplicate texts
+    are kept once (the first source wins, so reviewed labels never override the public sets').
     """
     import pandas as pd
 
     data_dir = Path(data_dir)
-    frame = pd.concat([_bitext(data_dir), _banking77(data_dir, per_intent, random_state),
-                       _clinc150(data_dir, per_intent, per_other_intent, random_state), _ibm(data_dir),
-                       _written()], ignore_index=True)
+    parts = [_bitext(data_dir), _banking77(data_dir, per_intent, random_state),
+             _clinc150(data_dir, per_intent, per_other_intent, random_state), _ibm(data_dir), _written()]
+    if reviewed is not None and len(reviewed):
+        parts.append(pd.DataFrame({"text": reviewed["text"].astype(str), "intent": "reviewed",
+                                   "source": "reviewed", "request_type": reviewed["request_type"].astype(str)}))
+    frame = pd.concat(parts, ignore_index=True)
     frame["secondary"] = frame.get("secondary", pd.Series(dtype=str)).fillna("")
     frame["text"] = frame["text"].astype(str).str.strip()
     frame = frame[frame["text"] != ""].drop_duplicates("text").reset_index(drop=True)

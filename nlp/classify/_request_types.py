@@ -76,16 +76,17 @@ OUT_OF_SCOPE_PROBES = (
 
 
 #: the shipped model's settings (``cxlens train request-types`` defaults); chosen on our dev set of real messages
-DEFAULT_PARAMS = {"head": "ensemble", "C": 3.0, "threshold": 0.0, "class_weight": "balanced",
-                  "min_similarity": None, "secondary_min": 0.25}
+DEFAULT_PARAMS = {"head": "ensemble", "tfidf_features": "word", "C": 3.0, "threshold": 0.0,
+                  "class_weight": "balanced", "min_similarity": None, "secondary_min": 0.25}
 #: weight of the realistic sources (our labelled IBM tweets and written messages) against the public intent sets
 REALISTIC_WEIGHT = 2.0
 
 
 def train_default_model(data_dir: str | Path, *, out_dir: str | Path | None = None, test_size: float = 0.2,
-                        encoder: str = "minilm", random_state: int = 0, **overrides):
+                        encoder: str = "minilm", reviewed=None, random_state: int = 0, **overrides):
     """Train, evaluate on a held-out split, refit on everything, save; returns ``(model, metrics dict)``.
 
+    ``reviewed``: more labelled messages (a frame with ``text`` and ``request_type``), e.g. a filled review file.
     ``overrides`` change :data:`DEFAULT_PARAMS` (e.g. ``C=10.0``, ``threshold=0.3``).
     """
     import numpy as np
@@ -94,21 +95,21 @@ def train_default_model(data_dir: str | Path, *, out_dir: str | Path | None = No
 
     from cxlens.nlp import Texts
     from cxlens.nlp.classify._classifier import TextClassifier
-    from cxlens.nlp.classify._request_type_data import REALISTIC_SOURCES, build_training_frame
+    from cxlens.nlp.classify._request_type_data import REAL_SOURCES, REALISTIC_SOURCES, build_training_frame
 
-    frame = build_training_frame(data_dir, random_state=random_state)
+    frame = build_training_frame(data_dir, reviewed=reviewed, random_state=random_state)
     unknown = sorted(set(frame["request_type"]) - set(REQUEST_TYPES))
     if unknown:
         raise DataError(f"Training labels outside the default taxonomy: {unknown}.")
     y = frame["request_type"].to_numpy(dtype=object)
     source = frame["source"].to_numpy(dtype=object)
-    realistic = np.isin(source, REALISTIC_SOURCES)
-    weight = np.where(realistic, REALISTIC_WEIGHT, 1.0)
+    weight = np.where(np.isin(source, REALISTIC_SOURCES), REALISTIC_WEIGHT, 1.0)
+    real = np.isin(source, REAL_SOURCES)
     tr, te = train_test_split(np.arange(len(frame)), test_size=test_size, stratify=y, random_state=random_state)
     params = {**DEFAULT_PARAMS, **overrides, "encoder": encoder, "random_state": random_state}
     texts = Texts(frame["text"].tolist())
     texts.vectors(TextClassifier(encoder=encoder).text_encoder())  # encoded once, for every fit below
-    held = TextClassifier(**params).fit(texts[tr], y[tr], sample_weight=weight[tr], calibrate_on=realistic[tr])
+    held = TextClassifier(**params).fit(texts[tr], y[tr], sample_weight=weight[tr], calibrate_on=real[tr])
     proba = held.predict_proba(texts[te])
     argmax = held.classes_[proba.argmax(1)]
     labels, _ = held.predict_confidence(texts[te])
@@ -128,7 +129,7 @@ def train_default_model(data_dir: str | Path, *, out_dir: str | Path | None = No
         "source_counts": {s: frame.loc[frame["source"] == s, "request_type"].value_counts().to_dict()
                           for s in sorted(set(source))},
     }
-    model = TextClassifier(**params).fit(texts, y, sample_weight=weight, calibrate_on=realistic)
+    model = TextClassifier(**params).fit(texts, y, sample_weight=weight, calibrate_on=real)
     if out_dir is not None:
         model.save(out_dir)
     return model, metrics

@@ -35,7 +35,7 @@ __all__ = ["DEFAULT_TAXONOMY", "Taxonomy", "TaxonomyCheck", "TaxonomyLabel", "ch
            "load_taxonomy", "write_taxonomy"]
 
 #: the shipped default taxonomy (its trained model is the folder it lives in)
-DEFAULT_TAXONOMY = shipped_path("cxlens", "nlp", "artifacts", "request_type", "taxonomy.yaml")
+DEFAULT_TAXONOMY = shipped_path("cxlens.nlp", "artifacts", "request_type", "taxonomy.yaml")
 TOP_KEYS = ("name", "version", "description", "other", "model", "labels")
 LABEL_KEYS = ("description", "examples", "keywords")
 OTHER_KEYS = ("label", "description", "policy", "min_confidence")

@@ -21,6 +21,7 @@ from cxlens.nlp.qa._reference_replies import (  # noqa: F401
 )
 from cxlens.nlp.qa._scorecard import (  # noqa: F401
     ForbiddenItem,
+    Question,
     Scorecard,
     Script,
     Step,
@@ -36,10 +37,18 @@ from cxlens.nlp.qa._scorecard_writer import (  # noqa: F401
     scorecard_to_dict,
     write_scorecard,
 )
+from cxlens.nlp.qa._tune import (  # noqa: F401
+    read_labelled,
+    step_overlaps,
+    tune_scorecard,
+    tuned_scorecard,
+    tuning_split,
+)
 from cxlens.nlp.qa._scoring import (  # noqa: F401
     QAResult,
     SPEAKER_OF_ROLE,
     agent_summary,
+    answer_questions,
     score_script_qa,
 )
 
@@ -49,6 +58,7 @@ __all__ = [
     "Detections",
     "ForbiddenItem",
     "QAResult",
+    "Question",
     "ReferenceReplies",
     "SPEAKER_OF_ROLE",
     "Scorecard",
@@ -58,16 +68,22 @@ __all__ = [
     "abcd_scorecards",
     "abcd_to_tables",
     "agent_summary",
+    "answer_questions",
     "get_scorecard_names",
     "load_abcd_dialogues",
     "load_reference_replies",
     "load_scorecard",
+    "read_labelled",
     "read_with_lines",
     "score_script_qa",
     "scorecard_from_dict",
     "scorecard_to_dict",
     "shipped_scorecard_path",
     "split_units",
+    "step_overlaps",
+    "tune_scorecard",
+    "tuned_scorecard",
+    "tuning_split",
     "write_abcd_scorecards",
     "write_scorecard",
 ]

@@ -9,6 +9,12 @@ Two kinds of evidence are combined per (message, item):
   each sentence is encoded once; one matrix product compares all of them with every prototype
   (an item's description and examples). A message's similarity to an item is the best
   (sentence, prototype) cosine. Forbidden items use semantics only when they have examples.
+* **dialogue acts** (:mod:`cxlens.nlp.qa._acts`) -- a step whose description names an act and nothing else
+  ("The agent gives the customer a link.", "... asks the customer a question.", "... apologises.") is found
+  by that act (score 1, ``fired = "act"``); an act named beside a topic ("asks the customer to restart their
+  device") gates semantics: only sentences showing the act can match. ``acts="off"`` turns both off.
+* **competition** -- a sentence counts for a step only when no other step of its script is closer to it by
+  more than ``compete`` (cosine): "which device and OS are you on?" is not "restart your device".
 
 Each item has a threshold: its own ``threshold`` field, else one *calibrated* by :meth:`StepDetector.fit`
 (from labelled messages when given, else from the scorecard's own examples, leave-one-out), else the
@@ -19,9 +25,7 @@ item: ``score >= 0.5`` means *found*, whatever the raw cosine scale of the encod
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,8 +34,11 @@ from sklearn.base import BaseEstimator
 
 from cxlens.errors import ConfigError, NotFittedError
 from cxlens.nlp import Texts
+from cxlens.nlp.qa._acts import ACTS, act_index, described_acts, sentence_acts
+from cxlens.nlp.qa._calibrate import NEVER, fit_example_thresholds, fit_labelled_thresholds
 from cxlens.nlp.qa._scorecard import ForbiddenItem, Scorecard
-from cxlens.nlp.qa._tokenizer import blank_english
+from cxlens.nlp.qa._rules import Rules
+from cxlens.nlp.qa._units import Column, Detections, split_units, unit_text
 
 __all__ = ["Column", "Detections", "StepDetector", "split_units"]
 
@@ -39,130 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Default semantic thresholds (cosine) per encoder family, used when nothing else sets one.
 DEFAULT_THRESHOLDS = {"minilm": 0.55, "tfidf": 0.35}
-MAX_UNITS = 32
-_BREAK = re.compile(r"(?<=[.!?])\s+|\n\s*")
-_LEADING_HANDLES = re.compile(r"^(?:\s*@\w+)+\s*")
-_NEVER = 2.0  # a threshold no cosine reaches: semantic evidence switched off
-
-
-def split_units(text: str, *, granularity: str = "sentence") -> list[tuple[int, int]]:
-    """Character spans of the units compared with the prototypes (sentences, or the whole text)."""
-    text = text or ""
-    if granularity == "message" or not text.strip():
-        return [(0, len(text))]
-    spans: list[tuple[int, int]] = []
-    bounds = [0] + [x for m in _BREAK.finditer(text) for x in (m.start(), m.end())] + [len(text)]
-    for start, end in zip(bounds[::2], bounds[1::2]):
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end - start < 3 and spans:  # a stray "!" or emoji: glue to the previous unit
-            spans[-1] = (spans[-1][0], end)
-        elif end > start:
-            spans.append((start, end))
-    if not spans:
-        return [(0, len(text))]
-    if len(spans) > MAX_UNITS:
-        spans = spans[:MAX_UNITS - 1] + [(spans[MAX_UNITS - 1][0], spans[-1][1])]
-    return spans
-
-
-def unit_text(text: str) -> str:
-    return _LEADING_HANDLES.sub("", text).strip() or text
-
-
-@dataclass(frozen=True)
-class Column:
-    """One detectable thing: a step or forbidden item of one script."""
-
-    script: str
-    item: str
-    kind: str        # "step" or "forbidden"
-    speaker: str
-
-    @property
-    def key(self) -> str:
-        return f"{self.script}/{self.item}"
-
-
-@dataclass
-class Detections:
-    """Detector output for a batch of texts (``n`` texts x ``C`` columns).
-
-    similarity: best semantic cosine (``-1`` where semantics are off); rule: a rule matched;
-    score: calibrated score in [0, 1] (rule match = 1); found: ``score >= 0.5``;
-    rule_span / unit_span: character spans of the evidence (``(-1, -1)`` when none).
-    """
-
-    columns: list[Column]
-    similarity: np.ndarray
-    rule: np.ndarray
-    score: np.ndarray
-    rule_span: np.ndarray    # (n, C, 2) int
-    unit_span: np.ndarray    # (n, C, 2) int
-
-    @property
-    def found(self) -> np.ndarray:
-        return self.score >= 0.5
-
-    def evidence(self, i: int, c: int) -> tuple[int, int]:
-        """The span behind a detection: the rule match if any, else the best sentence."""
-        span = self.rule_span[i, c] if self.rule[i, c] else self.unit_span[i, c]
-        return int(span[0]), int(span[1])
-
-
-class _Rules:
-    """Phrase / regex / token-pattern matching for all columns at once."""
-
-    def __init__(self, columns: Sequence[Column], items: Sequence) -> None:
-        self.regexes = [(c, re.compile(rx, re.IGNORECASE)) for c, item in enumerate(items) for rx in item.regexes]
-        self.need_spacy = any(item.phrases or item.patterns for item in items)
-        self.nlp = self.phrases = self.matcher = None
-        if self.need_spacy:
-            try:
-                import spacy
-                from spacy.matcher import Matcher, PhraseMatcher
-            except ImportError as exc:
-                from cxlens.errors import MissingDependencyError
-
-                raise MissingDependencyError(package="spacy", feature="Scorecard phrases and patterns",
-                                             extra="nlp") from exc
-            self.nlp = blank_english()
-            self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-            self.matcher = Matcher(self.nlp.vocab)
-            for c, item in enumerate(items):
-                if item.phrases:
-                    self.phrases.add(str(c), [self.nlp.make_doc(p) for p in item.phrases])
-                if item.patterns:
-                    try:
-                        self.matcher.add(str(c), [list(p) for p in item.patterns])
-                    except (ValueError, KeyError, TypeError) as exc:
-                        raise ConfigError(f"{columns[c].key}: bad spaCy token pattern: {exc}") from exc
-        self.n = len(items)
-
-    def match(self, texts: Sequence[str], rows: np.ndarray, hit: np.ndarray, span: np.ndarray,
-              allowed: np.ndarray) -> None:
-        """Fill ``hit[rows[i], c]`` and ``span`` for text i; only where ``allowed[i, c]``."""
-        for i, text in enumerate(texts):
-            r = rows[i]
-            for c, rx in self.regexes:
-                if allowed[i, c] and not hit[r, c]:
-                    m = rx.search(text)
-                    if m:
-                        hit[r, c] = True
-                        span[r, c] = (m.start(), m.end())
-        if not self.need_spacy:
-            return
-        vocab = self.nlp.vocab
-        use_matcher = len(self.matcher) > 0
-        for i, doc in enumerate(self.nlp.tokenizer.pipe(list(texts), batch_size=256)):
-            r = rows[i]
-            for match_id, start, end in [*self.phrases(doc), *(self.matcher(doc) if use_matcher else ())]:
-                c = int(vocab.strings[match_id])
-                if allowed[i, c] and not hit[r, c]:
-                    hit[r, c] = True
-                    span[r, c] = (doc[start:end].start_char, doc[start:end].end_char)
+#: The ``script`` of the columns of a scorecard's yes/no questions (keys ``questions/<id>``).
+QUESTIONS = "questions"
+_NEVER = NEVER
 
 
 class StepDetector(BaseEstimator):
@@ -181,14 +67,20 @@ class StepDetector(BaseEstimator):
         that item's F1 on the labelled texts by at least this much (guards small label sets).
     calibrate : ``"examples"`` (default) calibrates thresholds from the scorecard's examples when
         :meth:`fit` gets no labels; ``"none"`` keeps the default threshold.
+    acts : ``"auto"`` (default) checks the dialogue act a step's description names
+        (:mod:`cxlens.nlp.qa._acts`): an act that is the whole criterion ("gives a link", "asks a
+        question", "apologises") is evidence on its own, any other named act ("asks the customer to ...")
+        gates semantic evidence to the sentences that show it; ``"off"``: similarity and rules only.
 
     Attributes (after :meth:`fit`): ``columns_`` (one :class:`Column` per script item),
-    ``thresholds_`` (per column; 2.0 = semantic evidence off).
+    ``thresholds_`` (per column; 2.0 = semantic evidence off), ``act_whole_`` / ``act_gate_`` (per column:
+    the act index that is the whole criterion / that gates semantics; -1 = none).
     """
 
     def __init__(self, *, scorecard: Scorecard, encoder: object | str | None = "minilm",
                  granularity: str = "sentence", threshold: float | None = None,
-                 calibrate: str = "examples", example_units: str = "best", min_gain: float = 0.0) -> None:
+                 calibrate: str = "examples", example_units: str = "best", min_gain: float = 0.0,
+                 acts: str = "auto", compete: float | None = 0.1) -> None:
         self.scorecard = scorecard
         self.encoder = encoder
         self.granularity = granularity
@@ -196,6 +88,8 @@ class StepDetector(BaseEstimator):
         self.calibrate = calibrate
         self.example_units = example_units
         self.min_gain = min_gain
+        self.acts = acts
+        self.compete = compete
 
     # ---------------------------------------------------------------- setup
     def _encoder(self):
@@ -224,22 +118,28 @@ class StepDetector(BaseEstimator):
             raise ConfigError(f"example_units must be 'best', 'whole' or 'both', got {self.example_units!r}.")
         if self.calibrate not in ("examples", "none"):
             raise ConfigError(f"calibrate must be 'examples' or 'none', got {self.calibrate!r}.")
+        if self.acts not in ("auto", "off"):
+            raise ConfigError(f"acts must be 'auto' or 'off', got {self.acts!r}.")
         self.encoder_ = self._encoder()
         columns, items = [], []
         for script, item in self.scorecard.items():
             kind = "forbidden" if isinstance(item, ForbiddenItem) else "step"
             columns.append(Column(script.id, item.id, kind, item.speaker))
             items.append(item)
+        for question in getattr(self.scorecard, "questions", ()):  # yes/no questions: checked conversation-wide
+            columns.append(Column(QUESTIONS, question.id, "question", question.speaker))
+            items.append(question)
         self.columns_, self.items_ = columns, items
-        self.rules_ = _Rules(columns, items)
+        self.rules_ = Rules(columns, items)
         # prototypes: unique texts, and which of them each column uses
         semantic = self.encoder_ is not None
         best = self._best_units(items) if semantic and self.example_units != "whole" else {}
         texts: dict[str, int] = {}
         sources: dict[int, set[str]] = {}
         self.proto_cols_: list[np.ndarray] = []
+        self.neg_cols_: list[np.ndarray] = []
         for c, (item, col) in enumerate(zip(items, columns)):
-            protos: list[tuple[str, str | None]] = [(item.description, None)] if col.kind == "step" else []
+            protos: list[tuple[str, str | None]] = [(item.description, None)] if col.kind != "forbidden" else []
             for example in item.examples:
                 unit = best.get((c, example))
                 if unit is None or self.example_units == "both":
@@ -254,6 +154,12 @@ class StepDetector(BaseEstimator):
                 if k not in idx:
                     idx.append(k)
             self.proto_cols_.append(np.array(idx, dtype=np.int64))
+            counter = []   # counter-examples: a sentence closer to one of them than to the item does not match it
+            for example in getattr(item, "counter_examples", ()):
+                k = texts.setdefault(best.get((c, example), example), len(texts))
+                sources.setdefault(k, set()).add(example)
+                counter.append(k)
+            self.neg_cols_.append(np.array(sorted(set(counter)), dtype=np.int64))
         self.proto_sources_ = sources
         self.proto_texts_ = list(texts)
         semantic = semantic and bool(self.proto_texts_)
@@ -263,6 +169,16 @@ class StepDetector(BaseEstimator):
         fixed = [item.threshold for item in items]
         self.thresholds_ = np.array([self.default_threshold_ if t is None else t for t in fixed], dtype=np.float64)
         self.fixed_ = np.array([t is not None for t in fixed])
+        self.act_whole_ = np.full(len(items), -1, dtype=np.int64)
+        self.act_gate_ = np.full(len(items), -1, dtype=np.int64)
+        for c, (item, col) in enumerate(zip(items, columns)):
+            named, whole = described_acts(item.description) if self.acts == "auto" and col.kind == "step" else ((), False)
+            if whole:
+                self.act_whole_[c] = act_index(named[0])
+                if item.threshold is None:  # the act is the criterion: similarity to "asks a question" is noise
+                    self.thresholds_[c] = _NEVER
+            elif named:
+                self.act_gate_[c] = act_index(named[0])
         if not semantic:
             self.thresholds_[:] = _NEVER
 
@@ -270,7 +186,7 @@ class StepDetector(BaseEstimator):
         """For each multi-sentence example: its sentence closest to the item's description."""
         jobs: list[tuple[int, str, list[str]]] = []
         for c, item in enumerate(items):
-            for example in item.examples:
+            for example in (*item.examples, *getattr(item, "counter_examples", ())):
                 units = [unit_text(example[a:b]) for a, b in split_units(example)]
                 if len(units) > 1:
                     jobs.append((c, example, units))
@@ -304,8 +220,11 @@ class StepDetector(BaseEstimator):
 
     # ---------------------------------------------------------------- similarity
     def similarities(self, texts: Sequence[str], *, speakers: Sequence[str] | None = None,
-                     columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Best cosine per (text, column) and the span of the best unit. Encodes every unit once."""
+                     columns: np.ndarray | None = None, gate_from: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Best cosine per (text, column) and the span of the best unit. Encodes every unit once.
+
+        ``gate_from``: act gates are checked on the sentences at or above this cosine for some gated column
+        only (:meth:`detect` passes the lowest threshold: a sentence below it cannot be found anyway)."""
         self._check()
         n = len(texts)
         cols = np.arange(len(self.columns_)) if columns is None else np.asarray(columns)
@@ -316,7 +235,7 @@ class StepDetector(BaseEstimator):
         unit_spans: list[tuple[int, int]] = []
         owner: list[int] = []
         for i, text in enumerate(texts):
-            gran = "message" if speakers is not None and speakers[i] != "agent" else self.granularity
+            gran = "message" if speakers is not None and speakers[i] not in ("agent", "customer") else self.granularity
             for span in split_units(text or "", granularity=gran):
                 unit_spans.append(span)
                 owner.append(i)
@@ -324,14 +243,36 @@ class StepDetector(BaseEstimator):
         emb = Texts(unit_texts).vectors(self.encoder_)
         owner_arr = np.asarray(owner)
         span_arr = np.asarray(unit_spans, dtype=np.int64)
+        rivals = self._rivals()
+        need = np.union1d(cols, rivals) if rivals is not None else cols   # columns whose similarity is computed
+        at = {int(c): k for k, c in enumerate(need)}
+        gates = self.act_gate_[need]
+        gate_acts = [ACTS[g] for g in set(gates[gates >= 0])]
+        pick = np.array([at[int(c)] for c in cols], dtype=np.int64)
         step = 8192
         for chunk in range(0, len(unit_texts), step):
             own = owner_arr[chunk:chunk + step]
             proto_sim = emb[chunk:chunk + step] @ self.protos_.T       # one product: units x prototypes
-            col_sim = np.full((len(own), len(cols)), -1.0, dtype=np.float32)
-            for j, c in enumerate(cols):
+            need_sim = np.full((len(own), len(need)), -1.0, dtype=np.float32)
+            for k, c in enumerate(need):
                 if len(self.proto_cols_[c]):
-                    col_sim[:, j] = proto_sim[:, self.proto_cols_[c]].max(1)
+                    need_sim[:, k] = proto_sim[:, self.proto_cols_[c]].max(1)
+            if gate_acts:  # only sentences showing a step's act may match it (acts checked where it can matter)
+                check = np.flatnonzero((need_sim[:, gates >= 0] >= gate_from).any(1))
+                unit_acts = np.ones((len(own), len(ACTS)), dtype=bool)
+                unit_acts[check] = sentence_acts([unit_texts[chunk + u] for u in check], acts=gate_acts)
+                for k in np.flatnonzero(gates >= 0):
+                    need_sim[~unit_acts[:, gates[k]], k] = -1.0
+            for k, c in enumerate(need):
+                if len(self.neg_cols_[c]):
+                    need_sim[proto_sim[:, self.neg_cols_[c]].max(1) >= need_sim[:, k], k] = -1.0
+            col_sim = need_sim[:, pick]
+            if rivals is not None:  # a sentence counts for a step only when no other step of its script is clearly closer
+                for script, members in self._rival_groups(rivals).items():
+                    best = need_sim[:, [at[c] for c in members]].max(1)
+                    for j, c in enumerate(cols):
+                        if int(c) in members:
+                            col_sim[col_sim[:, j] < best - self.compete, j] = -1.0
             starts = np.flatnonzero(np.r_[True, own[1:] != own[:-1]])
             best = np.maximum.reduceat(col_sim, starts, axis=0)          # per text in this chunk
             texts_here = own[starts]
@@ -344,14 +285,33 @@ class StepDetector(BaseEstimator):
             spans[ti, tj] = span_arr[chunk + u_idx[first]]
         return sim, spans
 
+    def _gate_floor(self, cols: np.ndarray) -> float:
+        gated = cols[self.act_gate_[cols] >= 0]
+        return float(self.thresholds_[gated].min()) if len(gated) else -1.0
+
+    def _rivals(self) -> np.ndarray | None:
+        """The steps that compete for a sentence: semantic steps whose criterion is not an act alone."""
+        if self.compete is None:
+            return None
+        out = [c for c, col in enumerate(self.columns_) if col.kind == "step" and self.act_whole_[c] < 0
+               and len(self.proto_cols_[c]) and not self.fixed_[c]]
+        return np.asarray(out, dtype=np.int64) if out else None
+
+    def _rival_groups(self, rivals: np.ndarray) -> dict[str, set[int]]:
+        groups: dict[str, set[int]] = {}
+        for c in rivals:
+            groups.setdefault(self.columns_[c].script, set()).add(int(c))
+        return groups
+
     # ---------------------------------------------------------------- calibration
     def fit(self, X: Sequence[str] | None = None, y: pd.DataFrame | np.ndarray | None = None) -> StepDetector:
         """Set up prototypes and rules, then calibrate thresholds.
 
         With ``texts`` and ``labels`` (one boolean column per item: ``script/item`` or item id),
-        each labelled column gets the semantic threshold that maximises the F1 of "a rule matched or
-        similarity >= threshold" on those texts (ties go to the stricter threshold; the item's rules
-        are always kept, as its author wrote them). A text equal to one of the item's
+        each labelled column gets the semantic threshold that maximises the F1 of "a rule or act matched or
+        similarity >= threshold" on those texts (of tied thresholds, the one calibrated from the examples when
+        it is among them, else the middle; the item's rules are always kept, as its author wrote them; the
+        labels decide whether a step's act gate helps). A text equal to one of the item's
         examples is compared leave-one-out, so the examples may come from the same split.
         Without labels, thresholds are calibrated from the scorecard's examples (see ``calibrate``).
         """
@@ -360,82 +320,12 @@ class StepDetector(BaseEstimator):
         if self.encoder_ is None:
             return self
         if texts is not None and labels is not None:
-            self._fit_labels(list(texts), labels)
+            if self.calibrate == "examples":
+                fit_example_thresholds(self)   # the prior: kept where the labels cannot tell better
+            fit_labelled_thresholds(self, list(texts), labels)
         elif self.calibrate == "examples":
-            self._fit_examples()
+            fit_example_thresholds(self)
         return self
-
-    def _fit_labels(self, texts: list[str], labels: pd.DataFrame | np.ndarray) -> None:
-        if isinstance(labels, pd.DataFrame):
-            keys = [self.column_index(str(k)) for k in labels.columns]
-            y = labels.fillna(0).astype(bool).to_numpy()
-        else:
-            y = np.asarray(labels, dtype=bool)
-            keys = list(range(y.shape[1]))
-        if y.shape[0] != len(texts):
-            raise ConfigError(f"fit(): {len(texts)} texts but {y.shape[0]} label rows.")
-        cols = np.asarray(keys)
-        sim = self._loo_similarity(texts, cols)
-        hit = np.zeros((len(texts), len(self.columns_)), dtype=bool)
-        self.rules_.match(texts, np.arange(len(texts)), hit, np.zeros(hit.shape + (2,), dtype=np.int64),
-                          np.ones_like(hit))
-        grid = np.r_[_NEVER, np.round(np.arange(0.95, -0.0001, -0.01), 2)]
-        for j, c in enumerate(cols):
-            if self.fixed_[c]:
-                continue
-            # the item's rules are always kept; they are the baseline that semantics must beat by min_gain
-            base = _f1(y[:, j], hit[:, c]) if self.items_[c].has_rules else -1.0
-            gain = self.min_gain if self.items_[c].has_rules else 0.0
-            best = (base, _NEVER)
-            for t in grid[1:]:
-                f = _f1(y[:, j], hit[:, c] | (sim[:, j] >= t))
-                if f > best[0] + 1e-9 and f >= base + gain - 1e-9:
-                    best = (f, t)
-            self.thresholds_[c] = best[1]
-
-    def _loo_similarity(self, texts: list[str], cols: np.ndarray) -> np.ndarray:
-        """Similarities where a text never matches a prototype equal to itself."""
-        saved = self.proto_cols_
-        excluded: dict[str, set[int]] = {}
-        for k, proto in enumerate(self.proto_texts_):
-            for source in self.proto_sources_.get(k, set()) | {proto}:
-                excluded.setdefault(source, set()).add(k)
-        sims = np.empty((len(texts), len(cols)), dtype=np.float32)
-        groups: dict[frozenset, list[int]] = {}
-        for i, t in enumerate(texts):
-            key = frozenset(excluded.get(t, set()) | excluded.get(unit_text(t), set()))
-            groups.setdefault(key, []).append(i)
-        for drop, rows in groups.items():
-            if drop:
-                gone = np.fromiter(drop, dtype=np.int64)
-                self.proto_cols_ = [pc[~np.isin(pc, gone)] for pc in saved]
-            try:
-                sims[rows] = self.similarities([texts[i] for i in rows], columns=cols)[0]
-            finally:
-                self.proto_cols_ = saved
-        return sims
-
-    def _fit_examples(self) -> None:
-        """Per column: positives = its own examples (leave-one-out), negatives = other items' prototypes."""
-        sim = self.protos_ @ self.protos_.T
-        for c, col in enumerate(self.columns_):
-            own = self.proto_cols_[c]
-            if self.fixed_[c] or len(own) < 2:
-                continue
-            others = np.unique(np.concatenate([self.proto_cols_[k] for k, o in enumerate(self.columns_)
-                                               if o.script == col.script and k != c] or [np.array([], int)]))
-            others = np.setdiff1d(others, own)
-            if not len(others):
-                continue
-            pos = np.array([sim[p, own[own != p]].max() for p in own])
-            neg = sim[np.ix_(others, own)].max(1)
-            grid = np.round(np.arange(0.95, 0.0, -0.01), 2)
-            f1s = np.array([_f1(np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)],
-                                np.r_[pos >= t, neg >= t]) for t in grid])
-            ties = grid[f1s >= f1s.max() - 1e-9]
-            calibrated = float(np.median(ties))
-            lo, hi = self.default_threshold_, self.default_threshold_ + 0.2
-            self.thresholds_[c] = float(np.clip(calibrated, lo, hi))
 
     # ---------------------------------------------------------------- detection
     def detect(self, texts: Sequence[str], *, speakers: Sequence[str] | None = None,
@@ -460,7 +350,7 @@ class StepDetector(BaseEstimator):
         rows = np.flatnonzero(mask[:, semantic_cols].any(1)) if len(semantic_cols) else np.array([], int)
         if len(rows):
             s, sp = self.similarities([texts[i] for i in rows], speakers=[speakers[i] for i in rows],
-                                      columns=semantic_cols)
+                                      columns=semantic_cols, gate_from=self._gate_floor(semantic_cols))
             sim[np.ix_(rows, semantic_cols)] = s
             unit_span[np.ix_(rows, semantic_cols)] = sp
         sim = np.where(mask, sim, -1.0).astype(np.float32)
@@ -469,11 +359,33 @@ class StepDetector(BaseEstimator):
         rule_rows = np.flatnonzero(mask.any(1))
         self.rules_.match([texts[i] for i in rule_rows], rule_rows, rule, rule_span,
                           mask[rule_rows])
+        act, act_span = self.act_hits(texts, mask)
         score = _calibrated(sim, self.thresholds_)
-        score = np.where(rule, 1.0, score)
+        score = np.where(rule | act, 1.0, score)
         score = np.where(mask, score, 0.0)
         return Detections(columns=self.columns_, similarity=sim, rule=rule, score=score,
-                          rule_span=rule_span, unit_span=unit_span)
+                          rule_span=rule_span, unit_span=unit_span, act=act, act_span=act_span)
+
+    def act_hits(self, texts: Sequence[str], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where a column's whole-criterion act shows in a text (``mask``: the (text, column) pairs to check),
+        and the span of the first sentence showing it."""
+        n, n_cols = mask.shape
+        hit = np.zeros((n, n_cols), dtype=bool)
+        span = np.full((n, n_cols, 2), -1, dtype=np.int64)
+        whole = np.flatnonzero(getattr(self, "act_whole_", np.array([], int)) >= 0)
+        if not len(whole):
+            return hit, span
+        needed = [ACTS[g] for g in set(self.act_whole_[whole])]
+        for i in np.flatnonzero(mask[:, whole].any(1)):
+            text = texts[i] or ""
+            units = split_units(text, granularity="sentence")
+            acts = sentence_acts([unit_text(text[a:b]) for a, b in units], acts=needed)
+            for c in whole[mask[i, whole]]:
+                shown = np.flatnonzero(acts[:, self.act_whole_[c]])
+                if len(shown):
+                    hit[i, c] = True
+                    span[i, c] = units[shown[0]]
+        return hit, span
 
     def predict(self, X: Sequence[str]) -> pd.DataFrame:
         """Found (bool) per text and column, columns named ``script/item`` (agent speaker)."""
@@ -501,10 +413,3 @@ def _calibrated(sim: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     out = np.where(sim >= t, above, below)
     out = np.where(thresholds[None, :] >= 1.5, np.minimum(out, 0.49), out)
     return np.clip(out, 0.0, 1.0)
-
-
-def _f1(y: np.ndarray, p: np.ndarray) -> float:
-    tp = float(np.sum(y & p))
-    denom = 2 * tp + float(np.sum(~y & p)) + float(np.sum(y & ~p))
-    return 2 * tp / denom if denom else 1.0
-

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ConfigError, DataError, NotFittedError
-from cxlens.nlp.qa._detect import split_units, unit_text
+from cxlens.nlp.qa._units import split_units, unit_text
 
 __all__ = ["ReferenceReplies", "load_reference_replies"]
 

@@ -1,33 +1,26 @@
 """Scorecards: scripts and procedures as data (YAML or TOML), validated before any data is read.
 
 A scorecard file lists the *steps* an agent should follow and the *forbidden* things they must
-never say, optionally split into *scripts* chosen by the conversation's request type::
+never say, optionally split into *scripts* chosen by the conversation's request type, and optional
+yes/no *questions* answered per conversation::
 
     name: general_support
     threshold: 0.55            # default semantic threshold (cosine) for every item
-    opening_window: 2          # "opening" = among the first 2 agent messages
-    closing_window: 2          # "closing" = among the last 2 agent messages
     steps:                     # common steps (every script gets them)
       - id: greet
         description: Greet the customer
         examples: ["Hi, thanks for reaching out!", "Hello, how can I help you today?"]
-        phrases: ["thanks for contacting"]     # rule evidence (spaCy PhraseMatcher, lower-case)
-        regexes: ['\\b(hi|hello|hey)\\b']      # rule evidence (Python re, case-insensitive)
+        counter_examples: ["Thanks for waiting."]  # replies that are not this step
+        regexes: ['\\b(hi|hello|hey)\\b']      # rule evidence (also phrases:, patterns:)
         position: opening      # opening | any | closing | after:<step id>[,<step id>...]
-        required: true
-        weight: 1
         auto_fail: false       # failing this step fails the whole conversation
-        applies_to: []         # request types (glob patterns); empty = every conversation
-        when: {sentiment: negative}   # other ticket columns that must match
+        # also: required, weight, applies_to, when, speaker, threshold (docs/scorecards.md)
     forbidden:
-      - id: ask_password
-        description: Asks the customer for their password
-        regexes: ['\\b(your|the) password\\b']
-        auto_fail: true
+      - {id: ask_password, description: Asks for the password, regexes: ['\\byour password\\b'], auto_fail: true}
     scripts:                   # optional: one per request type, each adds its own steps
-      - id: refund
-        applies_to: [refund_*, get_refund]
-        steps: [...]
+      - {id: refund, applies_to: [refund_*, get_refund], steps: [...]}
+    questions:                 # optional: yes/no, reported with the evidence sentence, not scored
+      - {id: callback, question: Did the agent offer a callback?, speaker: agent}
 
 Every problem is collected and raised as one :class:`~cxlens.errors.ConfigError` whose lines read
 ``FILE:LINE: steps[2].regexes[0]: bad regex ...``: unknown fields, wrong types, bad regexes,
@@ -50,6 +43,7 @@ __all__ = [
     "ForbiddenItem",
     "Scorecard",
     "Script",
+    "Question",
     "Step",
     "load_scorecard",
     "scorecard_from_dict",
@@ -58,12 +52,14 @@ __all__ = [
 POSITIONS = ("opening", "any", "closing")
 SPEAKERS = ("agent", "system", "any")
 TOP_FIELDS = ("name", "description", "version", "threshold", "opening_window", "closing_window",
-              "order_credit", "applies_to", "steps", "forbidden", "scripts")
+              "order_credit", "applies_to", "steps", "forbidden", "scripts", "questions")
 SCRIPT_FIELDS = ("id", "description", "applies_to", "steps", "forbidden")
-STEP_FIELDS = ("id", "description", "examples", "phrases", "regexes", "patterns", "position", "required",
+STEP_FIELDS = ("id", "description", "examples", "counter_examples", "phrases", "regexes", "patterns", "position", "required",
                "weight", "auto_fail", "applies_to", "when", "speaker", "threshold")
 FORBIDDEN_FIELDS = ("id", "description", "examples", "phrases", "regexes", "patterns", "weight", "auto_fail",
                     "speaker", "threshold")
+QUESTION_FIELDS = ("id", "question", "examples", "counter_examples", "phrases", "regexes", "patterns", "speaker", "threshold")
+QUESTION_SPEAKERS = ("agent", "customer", "any")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
 
@@ -74,6 +70,7 @@ class _Item:
     id: str
     description: str
     examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()  # replies that do not show the item (semantics: closer to one = no match)
     phrases: tuple[str, ...] = ()
     regexes: tuple[str, ...] = ()
     patterns: tuple[Any, ...] = ()          # spaCy Matcher token patterns (list of dicts each)
@@ -121,6 +118,21 @@ class ForbiddenItem(_Item):
 
 
 @dataclass(frozen=True)
+class Question(_Item):
+    """A yes/no question over a conversation ("Did the agent offer a callback?"): yes when a message of its
+    ``speaker`` (agent, customer or any) matches; the answer comes with that message's sentence. ``description``
+    is the question turned into a statement ("the agent offer a callback"), the prototype it is matched by."""
+
+    question: str = ""
+
+
+def question_statement(question: str) -> str:
+    """``"Did the agent offer a callback?"`` -> ``"the agent offer a callback"`` (what a matching sentence says)."""
+    text = re.sub(r"^\s*(did|does|do|has|have|had|is|was|were|will|can|could)\s+", "", question.strip(), flags=re.I)
+    return text.rstrip(" ?") or question
+
+
+@dataclass(frozen=True)
 class Script:
     """The steps and forbidden items applied to the conversations whose request type matches."""
 
@@ -150,6 +162,7 @@ class Scorecard:
     closing_window: int = 2
     order_credit: float = 0.5
     source: str = "<dict>"
+    questions: tuple[Question, ...] = ()
 
     def script_for(self, request_type: Any = None) -> Script | None:
         """The first script whose ``applies_to`` matches ``request_type`` (empty ``applies_to`` matches all)."""
@@ -284,7 +297,7 @@ def _item_fields(data: Mapping, path: tuple, bad: _Problems) -> dict[str, Any]:
         bad.add(path + ("description",), "a non-empty description is required (it is also the first example)")
         desc = ""
     out["description"] = desc.strip()
-    for name in ("examples", "phrases", "regexes"):
+    for name in ("examples", "counter_examples", "phrases", "regexes"):
         out[name] = _strings(data.get(name), path + (name,), bad)
     for i, pattern in enumerate(out["regexes"]):
         try:
@@ -338,6 +351,23 @@ def _forbidden(data: Any, path: tuple, bad: _Problems) -> ForbiddenItem | None:
     if not item.has_rules and not item.examples:
         bad.add(path, "a forbidden item needs phrases, regexes, patterns or examples to be detected")
     return item
+
+
+def _question(data: Any, path: tuple, bad: _Problems) -> Question | None:
+    if not isinstance(data, Mapping):
+        bad.add(path, f"a question must be a mapping with id and question, got {data!r:.60}")
+        return None
+    _unknown(data, QUESTION_FIELDS, path, bad)
+    text = data.get("question")
+    if not isinstance(text, str) or not text.strip():
+        bad.add(path + ("question",), 'a non-empty question is required, e.g. "Did the agent offer a callback?"')
+        text = "?"
+    speaker = data.get("speaker", "agent")
+    if speaker not in QUESTION_SPEAKERS:
+        bad.add(path + ("speaker",), f"must be one of {', '.join(QUESTION_SPEAKERS)}, got {speaker!r:.60}")
+        speaker = "agent"
+    fields = _item_fields({**data, "description": question_statement(text), "speaker": "agent"}, path, bad)
+    return Question(**{**fields, "speaker": speaker}, question=text.strip())
 
 
 def _items(value: Any, path: tuple, bad: _Problems, make: Any) -> list:
@@ -452,9 +482,11 @@ def scorecard_from_dict(data: Any, *, source: str = "<dict>", lines: Mapping[tup
         scripts.append(Script(id=sid, description=str(desc), applies_to=applies, steps=tuple(steps),
                               forbidden=tuple(forbidden)))
     _duplicates(scripts, {i: ("scripts", i) for i in range(len(scripts))}, "script", bad)
+    questions = _items(data.get("questions"), ("questions",), bad, _question)
+    _duplicates(questions, {i: ("questions", i) for i in range(len(questions))}, "question", bad)
     bad.raise_if_any()
     return Scorecard(name=str(name), scripts=tuple(scripts), description=str(data.get("description") or ""),
-                     version=str(data.get("version", "1")), source=source, **settings)
+                     version=str(data.get("version", "1")), source=source, questions=tuple(questions), **settings)
 
 
 # ------------------------------------------------------------------ files

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cxlens.nlp.qa._scorecard import ForbiddenItem, Scorecard, Step
+from cxlens.nlp.qa._scorecard import ForbiddenItem, Question, Scorecard, Step
 
 __all__ = ["scorecard_to_dict", "write_scorecard"]
 
@@ -43,6 +43,12 @@ def scorecard_to_dict(card: Scorecard) -> dict[str, Any]:
         out["steps"] = [_item_to_dict(s, step_default) for s in common_steps]
     if common_forbidden:
         out["forbidden"] = [_item_to_dict(f, forbidden_default) for f in common_forbidden]
+    if card.questions:
+        blank = Question(id="", description="")
+        keys = ("examples", "counter_examples", "phrases", "regexes", "patterns", "speaker", "threshold")
+        out["questions"] = [{"id": q.id, "question": q.question,
+                             **{k: list(v) if isinstance(v, tuple) else v
+                                for k in keys if (v := getattr(q, k)) != getattr(blank, k)}} for q in card.questions]
     single = len(card.scripts) == 1 and card.scripts[0].id == card.name and not card.scripts[0].applies_to
     if not single:
         out["scripts"] = []

@@ -33,8 +33,9 @@ import pandas as pd
 from cxlens.errors import DataError
 from cxlens.nlp.qa._scorecard import Scorecard, Script, Step
 from cxlens.nlp.qa._detect import StepDetector
+from cxlens.nlp.qa._units import sentence_at
 
-__all__ = ["QAResult", "SPEAKER_OF_ROLE", "agent_summary", "score_script_qa"]
+__all__ = ["QAResult", "SPEAKER_OF_ROLE", "agent_summary", "answer_questions", "score_script_qa"]
 
 #: Which message author roles are checked, and as which scorecard ``speaker``.
 SPEAKER_OF_ROLE = {"agent": "agent", "system": "system"}
@@ -48,6 +49,7 @@ class QAResult:
     messages: pd.DataFrame
     steps: pd.DataFrame
     conversations: pd.DataFrame
+    questions: pd.DataFrame | None = None   # yes/no questions: one row per (conversation, question)
 
 
 def _ticket_info(tickets: pd.DataFrame | None, ticket_ids: pd.Index) -> pd.DataFrame:
@@ -132,6 +134,8 @@ def score_script_qa(detector: StepDetector, messages: pd.DataFrame, tickets: pd.
     evidence["start"] = [s for s, _ in spans]
     evidence["end"] = [e for _, e in spans]
     evidence["evidence"] = [texts[i][s:e] if s >= 0 else "" for i, (s, e) in zip(rows_i, spans)]
+    evidence["fired"] = [det.fired(i, c) for i, c in zip(rows_i, cols_i)]
+    evidence["sentence"] = [sentence_at(texts[i], s, e) for i, (s, e) in zip(rows_i, spans)]
 
     per_msg = evidence.groupby("message_id", sort=False).agg(
         steps_found=("item", lambda s: ";".join(s[evidence.loc[s.index, "kind"] == "step"])),
@@ -181,8 +185,46 @@ def score_script_qa(detector: StepDetector, messages: pd.DataFrame, tickets: pd.
     conversations["script_adherence"] = conversations["script_adherence"].astype("float64")
     steps_table = pd.DataFrame(step_rows, columns=["ticket_id", "script", "step", "required", "weight", "found",
                                                    "in_position", "credit", "first_position"])
+    questions = answer_questions(detector, msgs, list(records)) if card.questions else None
     return QAResult(evidence=evidence, messages=message_table.reset_index(drop=True), steps=steps_table,
-                    conversations=conversations)
+                    conversations=conversations, questions=questions)
+
+
+def answer_questions(detector: StepDetector, messages: pd.DataFrame, ticket_ids: list[str] | None = None) -> pd.DataFrame:
+    """One row per (conversation, yes/no question of the scorecard): ``answer`` (yes/no) and, for a yes, the
+    message, sentence, score and what fired (rule / semantic) of the best-matching message of the question's
+    speaker."""
+    detector._check()
+    msgs = messages if "_pos" in messages else _ordered(messages)
+    qcols = [c for c, col in enumerate(detector.columns_) if col.kind == "question"]
+    roles = msgs["author_role"].astype(str).str.lower().to_numpy()
+    keep = np.isin(roles, ("agent", "customer"))
+    sub = msgs[keep]
+    texts = sub["text"].fillna("").astype(str).tolist() if "text" in sub else [""] * len(sub)
+    allowed = np.zeros((len(sub), len(detector.columns_)), dtype=bool)
+    allowed[:, qcols] = True
+    det = detector.detect(texts, speakers=roles[keep].tolist(), allowed=allowed)
+    tids = sub["ticket_id"].astype(str).to_numpy()
+    ids = ticket_ids if ticket_ids is not None else list(dict.fromkeys(msgs["ticket_id"].astype(str)))
+    rows = []
+    for c in qcols:
+        question = detector.items_[c]
+        score = det.score[:, c]
+        frame = pd.DataFrame({"tid": tids, "score": score, "row": np.arange(len(sub))})
+        best = frame[score >= 0.5].sort_values("score", ascending=False, kind="mergesort").drop_duplicates("tid")
+        best = best.set_index("tid")["row"]
+        for tid in ids:
+            row = {"ticket_id": tid, "question_id": question.id, "question": question.question, "answer": "no",
+                   "message_id": None, "author_role": None, "score": None, "fired": "", "evidence": ""}
+            if tid in best.index:
+                i = int(best[tid])
+                s, e = det.evidence(i, c)
+                row.update(answer="yes", message_id=sub["message_id"].iat[i], author_role=roles[keep][i],
+                           score=round(float(score[i]), 4), fired=det.fired(i, c),
+                           evidence=sentence_at(texts[i], s, e) if det.fired(i, c) == "rule" else texts[i][s:e])
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["ticket_id", "question_id", "question", "answer", "message_id", "author_role",
+                                       "score", "fired", "evidence"])
 
 
 def _in_position(step: Step, occ: list[tuple[int, int, int]], first: dict[str, int], card: Scorecard) -> bool:

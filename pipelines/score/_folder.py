@@ -37,7 +37,8 @@ MANIFEST = "manifest.json"
 #: ``overwrite`` and a failed run's clean-up remove
 OUTPUT_NAMES = ("tickets", "messages", "qa_conversations", "qa_steps", "topic_model", "quarantine", "_work",
                 "kpis.json", "accounts.parquet", "mentions.parquet", "surveys.parquet", "manifest.json",
-                "manifest.tmp", "accounts.parquet.tmp", "mentions.parquet.tmp", "surveys.parquet.tmp")
+                "manifest.tmp", "accounts.parquet.tmp", "mentions.parquet.tmp", "surveys.parquet.tmp",
+                "tickets_csat.parquet", "tickets_csat.parquet.tmp")
 #: the keys of a manifest written before ``written_by`` (version 1): still recognised as a run's
 _V1_KEYS = frozenset({"version", "inputs", "options", "status", "stages", "chunks", "counts"})
 

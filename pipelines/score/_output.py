@@ -100,6 +100,19 @@ def archive_tables(path: str | Path) -> dict[str, str]:
     return found
 
 
+def _with_csat_estimate(tickets: pd.DataFrame, path: Path, wanted: Sequence[str] | None) -> pd.DataFrame:
+    """The tickets with the run's estimated CSAT columns (``tickets_csat.parquet``, by ticket_id), those of
+    them in ``wanted`` when it is given."""
+    import pyarrow.parquet as pq
+
+    names = [c for c in pq.read_schema(path).names if c != "ticket_id" and (wanted is None or c in wanted)]
+    if not names or "ticket_id" not in tickets.columns:
+        return tickets
+    estimate = pd.read_parquet(path, columns=["ticket_id", *names]).drop_duplicates("ticket_id")
+    by_id = estimate.set_index("ticket_id")
+    return tickets.assign(**{c: tickets["ticket_id"].map(by_id[c]).to_numpy() for c in names})
+
+
 def read_scored(path: str | Path, *, tables: Sequence[str] | None = None,
                 columns: dict[str, Sequence[str]] | None = None) -> ScoredArchive:
     """Read a ``cxlens score`` output folder, or a folder of raw canonical tables.
@@ -122,6 +135,9 @@ def read_scored(path: str | Path, *, tables: Sequence[str] | None = None,
         for name in PART_TABLES:
             if name in wanted:
                 setattr(archive, name, read_parts(folder / name, columns=columns.get(name)))
+        if archive.tickets is not None and (folder / "tickets_csat.parquet").is_file():
+            archive.tickets = _with_csat_estimate(archive.tickets, folder / "tickets_csat.parquet",
+                                                  columns.get("tickets"))
         for name in SINGLE_TABLES:
             file = folder / f"{name}.parquet"
             if name in wanted and file.is_file():

@@ -285,6 +285,22 @@ def _accounts_stage(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, 
     return scored
 
 
+def _csat_stage(out: Path, manifest: dict, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Estimated CSAT for every ticket (docs/models/csat.md): ``tickets_csat.parquet``, the manifest's
+    ``csat_estimate`` (held-out quality, coverage, whether to trust it) and the tickets with the estimate,
+    for the ``csat_estimated`` KPI (columns added in place: the table is not copied)."""
+    from cxlens.pipelines.csat import CSAT_FILE, ESTIMATE_COLUMNS, estimated_csat
+
+    estimate = estimated_csat(tickets)
+    manifest["csat_estimate"] = {"trusted": estimate.trusted, "note": estimate.note, **estimate.metrics}
+    if estimate.model is None:
+        return tickets
+    _write_part(estimate.estimates[["ticket_id", *ESTIMATE_COLUMNS]], out / CSAT_FILE)
+    for col in ESTIMATE_COLUMNS[:2]:
+        tickets[col] = estimate.estimates[col].to_numpy()
+    return tickets
+
+
 def _count_small(manifest: dict, work: Path, loaded) -> None:
     counts = TableCounts(read=loaded.n_read, used=len(loaded.frame), quarantined=len(loaded.quarantine))
     quarantine_part(loaded.quarantine, work, loaded.name, "read", 0)
@@ -436,6 +452,8 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
     if inputs.accounts:
         accounts = _accounts_stage(out, work, inputs, manifest, tickets, messages, last_message, surveys,
                                    kpi_config)
+    if "csat" in tickets.columns and tickets["csat"].notna().any():
+        tickets = _csat_stage(out, manifest, tickets)
     del messages  # no KPI reads messages: the ticket fields derived from them are on the tickets
     report = compute_kpis(make_tables(tickets=tickets, accounts=accounts, surveys=surveys,
                                       mentions=mentions), config=kpi_config)

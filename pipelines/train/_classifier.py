@@ -157,18 +157,27 @@ def predicted_labels(model, data: Data, *, text_col: str, label_col_name: str = 
 
 
 def trained_request_types(data_dir: str | Path, *, out_dir: str | Path, threshold: float | None = None,
-                          C: float | None = None, min_similarity: float | None = None) -> dict[str, Any]:
+                          C: float | None = None, min_similarity: float | None = None,
+                          reviewed: list | None = None, text_col: str = "text",
+                          label_col: str = "label") -> dict[str, Any]:
     """Retrain the request-type model from ``data_dir`` (``bitext/``, ``banking77/``, ``clinc150/``,
     ``ibm_twitter_cdp/``, plus the messages shipped with cxlens) into ``out_dir``, with its held-out metrics in
     ``out_dir/metrics.json`` and the default taxonomy file beside it; returns the metrics. ``None`` keeps the
-    shipped settings (:data:`cxlens.nlp.classify.DEFAULT_PARAMS`)."""
+    shipped settings (:data:`cxlens.nlp.classify.DEFAULT_PARAMS`). ``reviewed``: filled review files (their
+    ``text_col`` / ``label_col``; rows without a label are skipped) added to the training data."""
     import json
 
     from cxlens.nlp.classify import DEFAULT_TAXONOMY, load_taxonomy, train_default_model, write_taxonomy
 
     overrides = {k: v for k, v in {"threshold": threshold, "C": C, "min_similarity": min_similarity}.items()
                  if v is not None}
-    _, metrics = train_default_model(data_dir, out_dir=out_dir, **overrides)
+    extra = None
+    if reviewed:
+        from cxlens.pipelines.train._taxonomy import labelled_texts
+
+        texts, labels = labelled_texts(reviewed, text_col=text_col, label_col=label_col)
+        extra = pd.DataFrame({"text": texts, "request_type": labels})
+    _, metrics = train_default_model(data_dir, out_dir=out_dir, reviewed=extra, **overrides)
     out = Path(out_dir)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     if not (out / "taxonomy.yaml").is_file():

@@ -48,13 +48,13 @@ def labelled_texts(data: Sequence, *, text_col: str, label_col: str) -> tuple[li
 
 
 def trained_taxonomy_classifier(taxonomy: str | Path | None, data: Sequence, *, text_col: str, label_col: str,
-                                train_options: dict | None = None) -> TrainedModel:
+                                encoder: str = "minilm", train_options: dict | None = None) -> TrainedModel:
     """A :class:`~cxlens.nlp.classify.TaxonomyClassifier` trained on the labelled rows of ``data`` (files or
     frames); every label must be one of the taxonomy's (or its ``other`` label)."""
     from cxlens.nlp.classify import TaxonomyClassifier
 
     texts, labels = labelled_texts(data, text_col=text_col, label_col=label_col)
-    model = TaxonomyClassifier(taxonomy=taxonomy, mode="trained", train_options=train_options)
+    model = TaxonomyClassifier(taxonomy=taxonomy, mode="trained", encoder=encoder, train_options=train_options)
     t0 = time.perf_counter()
     model.fit(texts, labels)
     return TrainedModel(model=model, n_texts=len(texts), fit_seconds=time.perf_counter() - t0,

@@ -39,7 +39,15 @@ def test_accounts_snapshot_trains_and_scores_without_a_date(snapshot, tmp_path, 
                  "--model", str(model), "--out", str(out)]) == 0
     table = pd.read_csv(out / "scored_accounts.csv")
     assert len(table) == 300 and table["churn_probability"].between(0, 1).all()
+    assert table["at_risk"].sum() == 30  # the top decile by default
+    assert table.loc[table["at_risk"], "churn_probability"].min() >= table.loc[~table["at_risk"],
+                                                                              "churn_probability"].max()
     assert "Churn" not in capsys.readouterr().err
+    fixed = tmp_path / "fixed.csv"
+    assert main(["-q", "accounts", "score", "--accounts", str(snapshot), "--map", "customerID=account_id",
+                 "--model", str(model), "--out", str(fixed), "--risk-threshold", "0.5"]) == 0
+    again = pd.read_csv(fixed)
+    assert again["at_risk"].sum() == int((again["churn_probability"] >= 0.5).sum())
 
 
 @pytest.mark.parametrize("name, read", [("s.parquet", pd.read_parquet), ("s.json", pd.read_json),

@@ -89,3 +89,11 @@ def test_csat_cli_writes_estimates_and_the_satisfaction_page_shows_both(archive,
     assert shown.value == pytest.approx(100 * result.tickets["csat_good_probability"].mean())
     assert "calibration error" in shown.note and "surveyed" in shown.note
     assert page.metric("Estimate coverage").value == pytest.approx(100.0)
+
+
+def test_csat_estimate_in_batches_gives_the_same_estimates(estimate, monkeypatch):
+    import cxlens.pipelines.csat as csat
+
+    monkeypatch.setattr(csat, "BATCH_ROWS", 7)
+    again = csat.estimated_csat(estimate.source)
+    pd.testing.assert_frame_equal(again.estimates, estimate.estimates)
