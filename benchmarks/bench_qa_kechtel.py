@@ -33,6 +33,10 @@ replies per step (and 20 with no step), measure on the others (mean ± sd over `
     python benchmarks/bench_qa_kechtel.py --plain benchmarks/data/scorecards --acts off --compete none  # ablation
 
 The same measurements of the committed code (before/after on one machine): ``benchmarks/run_at_commit.py``.
+``--speed-only`` runs the speed test alone, ``--speed-scorecard FILE`` times that scorecard instead:
+
+    python benchmarks/bench_qa_kechtel.py --encoder minilm-l2 --speed-only --speed-repeat 3 \
+        --speed-scorecard benchmarks/data/scorecards/plain_spotifycares.yaml
 
 ``--bitext`` adds the reply-vs-reference check on ``../shared/data/bitext``: 20 replies per intent
 as references, 10 other replies per intent held out; top-1 = a held-out reply is closest to its

@@ -32,7 +32,7 @@ from cxlens.io import REASON_COL, ROW_COL, SOURCE_COL, undecodable
 from cxlens.schema import MESSAGES, SURVEYS, TICKETS
 
 __all__ = ["RECORD_KEY", "Converted", "Ledger", "Record", "finish", "html_to_text", "iter_dicts",
-           "latest_versions", "load_json_records", "rows_frame", "to_seconds", "to_utc"]
+           "latest_versions", "load_json_records", "rows_frame", "to_id", "to_seconds", "to_utc"]
 
 KIND_COL = "_kind"
 RAW_COL = "_raw"
@@ -337,6 +337,13 @@ def to_utc(value: Any) -> pd.Timestamp | None:
     if pd.isna(stamp):
         return None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def to_id(value: Any) -> str | None:
+    """An id as text (``7.0`` from a float column -> ``"7"``), or None when empty."""
+    if value is None or value == "":
+        return None
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def to_seconds(value: Any, *, unit: float = 1.0) -> float:

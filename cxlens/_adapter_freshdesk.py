@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlens._adapter_common import (RECORD_KEY, Converted, Ledger, Record, finish, html_to_text,
-                                    load_json_records, to_utc)
+                                    load_json_records, to_id as _id, to_utc)
 
 __all__ = ["KINDS", "RATING_TO_CSAT", "read_freshdesk"]
 
@@ -36,12 +36,6 @@ SOURCES = {1: "email", 2: "web", 3: "phone", 5: "social", 6: "social", 7: "chat"
 #: 2-point (103, -103) to 5 and 1; the 7-point survey's 101 / -101 share 4 / 2 with 102 / -102.
 RATING_TO_CSAT = {103: 5.0, 102: 4.0, 101: 4.0, 100: 3.0, -101: 2.0, -102: 2.0, -103: 1.0}
 MERGED = re.compile(r"merged into (?:ticket )?#?\s*(\d+)", re.IGNORECASE)
-
-
-def _id(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _status(value: Any) -> str | None:

@@ -10,12 +10,11 @@ one page per ticket's thread, or messages carrying ``ticket_id``) and feedback s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from cxlens._adapter_common import (RECORD_KEY, Converted, Ledger, Record, finish, html_to_text, iter_dicts,
-                                    latest_versions, load_json_records, to_seconds, to_utc)
+                                    latest_versions, load_json_records, to_id as _id, to_seconds, to_utc)
 
 __all__ = ["KINDS", "SURVEY_KINDS", "read_hubspot"]
 
@@ -37,10 +36,6 @@ CHANNELS = {"email": "email", "chat": "chat", "form": "web", "phone": "phone", "
 SURVEY_KINDS = {"nps": ("nps", 0, 10), "csat": ("csat", 1, 5), "customer_satisfaction": ("csat", 1, 5),
                 "ces": ("ces", 1, 7), "customer_effort": ("ces", 1, 7)}
 MS = 0.001
-
-
-def _id(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
 
 
 def _associated(obj: dict, kind: str) -> str | None:

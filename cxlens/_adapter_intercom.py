@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cxlens._adapter_common import (RECORD_KEY, Converted, Ledger, Record, finish, html_to_text, iter_dicts,
-                                    latest_versions, load_json_records, to_seconds, to_utc)
+                                    latest_versions, load_json_records, to_id as _id, to_seconds, to_utc)
 
 __all__ = ["KINDS", "read_intercom"]
 
@@ -28,10 +28,6 @@ CHANNELS = {"conversation": "chat", "email": "email", "push": "chat", "chat": "c
 CUSTOMER_TYPES = {"user", "lead", "contact"}
 #: parts that carry a message (the others - open, close, assignment without a body, snoozed, ... - are events)
 NOTE_PARTS = {"note", "note_and_reopen"}
-
-
-def _id(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
 
 
 def _role(part_type: str, author_type: str) -> str:

@@ -165,8 +165,12 @@ def read_salesforce(path: str | Path, *, encoding: str = "utf-8") -> Converted:
             row[f"sf_{slug}_actual_elapsed_min"] = to_seconds(m.get("ActualElapsedTimeInMins"))
             row[f"sf_{slug}_completed_at"] = to_utc(m.get("CompletionDate"))
             metric = "first_response" if "response" in slug else "resolution" if "resol" in slug else None
-            if metric and m.get("CompletionDate"):
-                figure[f"vendor_{metric}_s"] = to_seconds(m.get("ActualElapsedTimeInMins"), unit=60.0)
+            completed = to_utc(m.get("CompletionDate"))
+            if metric and completed is not None:
+                # ElapsedTimeInMins runs on the milestone's business hours and ActualElapsedTimeInMins is that less
+                # the stopped time (Salesforce: Elapsed - Stopped = Actual): neither is calendar time, so the
+                # calendar figure is the milestone's CompletionDate counted from the case's CreatedDate
+                figure[f"vendor_{metric}_s"] = (completed - created).total_seconds()
                 figure[f"vendor_{metric}_business_s"] = to_seconds(m.get("ElapsedTimeInMins"), unit=60.0)
         if len(figure) > 1:
             figures.append(figure)

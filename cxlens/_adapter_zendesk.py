@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from cxlens._adapter_common import (RECORD_KEY, Converted, Ledger, Record, finish, html_to_text, iter_dicts,
-                                    latest_versions, load_json_records, to_seconds, to_utc)
+                                    latest_versions, load_json_records, to_id as _id, to_seconds, to_utc)
 
 __all__ = ["KINDS", "LEGACY_SCORES", "read_zendesk"]
 
@@ -47,12 +47,6 @@ LEGACY_SCORES = {"good": 5.0, "good_with_comment": 5.0, "bad": 1.0, "bad_with_co
 CATEGORY_SCORES = {"good": 5.0, "neutral": 3.0, "bad": 1.0}
 METRICS = ("reply_time_in_minutes", "first_resolution_time_in_minutes", "full_resolution_time_in_minutes",
            "agent_wait_time_in_minutes", "requester_wait_time_in_minutes", "on_hold_time_in_minutes")
-
-
-def _id(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _minutes(metric: Any, basis: str) -> float:
@@ -131,7 +125,6 @@ def read_zendesk(path: str | Path, *, encoding: str = "utf-8") -> Converted:
 
     tickets, messages, surveys, figures = [], [], [], []
     comment_records = list(by_kind.get("comments", []))
-    rating_ids: set[str] = set()
     set_aside: dict[str, str] = {}
     for tid, record in latest_versions(by_kind.get("tickets", []), ledger, what="ticket").items():
         t = record.value
@@ -184,9 +177,6 @@ def read_zendesk(path: str | Path, *, encoding: str = "utf-8") -> Converted:
                             "vendor_first_response_business_s": row["zd_reply_time_business_s"],
                             "vendor_resolution_s": row["zd_full_resolution_time_calendar_s"],
                             "vendor_first_resolution_s": row["zd_first_resolution_time_calendar_s"]})
-        rating = t.get("satisfaction_rating")
-        if isinstance(rating, dict) and rating.get("score") in ("good", "bad") and rating.get("id") is not None:
-            rating_ids.add(_id(rating["id"]))  # embedded; a ratings record of the same id is used instead
     requester_of = {row["ticket_id"]: row["requester_id"] for row in tickets}
     for tid, m in metrics.items():
         if tid not in requester_of:
@@ -231,7 +221,8 @@ def read_zendesk(path: str | Path, *, encoding: str = "utf-8") -> Converted:
             ledger.reject(record, f"repeated satisfaction rating {rid} (the first is used)")
         else:
             ledger.use(record)
-            seen_ratings.add(rid)
+            if rid is not None:  # an embedded rating without an id must not match a ratings record without one
+                seen_ratings.add(rid)
             surveys.append({RECORD_KEY: record, "kind": "csat", "score": LEGACY_SCORES[score_name],
                             "responded_at": when, "ticket_id": _id(r.get("ticket_id")),
                             "account_id": _id(r.get("requester_id")), "agent_id": _id(r.get("assignee_id")),

@@ -12,8 +12,9 @@ order and keeps the first of overlapping spans. Validation keeps numbers that ar
 * ``IP`` - IPv4 (each part 0-255; not after "version"/"build"/"v") and IPv6.
 * ``ADDRESS`` - a house number, capitalised street words and a street suffix (``221B Baker Street``,
   ``1600 Pennsylvania Ave NW, Washington, DC 20500``), a PO box, or a UK postcode.
-* ``PERSON`` - no spaCy model is installed from PyPI (``en_core_web_sm`` is not published there), so a heuristic:
-  a given name from a small list (``cxlens/data/pii``), capitalised, with the following capitalised surname;
+* ``PERSON`` - a heuristic, not spaCy NER (``en_core_web_sm`` is published on GitHub, not on PyPI, save unofficial
+  re-uploads cxlens does not install):
+  a given name from a list (``cxlens/data/pii``), capitalised, with the following capitalised surname;
   a name after a title (Mr, Ms, Dr) or after a cue (``my name is``, ``Hi``, ``Thanks,``, ``spoke to``); names
   that are also words (Will, May, Mark) count only after a cue or before a surname.
 * ``EMAIL`` (also ``name [at] host [dot] com``) and ``HANDLE`` (``@name``, as on Twitter).

@@ -66,6 +66,16 @@ def converted_export(config: ScoreConfig, *, redact: bool = False) -> tuple[Scor
     kind = detect_export(config.archive) if config.archive is not None else None
     if kind is None:
         return config, None
+    given = [t for t in TABLES if getattr(config, t) is not None]
+    if redact and given:  # they would be scored raw: the conversion redacts only the export's own tables
+        from cxlens.errors import ConfigProblem, InvalidConfigError
+
+        refs = ", ".join(f"{{{t}}}" for t in given)
+        raise InvalidConfigError([ConfigProblem("archive", config.archive, (
+            f"is a {kind} export, which {{redact}} redacts as it is converted, but the tables given beside it "
+            f"({refs}) would then be scored unredacted. Convert the export first (`cxlens convert {kind} --input "
+            f"{config.archive} --out DIR`), then score DIR together with those tables and {{redact}}, so that "
+            f"every table is redacted in one pass."))], params=(*given, "redact"))
     folder = prepared_folder(config.out, "converted")
     _claim(folder, config.out, [config.archive])
     result, written = convert(kind, config.archive, folder, fmt="parquet", encoding=config.encoding, redact=redact)

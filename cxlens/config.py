@@ -196,4 +196,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> KPIConfig:
         config = dataclasses.replace(config, **overrides)
     if config.use_business_hours and config.business_hours is None:
         raise ConfigError("use_business_hours is set but no [business_hours] calendar is given.")
+    risk = config.risk_threshold
+    if risk is not None and (isinstance(risk, bool) or not isinstance(risk, (int, float)) or not 0 < risk < 1):
+        raise ConfigError(f"risk_threshold must be a churn probability between 0 and 1 (e.g. 0.3), got {risk!r}; "
+                          "leave it out for the at-risk review's rule relative to the portfolio.")
     return config

@@ -10,7 +10,8 @@
   be parsed quarantined (their raw text redacted too) and counts per type (never values).
 
 Detection is in :mod:`cxlens._pii` (what each type matches, and what it leaves: order numbers, versions, dates,
-prices stay). Names are found by a heuristic: no English spaCy model can be installed from PyPI.
+prices stay). Names are found by a heuristic, not spaCy NER: spaCy's English models are not published on PyPI
+by their makers (docs/trust-and-safety.md).
 """
 
 from __future__ import annotations
@@ -92,13 +93,28 @@ def _is_id(column: str) -> bool:
     return column in ID_COLUMNS or column.endswith("_id")
 
 
+def _numbers_with_pii(values: pd.Series, types: tuple[str, ...]) -> bool:
+    """Whether a number column holds personal data written as digits (a card or SSN column read as integers):
+    only whole numbers of 9 or more digits are looked at, so score and count columns cost nothing."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(values.dtype) or not (pd.api.types.is_integer_dtype(values.dtype)
+                                                         or pd.api.types.is_float_dtype(values.dtype)):
+        return False
+    numbers = values.dropna().astype(float)
+    long = numbers[(numbers.abs() >= 1e8) & np.isfinite(numbers) & (numbers == np.floor(numbers))]
+    return any(find_pii(str(int(v)), types=types) for v in values.loc[long.index])
+
+
 def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseudonyms: Pseudonyms | None = None,
                  ) -> tuple[pd.DataFrame, Counter]:
     """A copy of ``frame`` with personal data replaced in every text column, and the count per type.
 
     Text columns (object, string, categorical) get ``[TYPE]`` placeholders; id columns (:data:`ID_COLUMNS`,
     ``*_id``) keep working as keys: a value with personal data in it becomes its pseudonym (``[EMAIL-1]``).
-    Numbers, dates and flags are left alone.
+    A number column that holds personal data as digits (card numbers read as integers) becomes a text column and
+    is redacted the same way; other numbers, dates and flags are left alone.
     """
     import pandas as pd
 
@@ -108,10 +124,13 @@ def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseud
     total: Counter = Counter()
     for i, column in enumerate(frame.columns):
         values = frame.iloc[:, i]
-        if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
-                or isinstance(values.dtype, pd.CategoricalDtype)):
+        if _numbers_with_pii(values, types):  # a card or an SSN read as a number: the column becomes text
+            cells = [None if pd.isna(v) else str(int(v)) if float(v).is_integer() else str(v) for v in values]
+        elif not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
+                  or isinstance(values.dtype, pd.CategoricalDtype)):
             continue
-        cells = values.astype(object).tolist()
+        else:
+            cells = values.astype(object).tolist()
         if _is_id(str(column)):
             new = []
             for cell in cells:

@@ -45,7 +45,8 @@ def at_risk(tables: Tables, config: KPIConfig) -> tuple[np.ndarray, np.ndarray]:
 
 
 @register_kpi(name="predicted_churn_rate", unit="%", direction="lower",
-              formula="current accounts with churn_probability >= risk_threshold / scored current accounts x 100",
+              formula="current accounts at risk (the at-risk review's flag, or churn_probability >= risk_threshold when one is "
+                      "set) / scored current accounts x 100",
               requires=("accounts.churn_probability",), category="risk")
 def predicted_churn_rate(tables: Tables, config: KPIConfig) -> Measure:
     """Predicted churn rate: current accounts the churn model puts at risk, in %.
@@ -61,17 +62,18 @@ def predicted_churn_rate(tables: Tables, config: KPIConfig) -> Measure:
 
 
 @register_kpi(name="at_risk_accounts", unit="count", direction="lower",
-              formula="count(current accounts with churn_probability >= risk_threshold)",
+              formula="count(current accounts at risk, flagged as in predicted_churn_rate)",
               requires=("accounts.churn_probability",), category="risk")
 def at_risk_accounts(tables: Tables, config: KPIConfig) -> Measure:
-    """At-risk accounts: how many current accounts have a churn probability at or above the threshold."""
+    """At-risk accounts: how many current accounts the at-risk review flags (or reach ``risk_threshold``)."""
     _, risky = at_risk(tables, config)
     ids = tables.accounts["account_id"][risky]
     return Measure(value=len(ids), n=len(ids), ids=ids, id_kind="account_id")
 
 
 @register_kpi(name="revenue_at_risk", unit="currency", direction="lower",
-              formula="sum(mrr) of current accounts with churn_probability >= risk_threshold",
+              formula="sum(mrr) of the current accounts at risk (flagged as in predicted_churn_rate); the at-risk review "
+                      "also shows the expected loss, sum(mrr x churn_probability)",
               requires=("accounts.churn_probability", "accounts.mrr"), category="risk")
 def revenue_at_risk(tables: Tables, config: KPIConfig) -> Measure:
     """Revenue at risk: monthly recurring revenue of the at-risk accounts."""

@@ -41,6 +41,12 @@ def _hours(h: float) -> str:
     return f"{h / 24:.1f} days" if h >= 48 else f"{h:.1f} hours"
 
 
+def _toward(v: float, bad: int) -> float:
+    """``v`` to one decimal, rounded toward its bad side (``bad`` -1: down, +1: up), so a value past a
+    signal's line never prints on the line itself (a CSAT of 3.96 is "3.9 of 5", not "4.0")."""
+    return (math.floor(v * 10 + 1e-9) if bad < 0 else math.ceil(v * 10 - 1e-9)) / 10
+
+
 def _n(v: float, one: str, many: str) -> str:
     return f"{v:.0f} {one if round(v) == 1 else many}"
 
@@ -65,16 +71,16 @@ def peer_references(features: pd.DataFrame) -> pd.DataFrame:
 def _phrase(feature: str, v: float, peer: float | None, plan: object, history: dict) -> str:
     p = "" if peer is None or math.isnan(peer) else peer
     if feature == "csat_mean_180d":
-        text = f"CSAT {v:.1f} of 5 over the last 180 days" + (f" (peers {p:.1f})" if p != "" else "")
+        text = f"CSAT {_toward(v, -1):.1f} of 5 over the last 180 days" + (f" (peers {p:.1f})" if p != "" else "")
         if history.get("last_csat") is not None:
             first = " the first bad rating this year" if history.get("bad_csat_year", 0) <= 1 else \
                 f" {history['bad_csat_year']} bad ratings this year"
             text += f"; last rating {history['last_csat']:.0f} of 5,{first}"
         return text
     if feature == "nps_mean_180d":
-        return f"NPS answer {v:.1f} of 10 (detractor)" + (f", peers {p:.1f}" if p != "" else "")
+        return f"NPS answer {_toward(v, -1):.1f} of 10 (detractor)" + (f", peers {p:.1f}" if p != "" else "")
     if feature == "ces_mean_180d":
-        return f"customer effort {v:.1f} of 7 (high effort)" + (f", peers {p:.1f}" if p != "" else "")
+        return f"customer effort {_toward(v, 1):.1f} of 7 (high effort)" + (f", peers {p:.1f}" if p != "" else "")
     if feature == "negative_sentiment_share_90d":
         return f"negative sentiment in {v:.0%} of recent tickets" + (f" (peers {p:.0%})" if p != "" else "")
     if feature == "sentiment_score_mean_90d":

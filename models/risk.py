@@ -12,8 +12,9 @@ portfolio where 5 % churn per quarter no account may reach 0.5, so a fixed 0.5 f
 The at-risk review picks, of the top decile and 2x the base rate, the rule that was more precise in its
 back-test on past dates (:func:`cxlens.pipelines.accounts.risk_backtest`); without one it uses the top
 decile, which always flags someone: on the bundled example archive, where a quarter of history gives
-a cautious calibration, 2x the base rate flagged 0-2 accounts on past dates, while on a 10,000-ticket
-archive both rules were about as precise (docs/benchmarks.md, "At-risk review (issue 23)").
+a cautious calibration, 2x the base rate flagged nobody on one of three past dates and was the less
+precise rule, while on a 10,000-ticket archive it was the more precise one (docs/benchmarks.md,
+"At-risk review (issue 23)").
 :func:`precision_at` and :func:`rule_precision` are the back-test's measures.
 """
 

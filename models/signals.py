@@ -8,7 +8,9 @@ constrained to these directions (:class:`cxlens.models.churn.ChurnModel`, ``mono
 reason may only cite a signal on its risk-raising side (:mod:`cxlens.models.reasons`).
 
 Usage columns of the accounts table (``logins_30d``, ``active_users``, ``sessions``, ``usage_*``...)
-are signals too (direction ``-1``), found by name (:func:`feature_direction`).
+are signals too (direction ``-1``), found by name (:func:`feature_direction`); a name that turns the
+count around or hides its direction (``days_since_last_login``, ``failed_logins``, ``usage_drop_pct``)
+is not one.
 
 Everything else that comes from the accounts table (plan, MRR, seats, industry, region, contract...)
 *describes* the account: the model may use it, but it is never a reason on its own
@@ -63,6 +65,10 @@ BEHAVIOUR: dict[str, Signal] = {
 _USAGE = re.compile(r"(^|_)(logins?|usage|active_users?|sessions?|dau|mau|wau|events|api_calls|feature_use)(_|$)",
                     re.IGNORECASE)
 _USAGE_SIGNAL = Signal(-1, bad_above=None, bad_below=None)
+#: words that turn a usage name around or make its direction unknown ("days_since_last_login",
+#: "failed_logins", "usage_drop_pct"): such a column is not a usage signal (more of it is not more use)
+_NOT_USAGE = re.compile(r"(^|_)(since|ago|failed|failures?|errors?|drop|declines?|decrease|fall|lost|"
+                        r"inactive|idle|change|delta|trend|gap|without|no)(_|$)", re.IGNORECASE)
 #: features computed from the event history that are neither signals nor descriptors (never reasons)
 _NEUTRAL = frozenset({"days_since_last_ticket", "tenure_days"})
 
@@ -73,7 +79,7 @@ def signal_for(feature: str) -> Signal | None:
         return SIGNALS[feature]
     if feature in BEHAVIOUR:
         return BEHAVIOUR[feature]
-    if _USAGE.search(feature):
+    if _USAGE.search(feature) and not _NOT_USAGE.search(feature):
         return _USAGE_SIGNAL
     return None
 

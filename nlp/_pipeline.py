@@ -100,7 +100,9 @@ class TextPipeline:
             for name, component in self.steps:
                 frame = component.annotate(batch)
                 for col in frame.columns:
-                    columns[_column(name, col)] = frame[col].array
+                    # the component's Series keeps its dtype (an object column of labels with None stays one,
+                    # rather than being re-inferred per batch)
+                    columns[_column(name, col)] = frame[col].reset_index(drop=True)
             parts.append(pd.DataFrame(columns))
         return pd.concat(parts, ignore_index=True)
 

@@ -7,8 +7,10 @@ customers at ``d`` are then scored with features at ``d``, and the truth is whet
 ``[d, d + horizon)``. Reported per date: the base rate, precision at 10/20/50 and its lift over the base
 rate, and each candidate at-risk rule's flagged count, precision and lift.
 
-Limitation: account columns (MRR, usage counters) are one row per account ("now"), not replayed in time
-(docs/models/churn.md).
+The accounts table's usage counters (``logins_30d``, ``active_users``... :func:`cxlens.models.signals.signal_for`)
+count a window that ends at the export, so at a past date they are look-ahead (an account that churned
+since shows its fall in them): the back-test leaves them out. Limitation: the other account columns (plan,
+MRR, seats) are one row per account ("now"), not replayed in time (docs/models/churn.md).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import pandas as pd
 from cxlens.errors import DataError
 from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
 from cxlens.models.risk import DEFAULT_RISK_RULE, RiskRule, precision_at, rule_precision
+from cxlens.models.signals import BEHAVIOUR, SIGNALS, signal_for
 
-__all__ = ["CANDIDATE_RULES", "backtest_records", "backtest_rule", "risk_backtest"]
+__all__ = ["CANDIDATE_RULES", "backtest_records", "backtest_rule", "risk_backtest", "usage_columns"]
 
 log = logging.getLogger(__name__)
 #: the rules the back-test compares (the default first)
@@ -31,6 +34,12 @@ CANDIDATE_RULES = (DEFAULT_RISK_RULE, RiskRule("relative", 2.0))
 
 def _rule_key(rule: RiskRule) -> str:
     return f"{rule.kind}_{rule.value:g}"
+
+
+def usage_columns(accounts: pd.DataFrame) -> list[str]:
+    """The accounts table's usage counters: windowed values as of the export, unknown at a past date."""
+    return [c for c in accounts.columns
+            if c not in SIGNALS and c not in BEHAVIOUR and signal_for(str(c)) is not None]
 
 
 def risk_backtest(tables: FeatureTables, *, train, as_of: str | pd.Timestamp | None = None,
@@ -47,6 +56,11 @@ def risk_backtest(tables: FeatureTables, *, train, as_of: str | pd.Timestamp | N
         return pd.DataFrame()
     as_of = default_as_of(tables) if as_of is None else as_utc(as_of)
     churned = accounts.drop_duplicates("account_id").set_index("account_id")["churned_at"]
+    dropped = usage_columns(accounts)
+    if dropped:  # today's usage counters would tell the past dates who churned since
+        log.info("back-test: usage columns left out (values as of the export): %s", ", ".join(map(str, dropped)))
+        tables = FeatureTables(accounts=accounts.drop(columns=dropped), tickets=tables.tickets,
+                               messages=tables.messages, surveys=tables.surveys)
     rows = []
     for i in range(n_dates):
         date = as_of - pd.Timedelta(days=horizon_days + step_days * i)

@@ -158,8 +158,9 @@ def _backtest_table(rows: list[dict[str, Any]]) -> str:
         body.append("<tr>" + "".join(f"<td class='n'>{c}</td>" for c in cells) + "</tr>")
     note = ("<p class='note'>For each date a model was trained only on what was known before it (features from "
             "earlier events, labels whose window had closed) and scored the accounts that were customers then; "
-            "churned = churned_at in the horizon after the date. Lift = precision / base rate. Account columns "
-            "(MRR, usage counters) are today's values, not replayed in time.</p>")
+            "churned = churned_at in the horizon after the date. Lift = precision / base rate. The accounts' "
+            "usage counters (today's values) are left out; plan, MRR and the other account columns are "
+            "today's values, not replayed in time.</p>")
     return "<table>" + head + "".join(body) + "</table>" + note
 
 

@@ -42,7 +42,7 @@ def convert_cmd(args: argparse.Namespace) -> int:
         sys.stderr.write(f"cxlens: {args.kind}: first-response / resolution times against the vendor's: "
                          f"{summary['vendor_matches']:,} match, {summary['vendor_explained']:,} differ for a known "
                          f"reason, {summary['vendor_unexplained']:,} unexplained (of {summary['vendor_checks']:,})\n")
-    if getattr(result, "redactions", None):
+    if result.redactions is not None:  # {} when --redact found nothing: said so
         counts = ", ".join(f"{kind} {n:,}" for kind, n in sorted(result.redactions.items()))
         sys.stderr.write(f"cxlens: redacted: {counts or 'nothing found'}\n")
     for name, path in written.items():

@@ -116,14 +116,16 @@ def score_config(args: argparse.Namespace):
 
 
 def score_command(args: argparse.Namespace) -> int:
+    from cxlens._prepared_scoring import converted_export, note_in_manifest
     from cxlens._scoring import score
     from cxlens.errors import InvalidConfigError
 
-    from cxlens._prepared_scoring import converted_export, note_in_manifest
-
     config = score_config(args)
     # a helpdesk export folder given as --archive is converted first (beside --out), then scored
-    config, converted = converted_export(config, redact=args.redact)
+    try:
+        config, converted = converted_export(config, redact=args.redact)
+    except InvalidConfigError as exc:
+        raise exc.for_cli({**FLAGS, "redact": "--redact"}) from None
     if converted is not None:
         sys.stderr.write(f"cxlens: --archive is a {converted['kind']} export: converted {converted['records_read']:,} "
                          f"records into {converted['folder']} ({converted['tickets']:,} tickets, quarantined "

@@ -208,7 +208,9 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         if self.secondary_min is not None:
             second, second_conf = second_labels(proba, self.classes_, labels, other_label=self.taxonomy_.other_label,
                                                 min_probability=self.secondary_min)
-            out["secondary"], out["secondary_confidence"] = second, second_conf
+            # object dtype: a missing second label is None in every batch (not NaN in some, None in others)
+            out["secondary"] = pd.Series(second, index=out.index, dtype=object)
+            out["secondary_confidence"] = second_conf
         return out
 
     multi_label = False  # one label per text (plus an optional second one in ``annotate``)

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["ACTS", "described_acts", "sentence_acts"]
+__all__ = ["ACTS", "act_index", "described_acts", "may_show", "sentence_acts"]
 
 ACTS = ("question", "request", "link", "apology", "thanks", "greeting", "ask")
 
@@ -44,6 +44,7 @@ _SENTENCE_ACTS = {
     "thanks": re.compile(r"\b(thanks?|thank\s+you|thx|appreciate\w*)\b", re.IGNORECASE),
     "greeting": re.compile(r"^\W*(hi|hello|hey|hiya|good\s+(morning|afternoon|evening)|greetings)\b", re.IGNORECASE),
 }
+_ASK = re.compile(f"(?:{_SENTENCE_ACTS['question'].pattern})|(?:{_SENTENCE_ACTS['request'].pattern})", re.IGNORECASE)
 
 # What a description says about the act. Order matters: the first act named wins the "whole criterion" test.
 _DESCRIBED = (
@@ -66,15 +67,30 @@ def sentence_acts(units: Sequence[str], *, acts: Sequence[str] | None = None) ->
     """``(n, len(ACTS))`` booleans: the acts each sentence shows (see the module docstring); with ``acts``, only
     those are checked (the other columns stay False)."""
     wanted = set(ACTS if acts is None else acts)
-    if "ask" in wanted:
+    ask_only = "ask" in wanted and not wanted & {"question", "request"}   # one search for "question or request"
+    if "ask" in wanted and not ask_only:
         wanted |= {"question", "request"}
     checks = [(a, _SENTENCE_ACTS[name]) for a, name in enumerate(ACTS[:-1]) if name in wanted]
+    if ask_only:
+        checks.append((ACTS.index("ask"), _ASK))
     out = np.zeros((len(units), len(ACTS)), dtype=bool)
     for i, unit in enumerate(units):
         for a, pattern in checks:
             out[i, a] = pattern.search(unit or "") is not None
-    out[:, ACTS.index("ask")] = out[:, ACTS.index("question")] | out[:, ACTS.index("request")]
+    if not ask_only:
+        out[:, ACTS.index("ask")] = out[:, ACTS.index("question")] | out[:, ACTS.index("request")]
     return out
+
+
+_UNANCHORED = frozenset({"link", "apology", "thanks"})
+
+
+def may_show(text: str, acts: Sequence[str]) -> bool:
+    """False only when ``text`` surely shows none of ``acts`` (a cheap check of the whole text before it is cut
+    into sentences); acts found by a sentence's opening words are always worth the cut."""
+    if not set(acts) <= _UNANCHORED:
+        return True
+    return any((a != "link" or "/" in text or "www." in text) and _SENTENCE_ACTS[a].search(text) for a in acts)
 
 
 def described_acts(description: str) -> tuple[tuple[str, ...], bool]:

@@ -34,7 +34,7 @@ from sklearn.base import BaseEstimator
 
 from cxlens.errors import ConfigError, NotFittedError
 from cxlens.nlp import Texts
-from cxlens.nlp.qa._acts import ACTS, act_index, described_acts, sentence_acts
+from cxlens.nlp.qa._acts import ACTS, act_index, described_acts, may_show, sentence_acts
 from cxlens.nlp.qa._calibrate import NEVER, fit_example_thresholds, fit_labelled_thresholds
 from cxlens.nlp.qa._scorecard import ForbiddenItem, Scorecard
 from cxlens.nlp.qa._rules import Rules
@@ -220,11 +220,13 @@ class StepDetector(BaseEstimator):
 
     # ---------------------------------------------------------------- similarity
     def similarities(self, texts: Sequence[str], *, speakers: Sequence[str] | None = None,
-                     columns: np.ndarray | None = None, gate_from: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+                     columns: np.ndarray | None = None, gate_from: float = -1.0,
+                     units: dict[str, list[tuple[int, int]]] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Best cosine per (text, column) and the span of the best unit. Encodes every unit once.
 
         ``gate_from``: act gates are checked on the sentences at or above this cosine for some gated column
-        only (:meth:`detect` passes the lowest threshold: a sentence below it cannot be found anyway)."""
+        only (:meth:`detect` passes the lowest threshold: a sentence below it cannot be found anyway);
+        ``units``: a cache of each text's sentence spans, filled here and read by :meth:`act_hits`."""
         self._check()
         n = len(texts)
         cols = np.arange(len(self.columns_)) if columns is None else np.asarray(columns)
@@ -236,7 +238,13 @@ class StepDetector(BaseEstimator):
         owner: list[int] = []
         for i, text in enumerate(texts):
             gran = "message" if speakers is not None and speakers[i] not in ("agent", "customer") else self.granularity
-            for span in split_units(text or "", granularity=gran):
+            if gran == "sentence" and units is not None:
+                spans_i = units.get(text or "")
+                if spans_i is None:
+                    spans_i = units[text or ""] = split_units(text or "")
+            else:
+                spans_i = split_units(text or "", granularity=gran)
+            for span in spans_i:
                 unit_spans.append(span)
                 owner.append(i)
         unit_texts = [unit_text((texts[o] or "")[a:b]) for o, (a, b) in zip(owner, unit_spans)]
@@ -346,11 +354,12 @@ class StepDetector(BaseEstimator):
         mask &= (col_speaker[None, :] == "any") | (col_speaker[None, :] == spk[:, None])
         sim = np.full((n, n_cols), -1.0, dtype=np.float32)
         unit_span = np.full((n, n_cols, 2), -1, dtype=np.int64)
+        units: dict[str, list[tuple[int, int]]] = {}   # sentence spans per text, cut once per call
         semantic_cols = np.flatnonzero(self.thresholds_ < 1.5)
         rows = np.flatnonzero(mask[:, semantic_cols].any(1)) if len(semantic_cols) else np.array([], int)
         if len(rows):
             s, sp = self.similarities([texts[i] for i in rows], speakers=[speakers[i] for i in rows],
-                                      columns=semantic_cols, gate_from=self._gate_floor(semantic_cols))
+                                      columns=semantic_cols, gate_from=self._gate_floor(semantic_cols), units=units)
             sim[np.ix_(rows, semantic_cols)] = s
             unit_span[np.ix_(rows, semantic_cols)] = sp
         sim = np.where(mask, sim, -1.0).astype(np.float32)
@@ -359,14 +368,15 @@ class StepDetector(BaseEstimator):
         rule_rows = np.flatnonzero(mask.any(1))
         self.rules_.match([texts[i] for i in rule_rows], rule_rows, rule, rule_span,
                           mask[rule_rows])
-        act, act_span = self.act_hits(texts, mask)
+        act, act_span = self.act_hits(texts, mask, units=units)
         score = _calibrated(sim, self.thresholds_)
         score = np.where(rule | act, 1.0, score)
         score = np.where(mask, score, 0.0)
         return Detections(columns=self.columns_, similarity=sim, rule=rule, score=score,
                           rule_span=rule_span, unit_span=unit_span, act=act, act_span=act_span)
 
-    def act_hits(self, texts: Sequence[str], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def act_hits(self, texts: Sequence[str], mask: np.ndarray, *,
+                 units: dict[str, list[tuple[int, int]]] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Where a column's whole-criterion act shows in a text (``mask``: the (text, column) pairs to check),
         and the span of the first sentence showing it."""
         n, n_cols = mask.shape
@@ -376,15 +386,25 @@ class StepDetector(BaseEstimator):
         if not len(whole):
             return hit, span
         needed = [ACTS[g] for g in set(self.act_whole_[whole])]
+        rows, spans, owner = [], [], []
         for i in np.flatnonzero(mask[:, whole].any(1)):
             text = texts[i] or ""
-            units = split_units(text, granularity="sentence")
-            acts = sentence_acts([unit_text(text[a:b]) for a, b in units], acts=needed)
-            for c in whole[mask[i, whole]]:
-                shown = np.flatnonzero(acts[:, self.act_whole_[c]])
-                if len(shown):
-                    hit[i, c] = True
-                    span[i, c] = units[shown[0]]
+            if may_show(text, needed):
+                cut = units.get(text) if units is not None else None
+                cut = split_units(text) if cut is None else cut
+                rows.append(i)
+                spans += cut
+                owner += [len(rows) - 1] * len(cut)
+        if not rows:
+            return hit, span
+        acts = sentence_acts([unit_text((texts[rows[o]] or "")[a:b]) for o, (a, b) in zip(owner, spans)], acts=needed)
+        owner_arr = np.asarray(owner)
+        for c in whole:
+            shown = np.flatnonzero(acts[:, self.act_whole_[c]] & mask[np.asarray(rows)[owner_arr], c])
+            first = shown[np.unique(owner_arr[shown], return_index=True)[1]]   # each text's first sentence showing it
+            for u in first:
+                hit[rows[owner_arr[u]], c] = True
+                span[rows[owner_arr[u]], c] = spans[u]
         return hit, span
 
     def predict(self, X: Sequence[str]) -> pd.DataFrame:

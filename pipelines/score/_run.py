@@ -285,13 +285,14 @@ def _accounts_stage(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, 
     return scored
 
 
-def _csat_stage(out: Path, manifest: dict, tickets: pd.DataFrame) -> pd.DataFrame:
+def _csat_stage(out: Path, manifest: dict, tickets: pd.DataFrame, kpi_config) -> pd.DataFrame:
     """Estimated CSAT for every ticket (docs/models/csat.md): ``tickets_csat.parquet``, the manifest's
     ``csat_estimate`` (held-out quality, coverage, whether to trust it) and the tickets with the estimate,
-    for the ``csat_estimated`` KPI (columns added in place: the table is not copied)."""
+    for the ``csat_estimated`` KPI (columns added in place: the table is not copied). A good rating is the
+    ``csat`` KPI's: at or above ``kpi_config.csat_threshold``."""
     from cxlens.pipelines.csat import CSAT_FILE, ESTIMATE_COLUMNS, estimated_csat
 
-    estimate = estimated_csat(tickets)
+    estimate = estimated_csat(tickets, good_threshold=kpi_config.csat_threshold)
     manifest["csat_estimate"] = {"trusted": estimate.trusted, "note": estimate.note, **estimate.metrics}
     if estimate.model is None:
         return tickets
@@ -453,7 +454,7 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         accounts = _accounts_stage(out, work, inputs, manifest, tickets, messages, last_message, surveys,
                                    kpi_config)
     if "csat" in tickets.columns and tickets["csat"].notna().any():
-        tickets = _csat_stage(out, manifest, tickets)
+        tickets = _csat_stage(out, manifest, tickets, kpi_config)
     del messages  # no KPI reads messages: the ticket fields derived from them are on the tickets
     report = compute_kpis(make_tables(tickets=tickets, accounts=accounts, surveys=surveys,
                                       mentions=mentions), config=kpi_config)

@@ -65,6 +65,8 @@ def test_surveys_and_milestones(converted):
     assert s[["kind", "score", "ticket_id"]].values.tolist() == [["csat", 4.0, A], ["nps", 9.0, A]]
     c = converted.comparison.set_index(["ticket_id", "metric"])
     assert c.loc[(A, "first_response"), "verdict"] == "match" and c.loc[(A, "resolution"), "verdict"] == "match"
+    # calendar time from CompletionDate, not ActualElapsedTimeInMins (business hours less stopped time: 480 min)
+    assert c.loc[(A, "resolution"), "vendor_s"] == 20 * 3600
     # the automatic reply email counts on both sides: Salesforce records no flag for it (docs/data-model.md)
     assert c.loc[(B, "first_response"), "cxlens_s"] == 60
 

@@ -93,6 +93,26 @@ def test_ids_become_shared_pseudonyms():
     assert counts == {"EMAIL": 2}
 
 
+def test_numbers_holding_personal_data_are_redacted():
+    frame = pd.DataFrame({"card_number": [4111111111111111, 42], "phone": [4155550134.0, None],
+                          "csat": [5, 1], "order_no": [112868729086, 7]})
+    out, counts = redact_frame(frame)
+    assert list(out["card_number"]) == ["[CARD]", "42"] and counts == {"CARD": 1}  # read as an integer
+    assert out["csat"].dtype == frame["csat"].dtype and out["order_no"].dtype == frame["order_no"].dtype
+    assert out["phone"].dtype == float  # 10 bare digits are no phone as text either: unchanged
+
+
+def test_score_redact_refuses_raw_tables_beside_a_helpdesk_export(tmp_path, capsys):
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account_id,name\n3300,Jane Roe\n", encoding="utf-8")  # test input
+    out = tmp_path / "scored"
+    assert main(["score", "--archive", str(ZENDESK), "--accounts", str(accounts), "--out", str(out), "--redact",
+                 "--fast"]) == 2
+    err = capsys.readouterr().err
+    assert "--accounts" in err and "--redact" in err and "cxlens convert zendesk" in err
+    assert not out.exists() and not (tmp_path / "scored.converted-input").exists()
+
+
 def _everything(folder: Path) -> str:
     """Every output file's content as text (Parquet read back, so compressed strings are seen)."""
     parts = []

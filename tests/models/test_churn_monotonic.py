@@ -95,3 +95,7 @@ def test_signals_usage_against_peers_and_descriptors_never_signals():
     assert not on_risk_side("logins_30d", 500.0, 30.0)
     for column in ("plan", "mrr", "seats", "industry", "Contract"):
         assert is_descriptor(column) and feature_direction(column) == 0
+    # a usage word in a name whose count runs the other way is no usage signal: never constrained to -1
+    for column in ("days_since_last_login", "last_login_days_ago", "failed_logins", "usage_drop_pct"):
+        assert feature_direction(column) == 0, column
+    assert feature_direction("login_days_30d") == -1

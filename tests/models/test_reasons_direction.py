@@ -17,7 +17,7 @@ from cxlens.models.signals import signal_for
 ARCHIVE = Path(cxlens.__file__).parent / "data" / "example_archive"
 #: reasons that would cite a signal in the risk-lowering direction
 WRONG_WAY = [re.compile(p) for p in (
-    r"NPS answer (9|10)(\.\d+)? of 10", r"CSAT (4|5)(\.\d+)? of 5", r"customer effort [1-4](\.\d+)? of 7",
+    r"NPS answer (9|10)(\.\d+)? of 10", r"CSAT (4|5)(\.\d+)? of 5", r"customer effort ([1-3](\.\d+)?|4(\.0+)?) of 7",
     r"\b0 tickets? open", r"\b0 first repl", r"\b0% of solved tickets reopened", r"raises risk", r"lowers risk",
 )]
 NEVER = {"plan", "mrr", "seats", "industry", "region", "tenure_days", "days_since_last_ticket"}
@@ -61,6 +61,18 @@ def test_reasons_never_cite_a_good_value_even_when_the_model_says_so():
     assert cited["logins_30d"].startswith("logins 30d 2, 95% below peers") and "plan" not in cited
     for reason in bad:
         _assert_risk_side(reason, peer_references(features).iloc[1].to_dict())
+
+
+def test_reasons_a_value_just_past_the_line_never_prints_on_the_good_side():
+    features = pd.DataFrame({"csat_mean_180d": [3.96, 5.0], "nps_mean_180d": [6.97, 10.0],
+                             "ces_mean_180d": [4.04, 1.0]}, index=pd.Index(["near", "good"], name="account_id"))
+    contributions = pd.DataFrame(1.0, index=features.index, columns=features.columns)
+    explanation = Explanation(contributions=contributions, baseline=np.zeros(2), values=features,
+                              method="exact-linear", global_importance=pd.Series(dtype=float))
+    near, good = account_reasons(explanation, features, k=3)
+    assert good == [] and len(near) == 3
+    for reason in near:
+        _assert_risk_side(reason, peer_references(features).iloc[0].to_dict())
 
 
 @pytest.fixture(scope="module")

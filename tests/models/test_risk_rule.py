@@ -43,3 +43,12 @@ def test_risk_precision_at_k_and_rule_precision():
     assert precision_at(y, p, 20) is None
     assert rule_precision(y, p, RiskRule("top", 0.2)) == (2, 0.5)
     assert rule_precision(y, p, RiskRule.absolute(0.95)) == (0, None)
+
+
+def test_risk_rule_config_threshold_must_be_a_probability():
+    from cxlens.config import load_config
+
+    assert load_config(None).risk_threshold is None and load_config(None, risk_threshold=0.3).risk_threshold == 0.3
+    for bad in (0.0, 1.0, 1.5, "0.3", True):
+        with pytest.raises(ConfigError, match="risk_threshold"):
+            load_config(None, risk_threshold=bad)

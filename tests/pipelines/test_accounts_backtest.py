@@ -90,6 +90,19 @@ def test_accounts_backtest_has_no_look_ahead(tables):
     pd.testing.assert_frame_equal(full, cut)
 
 
+def test_accounts_backtest_leaves_out_todays_usage_counters(tables):
+    from cxlens.pipelines.accounts import risk_backtest
+
+    as_of = default_as_of(tables)
+    full = risk_backtest(tables, as_of=as_of, n_dates=1, model_kind="logistic")
+    # a usage counter as of the export that gives away who churned since the past date
+    churned = tables.accounts["churned_at"].notna().to_numpy()
+    told = tables.accounts.assign(logins_30d=np.where(churned, 0, 100))
+    leaked = risk_backtest(FeatureTables(accounts=told, tickets=tables.tickets, messages=tables.messages,
+                                         surveys=tables.surveys), as_of=as_of, n_dates=1, model_kind="logistic")
+    pd.testing.assert_frame_equal(full, leaked)
+
+
 def test_accounts_review_page_shows_the_rule_and_the_backtest(tables, tmp_path):
     from cxlens.pipelines.accounts import at_risk_review, write_at_risk_review
 
