@@ -41,7 +41,8 @@ REQUEST_TYPES: dict[str, str] = {
     "cancellation": ("the customer wants to cancel an order, a booking, a "
                      "subscription, a membership or a transfer, or to close their account"),
     "refund": "the customer wants money back, asks where a refund is or about the refund policy",
-    "return": "the customer wants to send a product back, exchange it or replace a faulty or wrong item",
+    "return": ("the customer wants to send a product back or exchange it, or asks for a return label or the "
+               "return policy"),
     "shipping_delivery": ("delivery options, times or address; a parcel, card "
                           "or luggage has not arrived, arrived late or damaged"),
     "order_status": "where an order, booking, flight or reservation stands, or changing or rebooking an existing one",

@@ -284,4 +284,5 @@ def test_model_safety_shipped_request_type_model_has_no_pickle():
 
     assert_no_pickle(DEFAULT_MODEL_DIR)
     model = load_classifier(DEFAULT_MODEL_DIR)  # no trust needed
-    assert model.heads_["emb"].coef_.shape == (len(model.classes_), 384) and model.anchors_.dtype == np.float32
+    assert model.heads_["emb"].coef_.shape == (len(model.classes_), 384)
+    assert set(model.heads_) == {"emb", "tfidf"} and model.anchors_ is None  # `other` is a class, no anchors
