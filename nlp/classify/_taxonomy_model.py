@@ -173,8 +173,11 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
         """``(proba, labels, confidence)`` after keywords and the ``other`` policy."""
         self._check_fitted()
         inputs, texts = self._inputs(X)
-        labels, _ = self.model_.predict_confidence(inputs)
-        proba = self._boost(self.model_.predict_proba(inputs), texts)
+        # one pass of the inner classifier: its probabilities, and its own `other` rules decided on them
+        model = self.model_
+        raw, sim = model._proba_similarity(inputs) if isinstance(model, TextClassifier) else model._scores(inputs)
+        labels, _ = model._decide(raw, sim)
+        proba = self._boost(raw, texts)
         tax = self.taxonomy_
         in_scope = np.asarray([c != tax.other_label for c in self.classes_])
         if tax.policy == "never":
