@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
     from cxlens._adapter_common import Converted
 
-__all__ = ["PII_TYPES", "Pseudonyms", "redact_converted", "redact_frame", "redact_tables", "redact_text",
-           "redact_texts", "write_report"]
+__all__ = ["PII_TYPES", "Pseudonyms", "redact_converted", "redact_frame", "redact_frames", "redact_tables",
+           "redact_text", "redact_texts", "redact_value", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,40 @@ def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseud
             total.update(counts)
         out.isetitem(i, pd.Series(new, index=frame.index, dtype=object))
     return out, total
+
+
+def redact_frames(frames: Mapping[str, pd.DataFrame | None], *, types: Iterable[str] = PII_TYPES,
+                  pseudonyms: Pseudonyms | None = None) -> tuple[dict[str, pd.DataFrame | None], Counter]:
+    """:func:`redact_frame` over several tables with one set of pseudonyms (joins across them keep working)."""
+    pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
+    total: Counter = Counter()
+    out: dict[str, pd.DataFrame | None] = {}
+    for name, frame in frames.items():
+        if frame is None:
+            out[name] = None
+            continue
+        out[name], counts = redact_frame(frame, types=types, pseudonyms=pseudonyms)
+        total.update(counts)
+    return out, total
+
+
+def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES) -> tuple[Any, Counter]:
+    """Every string inside ``value`` (a JSON-like tree of dicts, lists and scalars; keys too) redacted."""
+    types = tuple(types)
+    total: Counter = Counter()
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            text, counts = redact_text(node, types=types)
+            total.update(counts)
+            return text
+        if isinstance(node, Mapping):
+            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(value), total
 
 
 def redact_converted(result: Converted, *, types: Iterable[str] = PII_TYPES) -> Converted:
