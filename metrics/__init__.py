@@ -43,6 +43,7 @@ _KPI_MODULES = (
     "health",
     "social",
     "csat_estimated",
+    "topics",
 )
 
 for _module in _KPI_MODULES:

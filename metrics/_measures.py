@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxlens.metrics._partials import Rows
 from cxlens.metrics._registry import Measure, Tables
 
-__all__ = ["flags", "mean_measure", "numbers", "share_measure", "tickets_all", "true_words"]
+__all__ = ["flags", "mean_measure", "numbers", "share_measure", "share_rows", "tickets_all", "true_words"]
 
 _TRUE = ("true", "t", "yes", "y", "1", "1.0")
 _FALSE = ("false", "f", "no", "n", "0", "0.0")
@@ -63,6 +64,12 @@ def share_measure(hit: np.ndarray, eligible: np.ndarray, ids: pd.Series | None, 
         return Measure(value=None, n=0, id_kind=id_kind)
     hits = int((np.asarray(hit, dtype=bool) & eligible).sum())
     return Measure(value=100.0 * hits / n, n=n, ids=None if ids is None else ids[eligible], id_kind=id_kind)
+
+
+def share_rows(table: str, hit: np.ndarray, eligible: np.ndarray) -> Rows:
+    """The per-row form of :func:`share_measure`: a 0/1 hit over the eligible rows, x 100."""
+    eligible = np.asarray(eligible, dtype=bool)
+    return Rows(table, np.where(eligible, np.asarray(hit, dtype=bool), np.nan), scale=100.0)
 
 
 def mean_measure(values: pd.Series, ids: pd.Series | None, *, id_kind: str = "ticket_id") -> Measure:

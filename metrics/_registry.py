@@ -14,6 +14,12 @@ the :class:`~cxlens.config.KPIConfig` and returns a :class:`Measure`::
 ``requires`` lists ``table.column`` inputs; ``a|b`` means either will do.
 A KPI is computed only when all its inputs are present.  Look KPIs up with
 :func:`get_kpi` / :func:`get_kpi_names` (sklearn's ``get_scorer`` pattern).
+
+Grouped reports compute every group at once when a KPI also declares its
+per-row contributions (:func:`register_rows`) or an every-group form
+(:func:`register_grouped`); see :mod:`cxlens.metrics._partials`.  A KPI with
+neither still works: it runs once per group on the group's slice (slower with
+many groups).  tests/metrics/test_grouped_partials.py holds both forms equal.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import pandas as pd
 from cxlens.config import KPIConfig
 from cxlens.errors import UnknownNameError
 
-__all__ = ["KPI", "Measure", "Tables", "get_kpi", "get_kpi_names", "register_kpi"]
+__all__ = ["KPI", "Measure", "Tables", "get_kpi", "get_kpi_names", "register_grouped", "register_kpi", "register_rows"]
 
 UNITS = ("count", "%", "s", "score", "currency", "ratio", "table")
 DIRECTIONS = ("higher", "lower", "neutral")
@@ -89,6 +95,16 @@ class KPI:
     category: str = "service"
 
     @property
+    def rows(self) -> Callable[[Tables, KPIConfig], Any] | None:
+        """Its per-row contributions for grouped reports (``register_rows``), if declared."""
+        return _ROWS.get(self.name)
+
+    @property
+    def grouped(self) -> Callable[[Any, KPIConfig], Any] | None:
+        """Its every-group-at-once form for grouped reports (``register_grouped``), if declared."""
+        return _GROUPED.get(self.name)
+
+    @property
     def doc(self) -> str:
         return (self.func.__doc__ or "").strip()
 
@@ -110,6 +126,11 @@ class KPI:
 
 
 _KPIS: dict[str, KPI] = {}
+# Optional partial aggregates for grouped reports (see cxlens.metrics._grouped), by KPI name:
+# rows(tables, config) -> _partials.Rows, the per-row contributions reduced per group;
+# grouped(groups, config) -> (values, n) per group, or None to fall back to the per-group loop.
+_ROWS: dict[str, Callable] = {}
+_GROUPED: dict[str, Callable] = {}
 
 
 def register_kpi(*, name: str, unit: str, direction: str, formula: str, requires: tuple[str, ...],
@@ -135,6 +156,30 @@ def register_kpi(*, name: str, unit: str, direction: str, formula: str, requires
         return func
 
     return decorate
+
+
+def _attach(name: str, store: dict[str, Callable]) -> Callable[[Callable], Callable]:
+    def decorate(func: Callable) -> Callable:
+        if name in _ROWS or name in _GROUPED:
+            raise ValueError(f"KPI {name!r} has its grouped form registered twice")
+        store[name] = func
+        return func
+
+    return decorate
+
+
+def register_rows(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: the per-row contributions of KPI ``name`` (a ``_partials.Rows``), for grouped reports.
+
+    ``func(tables, config)`` runs once over the whole, ungrouped tables; reducing
+    its rows per group must give what the KPI function gives on each group's slice.
+    """
+    return _attach(name, _ROWS)
+
+
+def register_grouped(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: KPI ``name`` for every group at once (a ``_partials.Groups`` in, ``(values, n)`` out)."""
+    return _attach(name, _GROUPED)
 
 
 def get_kpi(name: str) -> KPI:

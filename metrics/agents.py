@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
+from cxlens.dataset import ticket_positions
 from cxlens.metrics._measures import numbers
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._partials import Groups, group_counts
+from cxlens.metrics._registry import Measure, Tables, register_grouped, register_kpi
 from cxlens.metrics.resolution import fcr_flags
 from cxlens.metrics.satisfaction import responses
 
@@ -90,6 +92,12 @@ def top_performers(tables: Tables, config: KPIConfig) -> Measure:
     card = card.sort_values(["score", "resolved", "agent_id"], ascending=[False, False, True],
                             na_position="last", kind="mergesort")
     card.insert(0, "rank", range(1, len(card) + 1))
+    rows = _records(card)
+    return Measure(value=rows, n=len(rows), ids=card["agent_id"].reset_index(drop=True), id_kind="agent_id")
+
+
+def _records(card: pd.DataFrame) -> list[dict]:
+    """The ranked card as JSON-ready rows (NaN -> None, counts as int)."""
     rows = []
     for record in card.to_dict(orient="records"):
         rows.append({key: (None if isinstance(value, float) and value != value else value)
@@ -98,4 +106,97 @@ def top_performers(tables: Tables, config: KPIConfig) -> Measure:
         row["tickets"] = int(row["tickets"])
         if row["resolved"] is not None:
             row["resolved"] = int(row["resolved"])
-    return Measure(value=rows, n=len(rows), ids=card["agent_id"].reset_index(drop=True), id_kind="agent_id")
+    return rows
+
+
+# --- top_performers for every group at once: one card of (group, agent) pairs, ranked within each group ---
+
+def _csat_pairs(groups: Groups, config: KPIConfig, pair_of, agent_names: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Per (group, agent) pair: CSAT answers and satisfied ones, read as _csat_by_agent reads each group."""
+    tables = groups.tables
+    tickets = tables.tickets
+    group = groups.codes["tickets"]
+    ticket_agent = agent_names.get_indexer(tickets["agent_id"].to_numpy())
+    chunks = []  # (group, agent code, score) of the answers taken
+    present = np.zeros(groups.size, dtype=bool)
+    surveys = tables.surveys
+    survey_group = groups.codes.get("surveys")
+    if survey_group is not None and "score" in surveys and "kind" in surveys:
+        kind = (surveys["kind"] == "csat").to_numpy(dtype=bool, na_value=False)
+        present = group_counts(survey_group, kind, groups.size) > 0
+        score = numbers(surveys, "score").to_numpy()
+        take = kind & (survey_group >= 0) & ~np.isnan(score)
+        take &= present[np.maximum(survey_group, 0)]
+        agent = (agent_names.get_indexer(surveys["agent_id"].to_numpy()) if "agent_id" in surveys
+                 else np.full(len(surveys), -1))
+        unknown = surveys["agent_id"].isna().to_numpy() if "agent_id" in surveys else np.ones(len(surveys), bool)
+        if "ticket_id" in surveys:
+            row = ticket_positions(tickets["ticket_id"], surveys["ticket_id"])
+            same_group = (row >= 0) & (group[np.maximum(row, 0)] == survey_group)
+            agent = np.where(unknown & same_group, ticket_agent[np.maximum(row, 0)], agent)
+        chunks.append((survey_group[take], agent[take], score[take]))
+    if "csat" in tickets:
+        score = numbers(tickets, "csat").to_numpy()
+        take = (group >= 0) & ~present[np.maximum(group, 0)] & ~np.isnan(score)
+        chunks.append((group[take], ticket_agent[take], score[take]))
+    size = len(pair_of)
+    answers = np.zeros(size)
+    satisfied = np.zeros(size)
+    for g, agent, score in chunks:
+        pair = pair_of.get_indexer(g * max(len(agent_names), 1) + agent)
+        keep = (agent >= 0) & (pair >= 0)
+        answers += np.bincount(pair[keep], minlength=size)
+        satisfied += np.bincount(pair[keep], weights=(score[keep] >= config.csat_threshold).astype(np.float64),
+                                 minlength=size)
+    return answers, satisfied
+
+
+@register_grouped("top_performers")
+def _top_performers_groups(groups: Groups, config: KPIConfig):
+    tickets = groups.tables.tickets
+    group = groups.codes["tickets"]
+    agent, agent_names = pd.factorize(tickets["agent_id"], sort=True)
+    agent_names = pd.Index(agent_names)
+    width = max(len(agent_names), 1)
+    inside = (group >= 0) & (agent >= 0)
+    keys = group[inside] * width + agent[inside]
+    pairs, pair = np.unique(keys, return_inverse=True)
+    pair_of = pd.Index(pairs)
+    size = len(pairs)
+
+    def per_pair(weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(pair, weights=None if weights is None else weights[inside], minlength=size)
+
+    card = pd.DataFrame({"g": pairs // width, "agent_id": np.asarray(agent_names, dtype=object)[pairs % width],
+                         "tickets": per_pair().astype(np.float64)})
+    card["resolved"] = np.nan
+    card["fcr_rate"] = np.nan
+    if "resolved_at" in tickets:
+        card["resolved"] = per_pair(tickets["resolved_at"].notna().to_numpy(dtype=np.float64))
+        eligible, hit = fcr_flags(tickets)
+        eligible_n = per_pair(eligible.astype(np.float64))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            card["fcr_rate"] = np.where(eligible_n > 0, 100.0 * per_pair(hit.astype(np.float64)) / eligible_n, np.nan)
+    answers, satisfied = _csat_pairs(groups, config, pair_of, agent_names)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        card["csat"] = np.where(answers > 0, 100.0 * satisfied / answers, np.nan)
+    seconds = numbers(tickets, "handle_time_s").to_numpy()
+    handled = seconds > 0
+    handled_n = per_pair(handled.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = per_pair(np.where(handled, seconds, 0.0))
+        card["average_handle_time_s"] = np.where(handled_n > 0, total / handled_n, np.nan)
+    card = card.loc[card["tickets"] >= config.top_performers_min_n]
+    ranks = pd.DataFrame({metric: card.groupby("g")[metric].rank(method="average", pct=True, ascending=higher)
+                          for metric, higher in RANKED.items()})
+    card = card.assign(score=100.0 * ranks.mean(axis=1, skipna=True))
+    card = card.sort_values(["g", "score", "resolved", "agent_id"], ascending=[True, False, False, True],
+                            na_position="last", kind="mergesort")
+    card.insert(0, "rank", card.groupby("g").cumcount() + 1)
+    owners = card["g"].to_numpy()
+    values: list = [None] * groups.size
+    for g, record in zip(owners.tolist(), _records(card.drop(columns="g"))):
+        if values[g] is None:
+            values[g] = []
+        values[g].append(record)
+    return values, np.bincount(owners, minlength=groups.size)

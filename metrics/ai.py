@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
-from cxlens.metrics._measures import share_measure, tickets_all
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._measures import share_measure, share_rows, tickets_all
+from cxlens.metrics._partials import Groups, Rows
+from cxlens.metrics._registry import Measure, Tables, register_grouped, register_kpi, register_rows
 from cxlens.metrics.durations import utc_naive
 
 __all__ = [
-    "label_shares", "negative_share", "request_type_share", "sentiment_index", "sentiment_index_measure",
-    "topic_share", "topic_trend",
+    "label_counts_per_group", "label_shares", "negative_share", "negative_share_rows", "request_type_share",
+    "sentiment_index", "sentiment_index_measure", "sentiment_index_rows", "topic_share", "topic_trend",
 ]
 
 TREND_PERIOD = "M"
@@ -157,3 +158,69 @@ def _previous_month(tables: Tables, first: pd.Timestamp) -> pd.DataFrame | None:
     if not mask.any():
         return None
     return everything.loc[mask, ["created_at", "topic"]]
+
+
+# --- the same KPIs for every group at once (grouped reports; see cxlens.metrics._partials) ---
+
+def sentiment_index_rows(frame: pd.DataFrame, table: str) -> Rows:
+    """Per labelled row: +1 positive, -1 negative, 0 otherwise (x 100 on the mean)."""
+    labels = frame["sentiment"]
+    sign = (labels == "positive").to_numpy(dtype=np.float64, na_value=0.0) - \
+        (labels == "negative").to_numpy(dtype=np.float64, na_value=0.0)
+    return Rows(table, np.where(labels.notna().to_numpy(), sign, np.nan), scale=100.0)
+
+
+def negative_share_rows(frame: pd.DataFrame, table: str) -> Rows:
+    labels = frame["sentiment"]
+    return share_rows(table, (labels == "negative").to_numpy(dtype=bool, na_value=False), labels.notna().to_numpy())
+
+
+@register_rows("sentiment_index")
+def _sentiment_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return sentiment_index_rows(tables.tickets, "tickets")
+
+
+@register_rows("negative_share")
+def _negative_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return negative_share_rows(tables.tickets, "tickets")
+
+
+def label_counts_per_group(values: pd.Series, codes: np.ndarray, size: int) -> tuple[np.ndarray, list]:
+    """(counts[group, label], labels) of a label column; a categorical's unused categories count 0."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        label_codes = values.cat.codes.to_numpy().astype(np.int64)
+        labels = list(values.cat.categories)
+    else:
+        label_codes, uniques = pd.factorize(values)
+        label_codes = label_codes.astype(np.int64)
+        labels = list(uniques)
+    width = max(len(labels), 1)
+    keep = (codes >= 0) & (label_codes >= 0)
+    counts = np.bincount(codes[keep] * width + label_codes[keep], minlength=size * width)
+    return counts.reshape(size, width)[:, :len(labels)], labels
+
+
+def _share_groups(groups: Groups, column: str):
+    counts, labels = label_counts_per_group(groups.tables.tickets[column], groups.codes["tickets"], groups.size)
+    names = pd.Index(labels).astype(str)
+    by_name = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    categorical = isinstance(groups.tables.tickets[column].dtype, pd.CategoricalDtype)
+    values, n = [], counts.sum(axis=1)
+    for row, total in zip(counts, n):
+        if not total:
+            values.append(None)
+            continue
+        order = [i for i in by_name if categorical or row[i]]
+        order.sort(key=lambda i: -row[i])  # stable: ties stay in name order, as label_shares sorts
+        values.append({str(names[i]): 100.0 * int(row[i]) / int(total) for i in order})
+    return values, n
+
+
+@register_grouped("topic_share")
+def _topic_share_groups(groups: Groups, config: KPIConfig):
+    return _share_groups(groups, "topic")
+
+
+@register_grouped("request_type_share")
+def _request_type_share_groups(groups: Groups, config: KPIConfig):
+    return _share_groups(groups, "request_type")

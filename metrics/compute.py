@@ -1,7 +1,8 @@
 """Wiring: compute registered KPIs over tables, overall and per group / period.
 
-Grouping splits the tables once (``groupby(...).indices``), so the cost is
-linear in the rows whatever the number of groups.
+Grouping splits the tables once (``groupby(...).indices``) and computes every
+KPI for every group from partial aggregates (:mod:`cxlens.metrics._grouped`),
+so the cost is linear in the rows whatever the number of groups.
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
 from cxlens.errors import ConfigError
-from cxlens.dataset import ticket_positions
+from cxlens.metrics._grouped import grouped_partials
 from cxlens.metrics._registry import KPI, Measure, Tables, get_kpi, get_kpi_names
+from cxlens.metrics._split import PERIODS, TIME_COLUMNS, plain, run_kpis, split_tables
 
 __all__ = ["KPIReport", "available_kpis", "compute_kpis", "explain_kpi", "make_tables"]
 
 log = logging.getLogger(__name__)
 
-PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
-# Where each table's rows fall in time, for period grouping.
-TIME_COLUMNS = {"tickets": "created_at", "surveys": "responded_at", "mentions": "posted_at"}
+_plain = plain  # kept for callers of the old private name
 
 
 @dataclass
@@ -90,45 +89,6 @@ def available_kpis(tables: Tables, names: Iterable[str] | None = None) -> tuple[
     return ok, skipped
 
 
-def _run(kpis: Sequence[KPI], tables: Tables, config: KPIConfig) -> tuple[dict[str, Any], dict[str, int]]:
-    values, counts = {}, {}
-    for kpi in kpis:
-        measure = kpi(tables, config)
-        values[kpi.name] = _plain(measure.value)
-        counts[kpi.name] = int(measure.n)
-    return values, counts
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and NaN -> JSON-ready Python values."""
-    if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _period_bounds(label: pd.Period) -> tuple[pd.Timestamp, pd.Timestamp]:
-    return (label.start_time.tz_localize("UTC"), label.end_time.tz_localize("UTC"))
-
-
-def _slice(frame: pd.DataFrame | None, positions: np.ndarray | None) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    if positions is None:
-        return frame.iloc[0:0]
-    return frame.iloc[positions]
-
-
-def _group_positions(frame: pd.DataFrame, keys: list[str]) -> dict[tuple, np.ndarray]:
-    grouped = frame.groupby(keys, dropna=False, sort=True, observed=True).indices
-    return {(k if isinstance(k, tuple) else (k,)): v for k, v in grouped.items()}
-
-
 def compute_kpis(tables: Tables, *, config: KPIConfig | None = None, names: Iterable[str] | None = None,
                  by: Sequence[str] = (), period: str | None = None) -> KPIReport:
     """Every KPI whose inputs are present, overall and per ``by`` group and ``period``.
@@ -141,109 +101,34 @@ def compute_kpis(tables: Tables, *, config: KPIConfig | None = None, names: Iter
     """
     config = config or KPIConfig()
     kpis, skipped = available_kpis(tables, names)
-    values, counts = _run(kpis, tables, config)
+    values, counts = run_kpis(kpis, tables, config)
     report = KPIReport(kpis=values, n=counts, by=tuple(by), period=period, skipped=skipped)
     if not by and not period:
         return report
     if period is not None and period not in PERIODS:
         raise ConfigError(f"Unknown period {period!r}; use one of {', '.join(PERIODS)}.")
-    report.groups = list(_grouped(kpis, tables, config, by=list(by), period=period))
+    report.groups = grouped_partials(kpis, tables, config, by=list(by), period=period)
     return report
 
 
-def _keyed(frame: pd.DataFrame | None, by: list[str], period: str | None, time_col: str | None,
-           tickets_keys: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[str]]:
-    """The grouping keys of ``frame``'s rows (a narrow frame, row-aligned) and which ones it has.
+def _grouped_loop(kpis: Sequence[KPI], tables: Tables, config: KPIConfig, *, by: list[str],
+                  period: str | None) -> list[dict[str, Any]]:
+    """The groups' entries computed one group at a time on each group's slice of every table.
 
-    Keys a table lacks are taken from its ticket (``ticket_id``) through an
-    Arrow hash join, so no wide table is copied or joined.
+    The reference the partial aggregates (:func:`~cxlens.metrics._grouped.grouped_partials`)
+    are checked against; much slower with many groups.
     """
-    if frame is None or not len(frame):
-        return frame, []
-    keys: dict[str, pd.Series] = {}
-    via_ticket = tickets_keys is not None and "ticket_id" in frame.columns
-    positions: list[np.ndarray] = []
-
-    def from_ticket(col: str) -> pd.Series:
-        if not positions:
-            positions.append(ticket_positions(pd.Series(tickets_keys.index), frame["ticket_id"]))
-        values = pd.api.extensions.take(tickets_keys[col].array, positions[0], allow_fill=True)
-        return pd.Series(values, index=frame.index)
-
-    for col in by:
-        if col in frame.columns:
-            keys[col] = frame[col]
-        elif via_ticket:
-            keys[col] = from_ticket(col)
-    usable = [c for c in by if c in keys]
-    if period is not None and time_col is not None and time_col in frame.columns:
-        keys["_period"] = frame[time_col].dt.tz_convert(None).dt.to_period(PERIODS[period])
-        usable.append("_period")
-    elif period is not None and via_ticket:
-        keys["_period"] = from_ticket("_period")
-        usable.append("_period")
-    return pd.DataFrame(keys, index=frame.index), usable
-
-
-def _grouped(kpis: Sequence[KPI], tables: Tables, config: KPIConfig, *, by: list[str], period: str | None):
-    tickets = tables.tickets
-    if tickets is not None and by and not all(c in tickets.columns for c in by):
-        missing = [c for c in by if c not in tickets.columns]
-        raise ConfigError(f"Cannot group by {missing}: the tickets table has no such column(s).")
-    keys_frame = None
-    if tickets is not None:
-        keys_frame = tickets[["ticket_id", *by]].copy()
-        if period is not None:
-            keys_frame["_period"] = tickets["created_at"].dt.tz_convert(None).dt.to_period(PERIODS[period])
-        keys_frame = keys_frame.drop_duplicates("ticket_id").set_index("ticket_id")
-
-    split: dict[str, tuple[pd.DataFrame | None, dict[tuple, np.ndarray] | None, list[str]]] = {}
-    for name in ("tickets", "messages", "surveys", "mentions", "accounts"):
-        frame = getattr(tables, name)
-        keyed, usable = _keyed(frame, by, period, TIME_COLUMNS.get(name),
-                               keys_frame if name != "tickets" else None)
-        full = usable == by + (["_period"] if period else [])
-        split[name] = (frame, _group_positions(keyed, usable) if (frame is not None and full and len(frame))
-                       else None, usable)
-    # tickets of the group regardless of creation period, for stock KPIs (backlog)
-    all_positions = (_group_positions(tickets, by) if tickets is not None and by and len(tickets) else None)
-
-    all_slices: dict[tuple, pd.DataFrame | None] = {}
-    group_keys: set[tuple] = set()
-    for _, positions, _ in split.values():
-        if positions:
-            group_keys.update(positions)
-    for key in sorted(group_keys, key=lambda k: tuple(str(x) for x in k)):
-        labels = dict(zip(by + (["_period"] if period else []), key))
-        start = end = None
-        if period:
-            start, end = _period_bounds(labels.pop("_period"))
-        parts = {}
-        for name, (frame, positions, usable) in split.items():
-            if frame is None:
-                parts[name] = None
-            elif positions is None:
-                # Not splittable this way. Accounts are a stock: every period sees all of them
-                # (KPIs use period_start/end). Anything else would be wrongly attributed to
-                # every group, so it is left out of the group's figures.
-                parts[name] = frame if name == "accounts" and not by else None
-            else:
-                parts[name] = _slice(frame, positions.get(key))
-        if tickets is not None and by:
-            ticket_key = tuple(labels[c] for c in by)
-            if ticket_key not in all_slices:  # one slice per ticket group, shared by its periods
-                all_slices[ticket_key] = _slice(tickets, all_positions.get(ticket_key) if all_positions else None)
-            parts["tickets_all"] = all_slices[ticket_key]
-        else:
-            parts["tickets_all"] = tickets
-        group_tables = Tables(**parts, period_start=start or tables.period_start, period_end=end or tables.period_end)
+    split = split_tables(tables, by, period)
+    ticket_slices: dict[tuple, pd.DataFrame | None] = {}  # one slice per ticket group, shared by its periods
+    entries = []
+    for key in split.keys:
+        group_tables = split.group_tables(key, tables, ticket_slices=ticket_slices)
         group_kpis = [k for k in kpis if not k.missing_inputs(group_tables)]
-        values, counts = _run(group_kpis, group_tables, config)
-        entry: dict[str, Any] = {c: (None if pd.isna(v) else v) for c, v in labels.items()}
-        if period:
-            entry["period"] = str(start.date())
+        values, counts = run_kpis(group_kpis, group_tables, config)
+        entry = split.entry(key)
         entry.update(kpis=values, n=counts)
-        yield entry
+        entries.append(entry)
+    return entries
 
 
 def explain_kpi(name: str, tables: Tables, *, config: KPIConfig | None = None) -> tuple[Measure, pd.DataFrame]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from cxlens.config import KPIConfig
 from cxlens.metrics._measures import numbers
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._partials import Rows
+from cxlens.metrics._registry import Measure, Tables, register_kpi, register_rows
 
 __all__ = ["csat_estimated"]
 
@@ -30,3 +31,8 @@ def csat_estimated(tables: Tables, config: KPIConfig) -> Measure:
     if not n:
         return Measure(value=None, n=0, id_kind="ticket_id")
     return Measure(value=100.0 * float(p[known].mean()), n=n, ids=tickets["ticket_id"][known], id_kind="ticket_id")
+
+
+@register_rows("csat_estimated")
+def _csat_estimated_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return Rows("tickets", numbers(tables.tickets, "csat_good_probability").to_numpy(), scale=100.0)

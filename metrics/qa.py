@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
-from cxlens.metrics._measures import flags, mean_measure, numbers, share_measure
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._measures import flags, mean_measure, numbers, share_measure, share_rows
+from cxlens.metrics._partials import Groups, Rows
+from cxlens.metrics._registry import Measure, Tables, register_grouped, register_kpi, register_rows
 
 __all__ = ["agent_consistency", "auto_fail_rate", "script_adherence_rate"]
 
@@ -59,3 +60,35 @@ def agent_consistency(tables: Tables, config: KPIConfig) -> Measure:
     means = total[compared] / count[compared]
     ids = pd.Series(np.asarray(agents, dtype=object)[compared], dtype=object)
     return Measure(value=float(np.std(means)), n=int(compared.sum()), ids=ids, id_kind="agent_id")
+
+
+@register_rows("script_adherence_rate")
+def _adherence_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return Rows("tickets", numbers(tables.tickets, "script_adherence").to_numpy())
+
+
+@register_rows("auto_fail_rate")
+def _auto_fail_rows(tables: Tables, config: KPIConfig) -> Rows:
+    known, failed = flags(tables.tickets, "auto_fail")
+    return share_rows("tickets", failed, known)
+
+
+@register_grouped("agent_consistency")
+def _consistency_groups(groups: Groups, config: KPIConfig):
+    """Per group: the std. dev. of its agents' mean adherence (agents with enough scored tickets)."""
+    tickets = groups.tables.tickets
+    group = groups.codes["tickets"]
+    scores = numbers(tickets, "script_adherence").to_numpy()
+    agent, _ = pd.factorize(tickets["agent_id"])
+    scored = (group >= 0) & (agent >= 0) & ~np.isnan(scores)
+    pair, first = np.unique(group[scored].astype(np.int64) * (int(agent.max()) + 1) + agent[scored],
+                            return_inverse=True)
+    count = np.bincount(first, minlength=len(pair))
+    total = np.bincount(first, weights=scores[scored], minlength=len(pair))
+    compared = count >= max(config.top_performers_min_n, 1)
+    owner = pair[compared] // (int(agent.max()) + 1)
+    means = total[compared] / count[compared]
+    n = np.bincount(owner, minlength=groups.size)
+    cuts = np.cumsum(n)[:-1]
+    values = [float(np.std(m)) if len(m) else None for m in np.split(means, cuts)]
+    return values, n

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from cxlens.config import KPIConfig
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._partials import Rows
+from cxlens.metrics._registry import Measure, Tables, register_kpi, register_rows
 from cxlens.metrics.durations import elapsed_seconds
 
 __all__ = ["first_response_seconds", "resolution_seconds"]
@@ -44,6 +45,11 @@ def _register_duration_family(prefix: str, label: str, column: str, per_ticket) 
         register_kpi(name=f"{prefix}_{how}_s", unit="s", direction="lower",
                      formula=f"{how}({column} - created_at) over tickets that have {column}",
                      requires=(f"tickets.{column}",), category="speed")(kpi)
+
+        def rows(tables: Tables, config: KPIConfig, _how: str = how) -> Rows:
+            return Rows("tickets", per_ticket(tables.tickets, config).to_numpy(dtype=np.float64), reduce=_how)
+
+        register_rows(f"{prefix}_{how}_s")(rows)
 
 
 _register_duration_family("first_response_time", "time to the first human agent reply", "first_response_at",

@@ -12,7 +12,8 @@ import pandas as pd
 
 from cxlens.config import KPIConfig
 from cxlens.metrics._measures import numbers
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._partials import Rows
+from cxlens.metrics._registry import Measure, Tables, register_kpi, register_rows
 
 __all__ = ["ces", "csat", "esat", "nps", "responses"]
 
@@ -107,3 +108,59 @@ def esat(tables: Tables, config: KPIConfig) -> Measure:
         return Measure(value=None, n=0, id_kind="agent_id")
     return Measure(value=satisfied_share(answers["score"].to_numpy(), config.esat_threshold), n=len(answers),
                    ids=_ids(answers, "agent_id"), id_kind="agent_id")
+
+
+# --- per-row contributions for grouped reports: survey answers when the group has some of that kind,
+# else the tickets' column (as responses() decides per group) ---
+
+def answer_rows(tables: Tables, kind: str, contribution, *, scale: float = 1.0) -> Rows:
+    """Rows over the answers of ``kind``: ``contribution(score)`` per answer (NaN: not counted)."""
+    fallback = None
+    tickets = tables.tickets
+    if tickets is not None and kind in tickets:
+        fallback = Rows("tickets", contribution(numbers(tickets, kind).to_numpy()), scale=scale)
+    surveys = tables.surveys
+    if surveys is not None and "score" in surveys and "kind" in surveys:
+        mask = (surveys["kind"] == kind).to_numpy(dtype=bool, na_value=False)
+        scores = np.where(mask, numbers(surveys, "score").to_numpy(), np.nan)
+        return Rows("surveys", contribution(scores), scale=scale, present=mask, otherwise=fallback)
+    if fallback is None:
+        return Rows("tickets", np.full(0 if tickets is None else len(tickets), np.nan), scale=scale)
+    return fallback
+
+
+def _at_least(scores: np.ndarray, threshold: float) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(scores), np.nan, (scores >= threshold).astype(np.float64))
+
+
+@register_rows("csat")
+def _csat_rows(tables: Tables, config: KPIConfig) -> Rows:
+    low, high = config.csat_scale
+
+    def satisfied(scores: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            in_scale = (scores >= low) & (scores <= high)
+        return np.where(in_scale, _at_least(scores, config.csat_threshold), np.nan)
+
+    return answer_rows(tables, "csat", satisfied, scale=100.0)
+
+
+@register_rows("nps")
+def _nps_rows(tables: Tables, config: KPIConfig) -> Rows:
+    def promoter_minus_detractor(scores: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            sign = (scores >= config.nps_promoter_min).astype(np.float64) - (scores <= config.nps_detractor_max)
+        return np.where(np.isnan(scores), np.nan, sign)
+
+    return answer_rows(tables, "nps", promoter_minus_detractor, scale=100.0)
+
+
+@register_rows("ces")
+def _ces_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return answer_rows(tables, "ces", lambda scores: scores)
+
+
+@register_rows("esat")
+def _esat_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return answer_rows(tables, "esat", lambda scores: _at_least(scores, config.esat_threshold), scale=100.0)

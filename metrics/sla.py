@@ -28,7 +28,8 @@ import pandas as pd
 
 from cxlens.config import KPIConfig
 from cxlens.metrics._measures import numbers
-from cxlens.metrics._registry import Measure, Tables, register_kpi
+from cxlens.metrics._partials import Groups, Rows, reduce_rows
+from cxlens.metrics._registry import Measure, Tables, register_grouped, register_kpi
 from cxlens.metrics.durations import elapsed_seconds
 
 __all__ = ["sla_breaches", "sla_compliance_rate", "sla_outcomes", "sla_targets"]
@@ -163,3 +164,29 @@ def sla_breaches(tables: Tables, config: KPIConfig) -> Measure:
     breached = sla_outcomes(tables, config) == BREACHED
     ids = tables.tickets["ticket_id"][breached]
     return Measure(value=len(ids), n=len(ids), ids=ids)
+
+
+# --- the same KPIs for every group at once: each ticket judged at its own group's period end ---
+
+def _grouped_outcomes(groups: Groups, config: KPIConfig) -> np.ndarray:
+    """Per ticket: its outcome at the end of its group's period (shared by the two SLA KPIs)."""
+    key = ("sla_outcomes", id(config))
+    if key not in groups.shared:
+        tickets = groups.tables.tickets
+        end = groups.row_ends("tickets")
+        groups.shared[key] = (config, np.maximum(_first_response_state(tickets, config, end),
+                                                 _resolution_state(tickets, config, end)))
+    return groups.shared[key][1]
+
+
+@register_grouped("sla_compliance_rate")
+def _compliance_groups(groups: Groups, config: KPIConfig):
+    outcome = _grouped_outcomes(groups, config)
+    decided = (outcome == MET) | (outcome == BREACHED)
+    return reduce_rows(Rows("tickets", np.where(decided, outcome == MET, np.nan), scale=100.0), groups)
+
+
+@register_grouped("sla_breaches")
+def _breaches_groups(groups: Groups, config: KPIConfig):
+    breached = _grouped_outcomes(groups, config) == BREACHED
+    return reduce_rows(Rows("tickets", np.where(breached, 0.0, np.nan), reduce="count"), groups)

@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 from cxlens.config import KPIConfig
-from cxlens.metrics._measures import flags, mean_measure, share_measure
-from cxlens.metrics._registry import Measure, Tables, register_kpi
-from cxlens.metrics.ai import negative_share_measure, sentiment_index_measure
+import numpy as np
+
+from cxlens.metrics._measures import flags, mean_measure, share_measure, share_rows
+from cxlens.metrics._partials import Rows
+from cxlens.metrics._registry import Measure, Tables, register_kpi, register_rows
+from cxlens.metrics.ai import negative_share_measure, negative_share_rows, sentiment_index_measure, sentiment_index_rows
 from cxlens.metrics.durations import elapsed_seconds
 
 __all__ = [
@@ -65,3 +68,33 @@ def social_first_response_time_mean_s(tables: Tables, config: KPIConfig) -> Meas
     mentions = tables.mentions
     seconds = elapsed_seconds(mentions["posted_at"], mentions["replied_at"], config)
     return mean_measure(seconds, mentions["mention_id"], id_kind="mention_id")
+
+
+# --- per-row contributions for grouped reports ---
+
+@register_rows("mention_volume")
+def _volume_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return Rows("mentions", np.zeros(len(tables.mentions)), reduce="count")
+
+
+@register_rows("mention_sentiment_index")
+def _sentiment_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return sentiment_index_rows(tables.mentions, "mentions")
+
+
+@register_rows("mention_negative_share")
+def _negative_rows(tables: Tables, config: KPIConfig) -> Rows:
+    return negative_share_rows(tables.mentions, "mentions")
+
+
+@register_rows("questions_answered_rate")
+def _questions_rows(tables: Tables, config: KPIConfig) -> Rows:
+    mentions = tables.mentions
+    _, question = flags(mentions, "is_question")
+    return share_rows("mentions", mentions["replied_at"].notna().to_numpy(), question)
+
+
+@register_rows("social_first_response_time_mean_s")
+def _response_rows(tables: Tables, config: KPIConfig) -> Rows:
+    mentions = tables.mentions
+    return Rows("mentions", elapsed_seconds(mentions["posted_at"], mentions["replied_at"], config).to_numpy())

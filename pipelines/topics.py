@@ -6,10 +6,13 @@ to an optional ``progress(step, done, total)`` callback and to logging.
 
 Outputs of :func:`discover_topics` in ``out``::
 
-    topics.csv            id, label, keywords, size, share, seed, is_new, representative_1..3
-    assignments.parquet   the input rows + topic_id, topic (label), topic_confidence (or .csv)
-    trends.csv            period, topic_id, topic, count, share (of the period's messages)
-    emerging.csv          topics growing vs the previous period, and topics new vs --previous
+    topics.csv            id, name, label, keywords, size, share, parent_id, parent_name, level, n_subtopics,
+                          seed, is_new, previous_similarity, representative_1..3 (see topic_table)
+    assignments.parquet   the input rows + topic_id, topic (name), topic_confidence, topic_parent_id,
+                          topic_parent, topic_secondary_id, topic_secondary (or .csv)
+    trends.csv            period, topic_id, topic, count, share (of the period's messages)[, parent_id, parent]
+    emerging.csv          emerging-topic alerts (rolling baseline, minimum volume, cooldown; 3 sample
+                          messages each), and topics new vs --previous (docs/dashboard.md#emerging-topic-alerts)
     model/                the saved TopicModel (pass it as --previous next time)
 """
 
@@ -27,12 +30,17 @@ from cxlens._csv_safety import write_csv
 from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError, MissingColumnsError
 from cxlens.nlp.topics import embedding_text
 from cxlens.nlp.topics import TopicModel
+from cxlens.pipelines._topic_alerts import TopicAlertRule, alert_samples, topic_alerts
 
 __all__ = [
+    "TopicAlertRule",
     "discover_topics",
+    "emerging_samples",
     "emerging_topics",
     "fitted_topic_model",
     "message_embeddings",
+    "period_labels",
+    "topic_alerts",
     "topic_assignments",
     "topic_encoder",
     "topic_messages",
@@ -126,53 +134,128 @@ def fitted_topic_model(texts: Sequence[str], embeddings: np.ndarray, *, encoder:
 
 
 def topic_table(model: TopicModel) -> pd.DataFrame:
-    """``topics.csv``: one row per topic, keywords joined, representatives in their own columns."""
+    """``topics.csv``: one row per topic and per top-level topic holding subtopics.
+
+    Columns: ``id, name, label`` (the same plain-words name), ``keywords`` (joined), ``size, share,
+    parent_id, parent_name, level`` (``"topic"``: top level, ``parent_id`` is its own id;
+    ``"subtopic"``: under ``parent_id``), ``n_subtopics, seed, is_new, previous_similarity,
+    representative_1..3``.  Messages are assigned to the rows that have no subtopics
+    (``n_subtopics == 0``); a parent's ``size`` is the sum of its subtopics'.  Rows: top-level topics
+    by size, each followed by its subtopics by size.
+    """
     topics = model.topics_
+    parent_ids = model._parent_of_row()
+    parents = getattr(model, "parents_", None)
+    parent_names = dict(zip(topics["id"].tolist(), topics["label"].tolist()))
+    if parents is not None and len(parents):
+        parent_names.update(zip(parents["id"].tolist(), parents["label"].tolist()))
+    is_sub = parent_ids != topics["id"].to_numpy()
     table = pd.DataFrame({
-        "id": topics["id"].astype("int64"), "label": topics["label"],
+        "id": topics["id"].astype("int64"), "name": topics["label"], "label": topics["label"],
         "keywords": topics["keywords"].map(", ".join), "size": topics["size"].astype("int64"),
-        "share": topics["share"].round(6), "seed": topics["seed"].astype(bool), "is_new": topics["is_new"].astype(bool),
+        "share": topics["share"].round(6), "parent_id": parent_ids.astype("int64"),
+        "parent_name": [parent_names[int(p)] for p in parent_ids],
+        "level": np.where(is_sub, "subtopic", "topic"), "n_subtopics": 0,
+        "seed": topics["seed"].astype(bool), "is_new": topics["is_new"].astype(bool),
         "previous_similarity": topics["previous_similarity"].round(4),
     })
-    n_reps = max([len(r) for r in topics["representative_messages"]] + [0])
+    reps = list(topics["representative_messages"])
+    if parents is not None and len(parents):
+        top = pd.DataFrame({
+            "id": parents["id"].astype("int64"), "name": parents["label"], "label": parents["label"],
+            "keywords": parents["keywords"].map(", ".join), "size": parents["size"].astype("int64"),
+            "share": parents["share"].astype(float).round(6), "parent_id": parents["id"].astype("int64"),
+            "parent_name": parents["label"], "level": "topic", "n_subtopics": parents["children"].map(len),
+            "seed": False, "is_new": False, "previous_similarity": np.nan,
+        })
+        table = pd.concat([table, top], ignore_index=True)
+        reps += list(parents["representative_messages"])
+    n_reps = max([len(r) for r in reps] + [0])
     for i in range(n_reps):
-        table[f"representative_{i + 1}"] = [r[i] if len(r) > i else "" for r in topics["representative_messages"]]
-    return table.sort_values("size", ascending=False, kind="stable").reset_index(drop=True)
+        table[f"representative_{i + 1}"] = [r[i] if len(r) > i else "" for r in reps]
+    top_size = table.loc[table["level"] == "topic"].set_index("id")["size"]
+    table["_top_size"] = table["parent_id"].map(top_size)
+    table["_sub"] = table["level"] == "subtopic"
+    table = table.sort_values(["_top_size", "parent_id", "_sub", "size", "id"],
+                              ascending=[False, True, True, False, True], kind="stable")
+    return table.drop(columns=["_top_size", "_sub"]).reset_index(drop=True)
 
 
 def topic_assignments(messages: pd.DataFrame, model: TopicModel, modelled: np.ndarray) -> pd.DataFrame:
-    """The input rows plus ``topic_id``, ``topic`` and ``topic_confidence``.
+    """The input rows plus ``topic_id``, ``topic``, ``topic_confidence``, ``topic_parent_id``,
+    ``topic_parent``, ``topic_secondary_id`` and ``topic_secondary``.
 
-    ``modelled`` marks the rows that were fitted (rows with empty text get no topic).
+    ``modelled`` marks the rows that were fitted (rows with empty text get no topic: nulls).  An
+    outlier has topic and parent ``-1`` / ``"outlier"``; a message without a second topic has
+    ``topic_secondary_id`` -1 and a null ``topic_secondary``.
     """
     out = messages.drop(columns=["_time"], errors="ignore").copy()
-    ids = pd.array([pd.NA] * len(out), dtype="Int64")
+    labels = np.asarray(model.labels_)
+    parent_of = dict(zip(model.topics_["id"].tolist(), model._parent_of_row().tolist()))
+    parent_of[-1] = -1
+    secondary = np.asarray(getattr(model, "secondary_labels_", []), dtype=np.int64)
+    if len(secondary) != len(labels):
+        secondary = np.full(len(labels), -1, dtype=np.int64)
+
+    def ids_of(values: np.ndarray) -> pd.arrays.IntegerArray:
+        ids = pd.array([pd.NA] * len(out), dtype="Int64")
+        ids[modelled] = values
+        return ids
+
+    def names_of(values: np.ndarray, *, none_for_missing: bool = False) -> np.ndarray:
+        names = pd.Series([None] * len(out), dtype=object)
+        text = np.array(model.topic_names(values), dtype=object)
+        if none_for_missing:
+            text[values < 0] = None
+        names[modelled] = text
+        return names.to_numpy()
+
     conf = np.full(len(out), np.nan)
-    ids[modelled] = model.labels_
     conf[modelled] = np.round(model.confidence_, 4)
-    out["topic_id"] = ids
-    names = pd.Series([None] * len(out), dtype=object)
-    names[modelled] = model.topic_names(model.labels_)
-    out["topic"] = names.to_numpy()
+    parents = np.array([parent_of[int(i)] for i in labels], dtype=np.int64)
+    out["topic_id"] = ids_of(labels)
+    out["topic"] = names_of(labels)
     out["topic_confidence"] = conf
+    out["topic_parent_id"] = ids_of(parents)
+    out["topic_parent"] = names_of(parents)
+    out["topic_secondary_id"] = ids_of(secondary)
+    out["topic_secondary"] = names_of(secondary, none_for_missing=True)
     return out
 
 
+def period_labels(times: pd.Series, *, period: str = "week") -> pd.Series:
+    """Each timestamp's period as its start date (``YYYY-MM-DD``, UTC; weeks start on Monday); missing stays missing."""
+    if period not in PERIODS:
+        raise ConfigError(f"period must be one of {', '.join(PERIODS)}; got {period!r}.")
+    stamps = pd.to_datetime(pd.Series(times.to_numpy()), utc=True)
+    labels = stamps.dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period(PERIODS[period]).dt.start_time
+    return labels.dt.date.astype(str).where(stamps.notna().to_numpy(), None)
+
+
 def topic_trends(assignments: pd.DataFrame, times: pd.Series, *, period: str = "week") -> pd.DataFrame:
-    """Topic x period counts and shares (share of all messages with a topic in that period)."""
+    """Topic x period counts and shares (share of all messages with a topic in that period).
+
+    Columns ``period, topic_id, topic, count, share``, plus ``parent_id, parent`` when the
+    assignments carry ``topic_parent_id`` / ``topic_parent`` (the top-level topic).
+    """
     if period not in PERIODS:
         raise ConfigError(f"period must be one of {', '.join(PERIODS)}; got {period!r}.")
     frame = pd.DataFrame({"time": times.to_numpy(), "topic_id": assignments["topic_id"].to_numpy(),
                           "topic": assignments["topic"].to_numpy()})
+    parents = None
+    if {"topic_parent_id", "topic_parent"} <= set(assignments.columns):
+        parents = (pd.DataFrame({"topic_id": assignments["topic_id"].to_numpy(),
+                                 "parent_id": assignments["topic_parent_id"].to_numpy(),
+                                 "parent": assignments["topic_parent"].to_numpy()})
+                   .dropna(subset=["topic_id"]).drop_duplicates("topic_id"))
     frame = frame[frame["time"].notna() & frame["topic_id"].notna()]
     if not len(frame):
-        return pd.DataFrame(columns=["period", "topic_id", "topic", "count", "share"])
-    naive = frame["time"].dt.tz_convert("UTC").dt.tz_localize(None)
-    frame["period"] = naive.dt.to_period(PERIODS[period]).dt.start_time
+        return pd.DataFrame(columns=["period", "topic_id", "topic", "count", "share"]
+                            + (["parent_id", "parent"] if parents is not None else []))
+    frame["period"] = period_labels(frame["time"], period=period).to_numpy()
     counts = frame.groupby(["period", "topic_id", "topic"], observed=True).size().rename("count").reset_index()
     totals = counts.groupby("period")["count"].transform("sum")
     counts["share"] = (counts["count"] / totals).round(6)
-    counts["period"] = counts["period"].dt.date.astype(str)
     # every topic in every period (zeros included), so growth from nothing is visible
     grid = pd.MultiIndex.from_product([sorted(counts["period"].unique()),
                                        sorted(counts[["topic_id", "topic"]].drop_duplicates().itertuples(index=False))],
@@ -184,68 +267,61 @@ def topic_trends(assignments: pd.DataFrame, times: pd.Series, *, period: str = "
     full["count"] = full["count"].fillna(0).astype("int64")
     full["share"] = full["share"].fillna(0.0)
     full["topic_id"] = full["topic_id"].astype("int64")
+    if parents is not None:
+        parents["topic_id"] = parents["topic_id"].astype("int64")
+        full = full.merge(parents, on="topic_id", how="left")
     return full.sort_values(["period", "topic_id"]).reset_index(drop=True)
 
 
 def emerging_topics(trends: pd.DataFrame, *, min_count: int = 10, min_growth: float = 2.0,
+                    baseline_periods: int = 4, baseline: str = "median", min_z: float = 4.0, cooldown: int = 2,
                     model: TopicModel | None = None) -> pd.DataFrame:
-    """Topics growing vs the previous period, and topics new vs the previous model.
+    """Emerging-topic alerts (:func:`topic_alerts`), and topics new vs the previous model.
 
-    Growth is measured on *shares*, so a month with twice the traffic does not make every topic
-    "emerging": ``growth = share / previous_share`` (a previous share of zero counts as one
-    message).  A topic is flagged in a period when
-
-    * it has at least ``min_count`` messages there,
-    * ``growth >= min_growth``, and
-    * the previous period was big enough to tell: at the new share it would have held at least
-      ``min_count`` messages (so 30 messages in a quiet month prove nothing).
+    Growth is measured on *shares* against a rolling baseline (the ``baseline`` of the previous
+    ``baseline_periods`` periods), so a month with twice the traffic does not make every topic
+    "emerging" and one earlier spike does not set the bar. A topic alerts in a period when it has
+    at least ``min_count`` messages there, ``growth >= min_growth``, its Poisson z-score against the
+    baseline is ``>= min_z`` and the baseline periods were big enough to tell; it then stays quiet
+    for ``cooldown`` periods after the last period it met the rule (one spike, one alert).
 
     With ``model`` (fitted with ``previous=``), its topics marked ``is_new`` with at least
-    ``min_count`` messages are added with reason ``new vs previous model``.  Columns: ``topic_id,
-    topic, reason, period, count, previous_count, growth, share, previous_share``; latest period
-    first, then fastest growth.  Outliers (-1) are never emerging.
+    ``min_count`` messages are added with reason ``new vs previous model`` (period empty). Columns:
+    ``topic_id, topic, [parent_id, parent,] reason, period, count, previous_count, growth, share,
+    previous_share, baseline_share, baseline_count, z, baseline_periods``; latest period first, then
+    fastest growth. Outliers (-1) are never emerging.
     """
+    rule = TopicAlertRule(baseline_periods=baseline_periods, baseline=baseline, min_count=min_count,
+                          min_growth=min_growth, min_z=min_z, cooldown=cooldown)
+    out = topic_alerts(trends, rule)
     rows: list[dict[str, Any]] = []
-    if len(trends):
-        totals = trends.groupby("period")["count"].sum()
-        data = trends[trends["topic_id"] >= 0].sort_values(["topic_id", "period"])
-        prev_count = data.groupby("topic_id")["count"].shift(1)
-        prev_share = data.groupby("topic_id")["share"].shift(1)
-        prev_period = data.groupby("topic_id")["period"].shift(1)
-        prev_total = prev_period.map(totals)
-        floor = 1.0 / prev_total.clip(lower=1)
-        growth = data["share"] / np.maximum(prev_share.fillna(0.0), floor)
-        flagged = (prev_period.notna() & (data["count"] >= min_count) & (growth >= min_growth)
-                   & (data["share"] * prev_total >= min_count))
-        for idx in data.index[flagged]:
-            rows.append({"topic_id": int(data.at[idx, "topic_id"]), "topic": data.at[idx, "topic"],
-                         "reason": "growth vs previous period" if prev_count[idx] > 0 else "appeared this period",
-                         "period": data.at[idx, "period"], "count": int(data.at[idx, "count"]),
-                         "previous_count": int(prev_count[idx]), "growth": round(float(growth[idx]), 3),
-                         "share": float(data.at[idx, "share"]), "previous_share": float(prev_share[idx])})
     if model is not None and "is_new" in model.topics_:
         for row in model.topics_.itertuples(index=False):
             if row.is_new and row.size >= min_count:
                 rows.append({"topic_id": int(row.id), "topic": row.label, "reason": "new vs previous model",
                              "period": "", "count": int(row.size), "previous_count": 0, "growth": np.inf,
-                             "share": float(row.share), "previous_share": 0.0})
-    columns = ["topic_id", "topic", "reason", "period", "count", "previous_count", "growth", "share", "previous_share"]
-    out = pd.DataFrame(rows, columns=columns)
-    if len(out):
-        out = out.sort_values(["period", "growth"], ascending=[False, False], kind="stable").reset_index(drop=True)
+                             "share": float(row.share), "previous_share": 0.0, "baseline_share": 0.0,
+                             "baseline_count": 0.0, "z": np.nan, "baseline_periods": 0})
+    if rows:
+        out = pd.concat([out, pd.DataFrame(rows)], ignore_index=True) if len(out) else pd.DataFrame(
+            rows, columns=list(out.columns))
     return out
 
 
 def discover_topics(input_path: str | Path, *, text_col: str, out: str | Path, time_col: str | None = None,
                     period: str = "week", where: Sequence[str] = (), limit: int | None = None,
                     encoder: str | Any = "minilm", n_topics: int | None = None, previous: str | Path | None = None,
-                    seed_topics: str | Path | None = None, max_outlier_share: float = 0.15,
-                    min_count: int = 10, min_growth: float = 2.0, assignments_format: str = "parquet",
+                    seed_topics: str | Path | None = None, max_outlier_share: float = 0.10,
+                    min_count: int = 10, min_growth: float = 2.0, baseline_periods: int = 4,
+                    baseline: str = "median", min_z: float = 4.0, cooldown: int = 2, samples: int = 3,
+                    assignments_format: str = "parquet",
                     encoding: str = "utf-8", random_state: int = 0,
                     progress: Progress = _noop) -> dict[str, Any]:
     """Run the whole job and write its files; returns the paths and a summary."""
     if assignments_format not in ("parquet", "csv"):
         raise ConfigError(f"assignments format must be parquet or csv; got {assignments_format!r}.")
+    TopicAlertRule(baseline_periods=baseline_periods, baseline=baseline, min_count=min_count, min_growth=min_growth,
+                   min_z=min_z, cooldown=cooldown, samples=samples)  # a bad rule fails before the clustering
     out = Path(out)
     progress("read", 0, 1)
     messages = topic_messages(input_path, text_col=text_col, time_col=time_col, where=where, limit=limit,
@@ -280,15 +356,29 @@ def discover_topics(input_path: str | Path, *, text_col: str, out: str | Path, t
         trends = topic_trends(assignments, messages["_time"], period=period)
         paths["trends"] = out / "trends.csv"
         write_csv(trends, paths["trends"])
-    emerging = emerging_topics(trends, min_count=min_count, min_growth=min_growth,
+    emerging = emerging_topics(trends, min_count=min_count, min_growth=min_growth, baseline_periods=baseline_periods,
+                               baseline=baseline, min_z=min_z, cooldown=cooldown,
                                model=model if previous is not None else None)
+    emerging = emerging_samples(emerging, assignments, messages.get("_time"), text_col=text_col, period=period,
+                                n=samples)
     paths["emerging"] = out / "emerging.csv"
     write_csv(emerging, paths["emerging"])
     paths["model"] = model.save(out / "model")
     progress("write", 1, 1)
     summary = {"messages": int(len(messages)), "modelled": int(modelled.sum()), "topics": int(len(model.topics_)),
+               "top_level": int((table["level"] == "topic").sum()),
                "outlier_share": round(model.outlier_share_, 4), "method": model.method_,
                "encoder": model.encoder_name_, "emerging": int(len(emerging)),
-               "new_topics": int(model.topics_["is_new"].sum()), "labels": table["label"].head(10).tolist()}
+               "new_topics": int(model.topics_["is_new"].sum()), "labels": table.loc[table["level"] == "topic", "label"].head(10).tolist()}
     return {"paths": paths, "summary": summary, "model": model}
+
+
+def emerging_samples(emerging: pd.DataFrame, assignments: pd.DataFrame, times: pd.Series | None, *, text_col: str,
+                     period: str = "week", n: int = 3) -> pd.DataFrame:
+    """``emerging`` plus ``sample_1..n``: the topic's most confident messages of the alert's period
+    (of any period for a row without one, such as ``new vs previous model``)."""
+    labels = (period_labels(times, period=period) if times is not None
+              else pd.Series([None] * len(assignments), dtype=object))
+    pool = assignments.assign(period=labels.fillna("").to_numpy())
+    return alert_samples(emerging, pool, text_col=text_col, n=n)
 

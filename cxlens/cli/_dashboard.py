@@ -28,6 +28,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--monthly-cost", type=float, metavar="AMOUNT",
                         help="support operating cost per month (cost per ticket, cost as %% of revenue)")
     parser.add_argument("--cost-target", type=float, metavar="AMOUNT", help="cost-per-ticket target line")
+    parser.add_argument("--redact", action="store_true",
+                        help="replace personal data (emails, phones, cards, IBANs, names, ...) by typed placeholders "
+                             "as the archive is read: nothing shown holds a raw value (docs/trust-and-safety.md)")
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -59,7 +62,8 @@ def dashboard_cmd(args: argparse.Namespace) -> int:
     try:
         with _stopped_by_signals():
             return run_dashboard(args.folder, port=args.port, open_browser=not args.no_browser,
-                                 config=args.config, monthly_cost=args.monthly_cost, cost_target=args.cost_target)
+                                 config=args.config, monthly_cost=args.monthly_cost, cost_target=args.cost_target,
+                                 redact=args.redact)
     except _Stopped as stop:
         sys.stderr.write(f"cxlens: dashboard stopped ({signal.Signals(stop.signum).name})\n")
         return 128 + stop.signum
@@ -135,6 +139,6 @@ def report_cmd(args: argparse.Namespace) -> int:
     # what the report reads is the score folder's data; an earlier report (.html) in it may be written again
     read = [p for p in folder.iterdir() if p.suffix.lower() != ".html"] if folder.is_dir() else [folder]
     prepare_output_file(args.out, inputs=read)
-    path = write_report(args.folder, args.out, filters=filters, settings=settings)
+    path = write_report(args.folder, args.out, filters=filters, settings=settings, redact=args.redact)
     sys.stderr.write(f"cxlens: wrote {path} ({path.stat().st_size / 1e6:.1f} MB)\n")
     return 0

@@ -1,4 +1,5 @@
-"""Topic discovery and assignment: clustering, readable names, seed taxonomies and saved models."""
+"""Topic discovery and assignment: clustering, a two-level hierarchy, names in plain words, seed taxonomies and
+saved models."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ from cxlens.nlp.topics._clustering import (  # noqa: F401
     cluster_embeddings,
     match_centroids,
     merge_clusters,
+    merge_close,
+    neighbour_smoothed,
     normalise,
+    parent_groups,
     seed_refine,
+    smoothed_kmeans,
     typicality,
+)
+from cxlens.nlp.topics._names import (  # noqa: F401
+    name_topics,
+    phrase_candidates,
 )
 from cxlens.nlp.topics._labels import (  # noqa: F401
     LABEL_SEPARATOR,
@@ -50,10 +59,16 @@ __all__ = [
     "load_topic_model",
     "match_centroids",
     "merge_clusters",
+    "merge_close",
+    "name_topics",
+    "neighbour_smoothed",
     "normalise",
+    "parent_groups",
+    "phrase_candidates",
     "representative_indices",
     "save_topic_model",
     "seed_refine",
+    "smoothed_kmeans",
     "topic_label",
     "typicality",
 ]

@@ -3,20 +3,27 @@
 All inputs are L2-normalised float32 embeddings, so a dot product is a cosine similarity.
 Labels are cluster indices ``0..k-1`` with ``-1`` for noise (outliers).
 
-Which clustering runs (``method="auto"``) depends on the number of messages ``n``:
+Which clustering runs depends on ``method`` and the number of messages ``n``:
 
-* ``n <= large_threshold`` (default 20,000): PCA to ``n_components`` dimensions (default 5),
-  then ``sklearn.cluster.HDBSCAN`` (density clusters of any shape and size, noise allowed).
-* ``n > large_threshold``: HDBSCAN on a random sample of ``sample_size`` (default 10,000)
-  messages finds the topics and their centroids; ``MiniBatchKMeans`` started from those
-  centroids then assigns every message in batches (linear time and memory in ``n``).
-* ``method="kmeans"``: MiniBatchKMeans with ``n_topics`` clusters (or ``sqrt(n)/3``, within
-  [2, 60]); ``method="hdbscan"``: HDBSCAN on all messages whatever ``n`` is.
+* ``"auto"`` (the default, chosen by measurement on BANKING77 and airline complaints; see
+  docs/benchmarks.md, "Topics on real messages"): **neighbour-smoothed k-means**.  Each vector is
+  replaced by the normalised sum of itself and its ``SMOOTH_NEIGHBOURS`` nearest neighbours
+  (cosine), which pulls messages towards the dense core of their region the way UMAP does, without
+  its randomness; spherical k-means with ``k = min(sqrt(n), n / 25)`` (within [``MIN_FINE``, ``MAX_FINE``])
+  over-clusters the smoothed vectors; clusters smaller than the smallest topic are dissolved into
+  their nearest neighbour cluster; then clusters whose centroids are closer than ``MERGE_RATIO``
+  times their spread are merged (:func:`merge_close`).  Above ``large_threshold``
+  messages this runs on a random ``sample_size`` sample and every message joins its nearest
+  centroid (linear in ``n``).
+* ``"kmeans"``: MiniBatchKMeans with ``n_topics`` clusters (or ``sqrt(n)/3``, within [2, 60]).
+* ``"hdbscan"``: PCA to ``n_components`` dimensions, then ``sklearn.cluster.HDBSCAN`` (the
+  method before issue 21; kept for comparison).  From 5,000 messages on it keeps no cluster above
+  20% of them (``MAX_CLUSTER_SHARE``).  If HDBSCAN finds fewer than two clusters, k-means with
+  ``max(2, n // 10)`` (at most 10) clusters is used instead.
 
-From 5,000 messages on, HDBSCAN keeps no cluster above 20% of them (``MAX_CLUSTER_SHARE``):
-its excess-of-mass selection otherwise returns a few huge, very stable clusters (two brands
-in one file) instead of topics.  If HDBSCAN finds fewer than two clusters (tiny inputs),
-k-means with ``max(2, n // 10)`` (at most 10) clusters is used instead.
+Results depend only on the data (``"auto"``: not on the order of the messages, and on
+``random_state`` only through the sample of a large input): fixed k-means seeds on a canonical
+row order, stable sorts.
 """
 
 from __future__ import annotations
@@ -28,6 +35,13 @@ import numpy as np
 
 __all__ = [
     "Clustering",
+    "dissolve_small",
+    "merge_close",
+    "neighbour_smoothed",
+    "canonical_order",
+    "parent_groups",
+    "resolve_outliers",
+    "smoothed_kmeans",
     "auto_min_topic_size",
     "centroids_of",
     "cluster_embeddings",
@@ -47,6 +61,16 @@ MIN_SAMPLES = 2
 MAX_CLUSTER_SHARE = 0.2
 #: ... only from this many messages on (a small file may well hold four topics of 25% each).
 MAX_CLUSTER_MIN_N = 5_000
+#: neighbours summed into each vector before k-means (measured: 5, 10 and 15 within 0.01 NMI)
+SMOOTH_NEIGHBOURS = 10
+#: fine clusters: k = min(sqrt(n), n / MIN_FINE_SIZE) within [MIN_FINE, MAX_FINE]
+MIN_FINE, MAX_FINE, MIN_FINE_SIZE = 8, 150, 25
+#: clusters whose centroids are closer than this share of their spread are one topic
+MERGE_RATIO = 0.5
+#: percentiles kept per topic for confidences (0, 1, ..., 100)
+N_QUANTILES = 101
+#: rows of the similarity matrix computed at once when finding neighbours (memory: chunk x n floats)
+_KNN_CHUNK = 1024
 
 
 @dataclass
@@ -108,34 +132,141 @@ def _kmeans(x: np.ndarray, k: int, *, random_state: int, init: np.ndarray | None
     return model.fit_predict(x).astype(np.int64)
 
 
+def neighbour_smoothed(x: np.ndarray, n_neighbours: int = SMOOTH_NEIGHBOURS) -> np.ndarray:
+    """Each row replaced by the normalised sum of itself and its ``n_neighbours`` most similar rows.
+
+    Exact cosine neighbours, ``_KNN_CHUNK`` rows at a time (time O(n^2 d), memory O(chunk n));
+    ties are broken by row order, so the result does not depend on the machine."""
+    n = len(x)
+    m = max(0, min(int(n_neighbours), n - 1))
+    if m == 0:
+        return normalise(x)
+    out = np.empty_like(x, dtype=np.float32)
+    for start in range(0, n, _KNN_CHUNK):
+        sims = x[start:start + _KNN_CHUNK] @ x.T
+        near = np.argpartition(-sims, m, axis=1)[:, :m + 1]  # the row itself is (one of) the nearest
+        out[start:start + _KNN_CHUNK] = x[near].sum(axis=1)
+    return normalise(out)
+
+
+def dissolve_small(x: np.ndarray, labels: np.ndarray, k: int, min_size: int) -> tuple[np.ndarray, int]:
+    """Members of clusters smaller than ``min_size`` join their nearest cluster that is large enough."""
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    big = np.flatnonzero(sizes >= min_size)
+    if len(big) == len(sizes):
+        return labels, k
+    if not len(big):
+        big = np.array([int(np.argmax(sizes))])
+    cents = centroids_of(x, labels, k)[big]
+    out = labels.copy()
+    small = (labels >= 0) & ~np.isin(labels, big)
+    out[small] = big[np.argmax(x[small] @ cents.T, axis=1)]
+    return _relabel(out)
+
+
+def _fine_kmeans(x: np.ndarray, k: int, *, random_state: int) -> np.ndarray:
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(k, len(x)))
+    return KMeans(n_clusters=k, n_init=1, random_state=random_state).fit_predict(x).astype(np.int64)
+
+
+def merge_close(x: np.ndarray, labels: np.ndarray, k: int, *, ratio: float | None = None) -> tuple[np.ndarray, int]:
+    """Clusters closer than ``ratio`` (default ``MERGE_RATIO``) times their spread become one (average linkage).
+
+    The spread of a cluster is ``1 - |mean member vector|`` (0 when all members are identical);
+    two clusters are ``(1 - cos(centroids)) / max(spreads)`` apart.  Relative to the spread, so one
+    rule fits dense sentence embeddings and sparse TF-IDF vectors alike."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if k < 2:
+        return labels, k
+    keep = labels >= 0
+    sums = np.zeros((k, x.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels[keep], x[keep])
+    counts = np.maximum(np.bincount(labels[keep], minlength=k), 1)
+    spread = np.clip(1.0 - np.linalg.norm(sums, axis=1) / counts, 1e-3, None)
+    cents = normalise(sums)
+    dist = np.clip(1.0 - cents @ cents.T, 0.0, 2.0) / np.maximum(spread[:, None], spread[None, :])
+    np.fill_diagonal(dist, 0.0)
+    groups = AgglomerativeClustering(n_clusters=None, distance_threshold=float(MERGE_RATIO if ratio is None else ratio), metric="precomputed",
+                                     linkage="average").fit_predict(dist)
+    return _relabel(np.where(labels >= 0, groups[np.maximum(labels, 0)], -1))
+
+
+def canonical_order(x: np.ndarray) -> np.ndarray:
+    """A row order that depends only on the rows' values (so results do not depend on input order)."""
+    keys = np.round(np.asarray(x, dtype=np.float64)[:, :16], 4)
+    return np.lexsort(keys.T[::-1])
+
+
+def smoothed_kmeans(x: np.ndarray, *, min_topic_size: int, random_state: int = 0) -> np.ndarray:
+    """Neighbour smoothing, k-means over-clustering, small clusters dissolved, close clusters merged.
+
+    k-means runs on the rows in :func:`canonical_order` with a fixed seed: the same messages give the
+    same topics in any order and with any ``random_state`` (which only picks the sample of a large
+    input, in :func:`cluster_embeddings`)."""
+    n = len(x)
+    k = int(np.clip(round(min(np.sqrt(n), n / MIN_FINE_SIZE)), MIN_FINE, MAX_FINE))
+    k = max(1, min(k, n // max(2, min_topic_size)))
+    order = canonical_order(x)
+    xo = x[order]
+    z = neighbour_smoothed(xo)
+    labels, k = _relabel(_fine_kmeans(z, k, random_state=0))
+    labels, k = dissolve_small(z, labels, k, min_topic_size)
+    labels, k = merge_close(xo, labels, k)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = labels
+    return out
+
+
 def cluster_embeddings(x: np.ndarray, *, method: str, n_topics: int | None, min_topic_size: int,
                        n_components: int, large_threshold: int, sample_size: int,
                        random_state: int) -> Clustering:
     """Cluster ``x`` by the rule in the module docstring."""
     n = len(x)
     if method == "auto":
-        method = "hdbscan" if n <= large_threshold else "hdbscan-sample+kmeans"
-    if method == "kmeans":
-        k = n_topics or int(np.clip(round(np.sqrt(n) / 3), 2, 60))
-        return Clustering(_kmeans(x, k, random_state=random_state), "kmeans")
-    if method == "hdbscan":
-        labels, k = _relabel(_hdbscan(x, min_topic_size=min_topic_size, n_components=n_components,
-                                      random_state=random_state))
-    else:  # sample + kmeans
+        if n <= large_threshold:
+            return Clustering(smoothed_kmeans(x, min_topic_size=min_topic_size, random_state=random_state),
+                              "smoothed-kmeans")
         rng = np.random.default_rng(random_state)
         sample = np.sort(rng.choice(n, size=min(n, sample_size), replace=False))
         sub_size = max(5, int(round(min_topic_size * len(sample) / n)))
-        sub, k = _relabel(_hdbscan(x[sample], min_topic_size=sub_size, n_components=n_components,
-                                   random_state=random_state))
-        if k >= 2:
-            init = centroids_of(x[sample], sub, k)
-            return Clustering(_kmeans(x, k, random_state=random_state, init=init), "hdbscan-sample+kmeans")
-        labels = sub
+        sub = smoothed_kmeans(x[sample], min_topic_size=sub_size, random_state=random_state)
+        cents = centroids_of(x[sample], sub, int(sub.max()) + 1)
+        labels = np.empty(n, dtype=np.int64)
+        for start in range(0, n, 8192):
+            labels[start:start + 8192] = np.argmax(x[start:start + 8192] @ cents.T, axis=1)
+        return Clustering(_relabel(labels)[0], "smoothed-kmeans-sample")
+    if method == "kmeans":
+        k = n_topics or int(np.clip(round(np.sqrt(n) / 3), 2, 60))
+        return Clustering(_kmeans(x, k, random_state=random_state), "kmeans")
+    labels, k = _relabel(_hdbscan(x, min_topic_size=min_topic_size, n_components=n_components,
+                                  random_state=random_state))
     if k < 2:
         k_fallback = n_topics or max(2, min(10, n // 10))
         log.info("HDBSCAN found %d cluster(s) in %d messages; using k-means with %d clusters", k, n, k_fallback)
         return Clustering(_kmeans(x, k_fallback, random_state=random_state), "kmeans")
     return Clustering(labels, "hdbscan")
+
+
+def parent_groups(cents: np.ndarray, *, max_parents: int) -> np.ndarray:
+    """The parent of each topic (``0..p-1``): each topic is its own parent while there are at most
+    ``max_parents`` topics; beyond, Ward-linkage groups of the centroids, ``max_parents`` of them.
+
+    Ward keeps parents of similar spread: average linkage chained 62% of airline complaints into
+    one parent, Ward 20% (docs/benchmarks.md)."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    k = len(cents)
+    if k <= max(1, int(max_parents)):
+        return np.arange(k, dtype=np.int64)
+    groups = AgglomerativeClustering(n_clusters=int(max_parents), linkage="ward").fit_predict(cents)
+    # number parents by their first topic, so the numbering follows the topics' order
+    first = {int(g): i for i, g in reversed(list(enumerate(groups)))}
+    order = sorted(first, key=first.get)
+    remap = {g: j for j, g in enumerate(order)}
+    return np.array([remap[int(g)] for g in groups], dtype=np.int64)
 
 
 def merge_clusters(x: np.ndarray, labels: np.ndarray, k: int, target: int,
@@ -237,3 +368,36 @@ def match_centroids(new: np.ndarray, old: np.ndarray, *, min_similarity: float) 
     rows, cols = linear_sum_assignment(-sim)
     return {int(r): (int(c), float(sim[r, c])) for r, c in zip(rows, cols)
             if sim[r, c] >= max(min_similarity, sibling[c])}
+
+
+def resolve_outliers(x: np.ndarray, labels: np.ndarray, k: int, *, min_confidence: float,
+                     max_outlier_share: float):
+    """Every message to its nearest centroid with a confidence; the least typical stay outliers.
+
+    Messages below ``min_confidence`` are outliers, but at most ``max_outlier_share`` of all (the
+    least typical first).  Returns ``(labels, confidence, quantiles, threshold, centroids)``:
+    ``threshold`` is the confidence below which ``predict`` calls a message an outlier."""
+    cents = centroids_of(x, labels, k)
+    sims = x @ cents.T
+    noise = labels < 0
+    own = np.argmax(sims, axis=1)  # every message to its nearest centroid, as predict does
+    own_sim = sims[np.arange(len(x)), own]
+    quantiles = np.zeros((k, N_QUANTILES), dtype=np.float64)
+    grid = np.linspace(0, 100, N_QUANTILES)
+    for c in range(k):
+        member_sims = sims[labels == c, c]
+        quantiles[c] = np.percentile(member_sims, grid) if len(member_sims) else np.ones(N_QUANTILES)
+    confidence = np.empty(len(x), dtype=np.float64)
+    for c in range(k):
+        rows = own == c
+        confidence[rows] = typicality(own_sim[rows], quantiles[c])
+    final = own.copy()
+    candidates = np.flatnonzero(confidence < min_confidence)
+    cap = int(np.floor(max_outlier_share * len(x)))
+    order = candidates[np.lexsort((own_sim[candidates], confidence[candidates]))]
+    kept, joined = order[:cap], order[cap:]
+    final[kept] = -1
+    threshold = float(confidence[joined].min()) if len(joined) else float(min_confidence)
+    log.info("outliers: %d clustering noise, %d below min_confidence, %d kept (cap %d)",
+             int(noise.sum()), len(candidates), len(kept), cap)
+    return final, confidence, quantiles, threshold, cents

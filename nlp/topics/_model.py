@@ -8,8 +8,9 @@ of steps:
    every component), or ``embeddings=`` given for texts embedded elsewhere; else the encoder (a name from
    :func:`cxlens.nlp.encoders._encoders.get_encoder`, or any object with ``encode``).  A named encoder
    that needs fitting (``"tfidf"``) is copied and fitted on these texts.
-2. **cluster** -- HDBSCAN on PCA-reduced embeddings, or MiniBatchKMeans for large inputs; the
-   rule is in :mod:`cxlens.nlp.topics._clustering`.
+2. **cluster** -- neighbour-smoothed k-means over-clustering, small clusters dissolved, close
+   clusters merged (on a sample, then nearest centroid, for large inputs); the rule is in
+   :mod:`cxlens.nlp.topics._clustering`.
 3. **seed** -- with ``seed_topics`` (a known taxonomy), each seed's name, description and
    examples are embedded into an initial centroid; a few k-means steps refine seeds and
    discovered clusters together.  Seed topics keep their seed label.
@@ -24,8 +25,15 @@ of steps:
    matched to old ones by centroid cosine (Hungarian algorithm) and keep the old id and label;
    unmatched topics get fresh ids that were never used before.  Otherwise seeds come first,
    then topics by size, numbered from 0.
-7. **describe** -- keywords by class-based TF-IDF, a label of the top three, and the messages
-   nearest to each centroid (:mod:`cxlens.nlp.topics._labels`).
+7. **describe** -- a name in plain words (a key phrase from the topic's messages,
+   :mod:`cxlens.nlp.topics._names`; ``label`` is the same text), keywords by class-based TF-IDF,
+   and the messages nearest to each centroid (:mod:`cxlens.nlp.topics._labels`).
+8. **hierarchy** -- beyond ``max_parents`` topics, topics are grouped into at most ``max_parents``
+   top-level topics with names of their own (:mod:`cxlens.nlp.topics._hierarchy`).
+
+:meth:`TopicModel.assign` gives each message its topic, the topic's top-level topic
+(``topic_parent_id``, ``topic_parent``) and, when it clearly has one, a second topic under another
+top-level topic (``topic_secondary_id``, ``topic_secondary``; ``-1`` and null otherwise).
 
 Confidence (``topic_confidence``) is *typicality*: ``min(1, 2 F(s))`` where ``s`` is the cosine
 to the topic centroid and ``F`` the distribution of that cosine over the topic's core members in
@@ -50,9 +58,12 @@ from sklearn.base import BaseEstimator
 from cxlens.errors import ConfigError, DataError, NotFittedError
 from cxlens.nlp import Texts
 from cxlens.nlp.topics._clustering import (
-    auto_min_topic_size, centroids_of, cluster_embeddings, match_centroids, merge_clusters, normalise,
+    auto_min_topic_size, cluster_embeddings, match_centroids, merge_clusters, normalise, resolve_outliers,
     seed_refine, typicality)
+from cxlens.nlp.topics._hierarchy import build_parents, secondary_topics
+from cxlens.nlp.topics._inputs import as_batch, dedupe_labels, embed, encoder_name
 from cxlens.nlp.topics._labels import class_tfidf_keywords, embedding_text, representative_indices, topic_label
+from cxlens.nlp.topics._names import name_topics
 from cxlens.nlp.topics._seeds import load_seed_topics
 
 __all__ = ["OUTLIER_LABEL", "TopicModel", "load_seed_topics"]
@@ -62,7 +73,6 @@ log = logging.getLogger(__name__)
 OUTLIER_LABEL = "outlier"
 _METHODS = ("auto", "kmeans", "hdbscan")
 _N_EXEMPLARS = 20
-_N_QUANTILES = 101
 
 
 class TopicModel(BaseEstimator):
@@ -75,7 +85,7 @@ class TopicModel(BaseEstimator):
     method : {"auto", "kmeans", "hdbscan"}
         Clustering; ``"auto"`` chooses by data size (see :mod:`cxlens.nlp.topics._clustering`).
     max_outlier_share : float
-        At most this share of messages stays outliers (topic ``-1``); default 0.15.
+        At most this share of messages stays outliers (topic ``-1``); default 0.10.
     min_confidence : float
         Below this confidence a message is an outlier (within ``max_outlier_share``); 0.05 means
         less typical than 97.5% of the topic's core members.
@@ -91,16 +101,27 @@ class TopicModel(BaseEstimator):
     min_match_similarity : float
         Centroid cosine needed to inherit an id from ``previous``.
     n_components, large_threshold, sample_size : int
-        PCA dimensions before HDBSCAN; above ``large_threshold`` messages, HDBSCAN runs on a
-        ``sample_size`` sample and MiniBatchKMeans assigns the rest.
+        PCA dimensions before HDBSCAN (``method="hdbscan"``); above ``large_threshold`` messages the
+        clustering runs on a ``sample_size`` sample and every message joins its nearest topic.
     n_keywords, n_representatives : int
         Keywords and representative messages kept per topic.
+    max_parents : int
+        At most this many top-level topics (default 20).
+    secondary_min_confidence : float
+        A message's second topic must have at least this confidence (default 0.5) and be almost as near as
+        its first (see :mod:`cxlens.nlp.topics._hierarchy`).
     random_state : int
 
     Attributes
     ----------
     topics_ : DataFrame
-        ``id, label, keywords, size, share, representative_messages, seed, previous_similarity, is_new``.
+        ``id, label, name, keywords, size, share, representative_messages, seed, previous_similarity, is_new,
+        parent_id, parent, level`` (``level``: ``"subtopic"`` under a parent, ``"topic"`` on its own).
+    parents_ : DataFrame
+        Top-level topics holding two or more topics: ``id, label, name, keywords, size, share,
+        representative_messages, children``; ``parent_centroids_`` their centroids.
+    secondary_labels_ : ndarray
+        Second topic id of each message seen in ``fit`` (``-1``: none).
     labels_, confidence_ : ndarray
         Topic id (``-1`` outlier) and confidence of each message seen in ``fit``.
     centroids_ : ndarray (n_topics, dim)
@@ -110,11 +131,12 @@ class TopicModel(BaseEstimator):
         The clustering that actually ran.
     """
 
-    def __init__(self, *, n_topics: int | None = None, method: str = "auto", max_outlier_share: float = 0.15,
+    def __init__(self, *, n_topics: int | None = None, method: str = "auto", max_outlier_share: float = 0.10,
                  min_confidence: float = 0.05, seed_topics: Any = None, previous: Any = None, encoder: Any = None,
                  min_topic_size: int | None = None, min_match_similarity: float = 0.5, n_components: int = 5,
-                 large_threshold: int = 20_000, sample_size: int = 10_000, n_keywords: int = 10,
-                 n_representatives: int = 3, random_state: int = 0) -> None:
+                 large_threshold: int = 20_000, sample_size: int = 20_000, n_keywords: int = 10,
+                 n_representatives: int = 3, max_parents: int = 20, secondary_min_confidence: float = 0.5,
+                 random_state: int = 0) -> None:
         self.n_topics = n_topics
         self.method = method
         self.max_outlier_share = max_outlier_share
@@ -129,6 +151,8 @@ class TopicModel(BaseEstimator):
         self.sample_size = sample_size
         self.n_keywords = n_keywords
         self.n_representatives = n_representatives
+        self.max_parents = max_parents
+        self.secondary_min_confidence = secondary_min_confidence
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -140,22 +164,24 @@ class TopicModel(BaseEstimator):
             raise ConfigError(f"max_outlier_share must be within [0, 1]; got {self.max_outlier_share!r}.")
         if self.n_topics is not None and int(self.n_topics) < 1:
             raise ConfigError(f"n_topics must be at least 1; got {self.n_topics!r}.")
+        if int(self.max_parents) < 1:
+            raise ConfigError(f"max_parents must be at least 1; got {self.max_parents!r}.")
 
     def fit(self, X: Sequence[str] | Texts, y: None = None, *, embeddings: np.ndarray | None = None) -> TopicModel:
         """Discover topics in the texts ``X`` (a list or a :class:`~cxlens.nlp.Texts`; ``y`` is ignored).
 
         ``embeddings``: vectors made elsewhere (then ``encoder`` may be ``None``)."""
         self._check_params()
-        batch = _as_batch(X)
+        batch = as_batch(X)
         texts = batch.tolist()
         seeds = load_seed_topics(self.seed_topics)
         previous = self._previous_model()
         encoder, fitted_here = self._encoder_for(texts, need=embeddings is None or bool(seeds),
                                                  embeddings_given=embeddings is not None)
-        x = _embed(batch, embeddings, encoder)
+        x = embed(batch, embeddings, encoder)
         n = len(texts)
         self.encoder_ = encoder
-        self.encoder_name_ = _encoder_name(self.encoder, encoder)
+        self.encoder_name_ = encoder_name(self.encoder, encoder)
         self.encoder_corpus_fitted_ = fitted_here
         self.n_features_in_ = x.shape[1]
 
@@ -197,33 +223,8 @@ class TopicModel(BaseEstimator):
         return self
 
     def _resolve_outliers(self, x: np.ndarray, labels: np.ndarray, k: int):
-        cents = centroids_of(x, labels, k)
-        sims = x @ cents.T
-        noise = labels < 0
-        own = np.argmax(sims, axis=1)  # every message to its nearest centroid, as predict does
-        own_sim = sims[np.arange(len(x)), own]
-        quantiles = np.zeros((k, _N_QUANTILES), dtype=np.float64)
-        grid = np.linspace(0, 100, _N_QUANTILES)
-        for c in range(k):
-            member_sims = sims[labels == c, c]
-            quantiles[c] = np.percentile(member_sims, grid) if len(member_sims) else np.ones(_N_QUANTILES)
-        confidence = np.empty(len(x), dtype=np.float64)
-        for c in range(k):
-            rows = own == c
-            confidence[rows] = typicality(own_sim[rows], quantiles[c])
-        final = own.copy()
-        candidates = np.flatnonzero(confidence < float(self.min_confidence))
-        cap = int(np.floor(float(self.max_outlier_share) * len(x)))
-        order = candidates[np.lexsort((own_sim[candidates], confidence[candidates]))]
-        kept, joined = order[:cap], order[cap:]
-        final[kept] = -1
-        if len(joined):
-            threshold = float(confidence[joined].min())
-        else:
-            threshold = float(self.min_confidence)
-        log.info("outliers: %d clustering noise, %d below min_confidence, %d kept (cap %d)",
-                 int(noise.sum()), len(candidates), len(kept), cap)
-        return final, confidence, quantiles, threshold, cents
+        return resolve_outliers(x, labels, k, min_confidence=float(self.min_confidence),
+                                max_outlier_share=float(self.max_outlier_share))
 
     def _finish(self, texts, x, labels, confidence, quantiles, cents, seeds, previous, encoder) -> None:
         """Ids (previous / seeds / size), keywords, labels and representatives.
@@ -266,6 +267,13 @@ class TopicModel(BaseEstimator):
             else:
                 next_id = max(next_id, int(ids[c]) + 1)
         keywords = class_tfidf_keywords(texts, labels, n_keywords=int(self.n_keywords))
+        fallbacks = [topic_label([w for w, _ in keywords.get(c, [])], n=1, fallback=f"Topic {ids[c]}") for c in order]
+        to_name = [c for c in order if c not in names]
+        name_rows = self._name_rows(len(texts))
+        phrases = name_topics([texts[i] for i in name_rows], labels[name_rows], to_name, centroids=cents[to_name],
+                              encoder=encoder, taken=list(names.values()),
+                              fallbacks=[fallbacks[order.index(c)] for c in to_name])
+        names.update(zip(to_name, phrases))
         rows = []
         texts_arr = np.asarray(texts, dtype=object)
         for c in order:
@@ -273,7 +281,7 @@ class TopicModel(BaseEstimator):
             words = [w for w, _ in keywords.get(c, [])]
             reps = representative_indices(x, cents[c], members, texts, n=max(int(self.n_representatives), _N_EXEMPLARS))
             rows.append({
-                "id": int(ids[c]), "label": names.get(c) or topic_label(words, fallback=f"topic {ids[c]}"),
+                "id": int(ids[c]), "label": names[c], "name": names[c],
                 "keywords": words, "keyword_weights": [w for _, w in keywords.get(c, [])],
                 "size": int(sizes[c]), "share": float(sizes[c] / len(texts)),
                 "representative_messages": [str(t) for t in texts_arr[reps[: int(self.n_representatives)]]],
@@ -281,11 +289,30 @@ class TopicModel(BaseEstimator):
                 "seed": c < n_seeds, "previous_similarity": prev_sim[c],
                 "is_new": previous is not None and np.isnan(prev_sim[c]),
             })
-        _dedupe_labels(rows)
-        self.topics_ = pd.DataFrame(rows)
+        dedupe_labels(rows)
+        topics = pd.DataFrame(rows)
+        topics["name"] = topics["label"]
         self.centroids_ = cents[order].astype(np.float32)
         self.similarity_quantiles_ = quantiles[order]
+        position = np.empty(k, dtype=np.int64)
+        position[order] = np.arange(k)
+        row_labels = np.where(labels >= 0, position[np.maximum(labels, 0)], -1)
+        self.parents_, self.parent_centroids_, parent_of_row, next_id = build_parents(
+            texts, x, row_labels, topics, self.centroids_, max_parents=int(self.max_parents), next_id=next_id,
+            encoder=encoder, previous=previous, min_match_similarity=float(self.min_match_similarity),
+            n_keywords=int(self.n_keywords), n_representatives=int(self.n_representatives), name_rows=name_rows)
+        parent_names = dict(zip(self.parents_["id"].tolist(), self.parents_["label"].tolist()))
+        topics["parent_id"] = parent_of_row
+        topics["parent"] = [parent_names.get(int(p), lab) for p, lab in zip(parent_of_row, topics["label"])]
+        topics["level"] = np.where(parent_of_row == topics["id"].to_numpy(), "topic", "subtopic")
+        self.topics_ = topics
         id_of = np.append(ids, -1)  # index -1 -> outlier
+        sims = x @ self.centroids_.T
+        first = np.argmax(sims, axis=1)
+        second, _ = secondary_topics(sims, first, self.similarity_quantiles_, parent_of_row,
+                                     min_confidence=float(self.secondary_min_confidence))
+        self.secondary_labels_ = np.where((second >= 0) & (row_labels >= 0),
+                                          topics["id"].to_numpy()[np.maximum(second, 0)], -1)
         self.labels_ = id_of[labels]
         self.confidence_ = confidence
         self.outlier_share_ = float(np.mean(labels < 0))
@@ -294,6 +321,13 @@ class TopicModel(BaseEstimator):
                                       if previous is not None else [])
 
     # ------------------------------------------------------------------ helpers of fit
+
+    def _name_rows(self, n: int) -> np.ndarray:
+        """The messages read for names: all, or a fixed sample of ``sample_size`` above ``large_threshold``."""
+        if n <= int(self.large_threshold):
+            return np.arange(n)
+        rng = np.random.default_rng(self.random_state)
+        return np.sort(rng.choice(n, size=min(n, int(self.sample_size)), replace=False))
 
     def _encoder_for(self, texts: list[str], *, need: bool, embeddings_given: bool = False):
         """The encoder to use and whether its space is specific to a corpus (fitted)."""
@@ -377,27 +411,52 @@ class TopicModel(BaseEstimator):
                                   "is not saved; pass embeddings= or refit (use encoder='minilm' for reusable models).")
             if encoder is None:
                 encoder, _ = self._encoder_for([], need=False)
-            x = _embed(_as_batch(texts), None, encoder)
+            x = embed(as_batch(texts), None, encoder)
         else:
-            x = _embed(None if texts is None else _as_batch(texts), embeddings, None)
+            x = embed(None if texts is None else as_batch(texts), embeddings, None)
         if x.shape[1] != self.n_features_in_:
             raise DataError(f"Embeddings have {x.shape[1]} dimensions; this model expects {self.n_features_in_}.")
         return x @ self.centroids_.T
 
     def assign(self, X: Sequence[str] | Texts | None = None, *, embeddings: np.ndarray | None = None) -> pd.DataFrame:
-        """``topic_id``, ``topic`` (label) and ``topic_confidence`` for each message."""
+        """For each message: ``topic_id``, ``topic`` (name), ``topic_confidence``, its top-level topic
+        ``topic_parent_id``, ``topic_parent`` (the topic itself when it has no parent), and a second topic
+        ``topic_secondary_id``, ``topic_secondary``, ``topic_secondary_confidence`` when it clearly has one
+        (``-1``, null and 0.0 otherwise).  Outliers: ``-1`` / ``"outlier"`` for topic and parent."""
         sims = self.transform(X, embeddings=embeddings)
         if not len(sims):
             return pd.DataFrame({"topic_id": pd.Series(dtype="int64"), "topic": pd.Series(dtype=object),
-                                 "topic_confidence": pd.Series(dtype="float64")})
+                                 "topic_confidence": pd.Series(dtype="float64"),
+                                 "topic_parent_id": pd.Series(dtype="int64"), "topic_parent": pd.Series(dtype=object),
+                                 "topic_secondary_id": pd.Series(dtype="int64"),
+                                 "topic_secondary": pd.Series(dtype=object),
+                                 "topic_secondary_confidence": pd.Series(dtype="float64")})
         rows = np.argmax(sims, axis=1)
         conf = np.empty(len(sims))
         for r in range(len(self.centroids_)):
             mask = rows == r
             conf[mask] = typicality(sims[mask, r], self.similarity_quantiles_[r])
-        ids = self.topics_["id"].to_numpy()[rows]
-        ids = np.where(conf < self.outlier_threshold_, -1, ids)
-        return pd.DataFrame({"topic_id": ids, "topic": self.topic_names(ids), "topic_confidence": conf})
+        topic_ids = self.topics_["id"].to_numpy()
+        outlier = conf < self.outlier_threshold_
+        ids = np.where(outlier, -1, topic_ids[rows])
+        parent_of_row = self._parent_of_row()
+        parent_ids = np.where(outlier, -1, parent_of_row[rows])
+        second, second_conf = secondary_topics(sims, rows, self.similarity_quantiles_, parent_of_row,
+                                               min_confidence=float(self.secondary_min_confidence))
+        second = np.where(outlier, -1, second)
+        second_ids = np.where(second >= 0, topic_ids[np.maximum(second, 0)], -1)
+        second_names = np.array(self.topic_names(second_ids), dtype=object)
+        second_names[second_ids < 0] = None
+        return pd.DataFrame({"topic_id": ids, "topic": self.topic_names(ids), "topic_confidence": conf,
+                             "topic_parent_id": parent_ids, "topic_parent": self.topic_names(parent_ids),
+                             "topic_secondary_id": second_ids, "topic_secondary": second_names,
+                             "topic_secondary_confidence": np.where(second_ids >= 0, second_conf, 0.0)})
+
+    def _parent_of_row(self) -> np.ndarray:
+        """The top-level topic id of each row of ``topics_`` (itself for a model saved before parents)."""
+        if "parent_id" in self.topics_:
+            return self.topics_["parent_id"].to_numpy().astype(np.int64)
+        return self.topics_["id"].to_numpy().astype(np.int64)
 
     def predict(self, X: Sequence[str] | Texts | None = None, *, embeddings: np.ndarray | None = None) -> np.ndarray:
         """Topic id of each message (``-1`` for outliers)."""
@@ -410,15 +469,23 @@ class TopicModel(BaseEstimator):
         return sims / sims.sum(axis=1, keepdims=True)
 
     def annotate(self, X: Sequence[str] | Texts) -> pd.DataFrame:
-        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` (topic name), ``id``, ``confidence``."""
+        """What a :class:`~cxlens.nlp.TextPipeline` attaches: ``label`` (topic name), ``id``, ``confidence``,
+        ``parent_id``, ``parent``, ``secondary_id``, ``secondary`` (see :meth:`assign`)."""
         frame = self.assign(X)
         return pd.DataFrame({"label": frame["topic"].to_numpy(), "id": frame["topic_id"].to_numpy(),
-                             "confidence": frame["topic_confidence"].to_numpy()})
+                             "confidence": frame["topic_confidence"].to_numpy(),
+                             "parent_id": frame["topic_parent_id"].to_numpy(),
+                             "parent": frame["topic_parent"].to_numpy(),
+                             "secondary_id": frame["topic_secondary_id"].to_numpy(),
+                             "secondary": frame["topic_secondary"].to_numpy()})
 
     def topic_names(self, ids: Sequence[int]) -> list[str]:
-        """Labels for topic ids (``"outlier"`` for -1)."""
+        """Names for topic ids, top-level parents included (``"outlier"`` for -1)."""
         self._check_fitted()
         names = dict(zip(self.topics_["id"].tolist(), self.topics_["label"].tolist()))
+        parents = getattr(self, "parents_", None)
+        if parents is not None and len(parents):
+            names.update(zip(parents["id"].tolist(), parents["label"].tolist()))
         names[-1] = OUTLIER_LABEL
         return [names[int(i)] for i in ids]
 
@@ -437,45 +504,3 @@ class TopicModel(BaseEstimator):
         from cxlens.nlp.topics._store import load_topic_model
 
         return load_topic_model(cls, Path(path))
-
-
-def _dedupe_labels(rows: list[dict[str, Any]]) -> None:
-    """Two topics with the same label: extend the later one with its next keywords."""
-    seen: set[str] = set()
-    for row in rows:
-        label = row["label"]
-        extra = iter(row["keywords"][3:])
-        while label in seen:
-            nxt = next(extra, None)
-            label = f"{label} / {nxt}" if nxt else f"{label} ({row['id']})"
-        row["label"] = label
-        seen.add(label)
-
-
-def _as_batch(X) -> Texts:
-    if X is None:
-        raise DataError("No texts given.")
-    if isinstance(X, str):
-        raise DataError("Pass a list of texts, not one string.")
-    return Texts.of(X)
-
-
-def _embed(texts: Texts | None, embeddings: np.ndarray | None, encoder) -> np.ndarray:
-    if embeddings is not None:
-        x = np.asarray(embeddings, dtype=np.float32)
-        if x.ndim != 2:
-            raise DataError(f"embeddings must be a 2-d array (messages x dims); got shape {x.shape}.")
-        if texts is not None and len(texts) != len(x):
-            raise DataError(f"{len(texts)} texts but {len(x)} embedding rows.")
-        return normalise(x)
-    if not texts:
-        raise DataError("No texts to model: the input is empty.")
-    return normalise(texts.map(embedding_text).vectors(encoder))
-
-
-def _encoder_name(param: Any, encoder: Any) -> str | None:
-    if isinstance(param, str):
-        return param
-    if encoder is None:
-        return None
-    return str(getattr(encoder, "name", type(encoder).__name__))

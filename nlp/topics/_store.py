@@ -8,6 +8,12 @@ A model directory holds::
                                when a later run uses another embedding space), seed flag
     centroids.npy              float32 (n_topics, dim), rows in the order of topics.json
     similarity_quantiles.npy   float64 (n_topics, 101): each topic's member-similarity percentiles
+    parents.json               (version 2) top-level topics holding two or more topics: id, label, name,
+                               keywords, size, share, representative messages, children (topic ids)
+    parent_centroids.npy       (version 2) float32 (n_parents, dim), rows in the order of parents.json
+
+A version-1 folder (written before the hierarchy) still loads: every topic is its own top-level
+topic.  ``topics.json`` of version 2 also carries ``name``, ``parent_id``, ``parent`` and ``level``.
 
 Everything loads with ``json`` and ``np.load(allow_pickle=False)``.
 """
@@ -28,10 +34,10 @@ from cxlens.errors import ConfigError
 __all__ = ["FORMAT", "load_topic_model", "save_topic_model"]
 
 FORMAT = "cxlens.topic_model"
-VERSION = 1
+VERSION = 2
 _PARAMS_SAVED = ("n_topics", "method", "max_outlier_share", "min_confidence", "min_topic_size",
                  "min_match_similarity", "n_components", "large_threshold", "sample_size", "n_keywords",
-                 "n_representatives", "random_state")
+                 "n_representatives", "max_parents", "secondary_min_confidence", "random_state")
 
 
 def _jsonable(value: Any) -> Any:
@@ -70,6 +76,9 @@ def save_topic_model(model, path: Path) -> Path:
     np.save(path / "centroids.npy", np.asarray(model.centroids_, dtype=np.float32), allow_pickle=False)
     np.save(path / "similarity_quantiles.npy", np.asarray(model.similarity_quantiles_, dtype=np.float64),
             allow_pickle=False)
+    parents = [{k: _jsonable(v) for k, v in row.items()} for row in model.parents_.to_dict("records")]
+    (path / "parents.json").write_text(json.dumps(parents, indent=2, ensure_ascii=False), encoding="utf-8")
+    np.save(path / "parent_centroids.npy", np.asarray(model.parent_centroids_, dtype=np.float32), allow_pickle=False)
     return path
 
 
@@ -103,6 +112,24 @@ def load_topic_model(cls, path: Path):
     model.outlier_share_ = float(meta["outlier_share"])
     model.next_id_ = int(meta["next_id"])
     model.previous_ids_missing_ = list(meta.get("previous_ids_missing", []))
+    _load_parents(model, path)
     model.labels_ = np.empty(0, dtype=np.int64)  # per-message results are not part of the model
+    model.secondary_labels_ = np.empty(0, dtype=np.int64)
     model.confidence_ = np.empty(0, dtype=np.float64)
     return model
+
+
+def _load_parents(model, path: Path) -> None:
+    """``parents_`` and ``parent_centroids_``; none for a version-1 folder (each topic its own parent)."""
+    from cxlens.nlp.topics._hierarchy import PARENT_COLUMNS
+
+    file = path / "parents.json"
+    if not file.exists():
+        model.parents_ = pd.DataFrame(columns=PARENT_COLUMNS)
+        model.parent_centroids_ = np.zeros((0, model.n_features_in_), dtype=np.float32)
+        return
+    model.parents_ = pd.DataFrame(json.loads(file.read_text(encoding="utf-8")), columns=PARENT_COLUMNS)
+    model.parent_centroids_ = np.load(path / "parent_centroids.npy", allow_pickle=False)
+    if len(model.parent_centroids_) != len(model.parents_):
+        raise ConfigError(f"{path}: {len(model.parents_)} parents but {len(model.parent_centroids_)} parent centroids; "
+                          "the folder is damaged.")

@@ -11,7 +11,6 @@ from cxlens.pipelines.dashboard._ai_pages import (  # noqa: F401
     conversation_with_evidence,
     highlight_evidence,
     quality_page,
-    topics_page,
 )
 from cxlens.pipelines.dashboard._app import (  # noqa: F401
     BROWSER_ARGS,
@@ -53,6 +52,10 @@ from cxlens.pipelines.dashboard._pages import (  # noqa: F401
     solved_on_contact,
     support_kpis_page,
     team_service_page,
+)
+from cxlens.pipelines.dashboard._topic_page import (  # noqa: F401
+    topic_alert_rows,
+    topics_page,
 )
 from cxlens.pipelines.dashboard._report_html import (  # noqa: F401
     chart_png,
@@ -106,6 +109,7 @@ __all__ = [
     "streamlit_env",
     "support_kpis_page",
     "team_service_page",
+    "topic_alert_rows",
     "topics_page",
     "write_report",
 ]

@@ -1,4 +1,4 @@
-"""The AI dashboard pages: top topics, at-risk accounts and quality (script adherence).
+"""The AI dashboard pages: at-risk accounts and quality (script adherence); top topics in ``_topic_page``.
 
 They read the columns ``cxlens score`` adds (docs/score-output.md). On an archive that was not
 scored the columns are absent and each page returns a note saying to run ``cxlens score`` first,
@@ -11,114 +11,23 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cxlens.pipelines.dashboard._data import (
-    MONTH, Chart, DashboardSettings, FilteredArchive, Metric, Page, kpi_metric, missing_notes,
+    RUN_SCORE_FIRST, Chart, DashboardSettings, FilteredArchive, Metric, Page, kpi_metric, missing_notes,
+    score_first_note,
 )
 from cxlens.pipelines.score import ScoredArchive
 
-__all__ = ["RUN_SCORE_FIRST", "at_risk_page", "conversation_with_evidence", "highlight_evidence", "quality_page",
-           "topics_page"]
+__all__ = ["RUN_SCORE_FIRST", "at_risk_page", "conversation_with_evidence", "highlight_evidence", "quality_page"]
 
-RUN_SCORE_FIRST = "run `cxlens score` first"
-TOP_TOPICS = 8
 BANDS = ("good", "average", "poor")
 RANKED_COLUMNS = ("rank", "account_id", "plan", "mrr", "churn_probability", "at_risk", "health_score",
                   "health_band", "mrr_at_risk", "reason_1", "reason_2", "reason_3", "recent_problem_tickets")
 _SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-
-
-def _missing_note(what: str, columns: str) -> str:
-    return f"{what} needs {columns}, which this archive does not have: {RUN_SCORE_FIRST} (see docs/score-output.md)."
-
-
-def _share_chart(key: str, title: str, tickets: pd.DataFrame, column: str, shares: dict[str, float]) -> Chart:
-    counts = tickets[column].value_counts()
-    data = pd.DataFrame({column: list(shares), "share": list(shares.values())})
-    data["tickets"] = [int(counts.get(v, 0)) for v in data[column]]
-    rows = tickets.loc[tickets[column].notna().to_numpy()]
-    return Chart(key=key, title=title, kind="bar", data=data, x=column, y="share", rows=rows, drill=column, unit="%")
-
-
-# ---------------------------------------------------------------- topics
-def topics_page(filtered: FilteredArchive, settings: DashboardSettings) -> Page:
-    """Top topics: topic and request-type shares, trends, emerging topics, sentiment by topic."""
-    page = Page(key="top_topics", title="Top topics",
-                summary="What customers write about: topic and request-type shares, how they move month to "
-                        "month, and how customers feel about each topic.")
-    tickets, config = filtered.data.tickets, settings.config
-    if tickets is None or not ({"topic", "request_type"} & set(tickets.columns)):
-        page.notes.append(_missing_note("This page", "the tickets' topic and request_type columns"))
-        return page
-    tables = filtered.tables()
-    has_topic = "topic" in tickets.columns
-    page.metrics = [kpi_metric("sentiment_index", tables, config, label="Sentiment index"),
-                    kpi_metric("negative_share", tables, config, label="Negative share")]
-    if has_topic:
-        share = kpi_metric("topic_share", tables, config)
-        topics = [t for t in (share.value or {}) if t != "outlier"]
-        outliers = (share.value or {}).get("outlier", 0.0)
-        page.metrics = [Metric(label="Tickets with a topic", value=share.n, unit="count", n=share.n),
-                        Metric(label="Topics", value=len(topics), unit="count", n=share.n),
-                        Metric(label="Outliers (no topic)", value=outliers, unit="%", n=share.n)] + page.metrics
-        if share.value:
-            page.charts.append(_share_chart("topic_share", "Topic share (% of tickets)", tickets, "topic", share.value))
-        trend = kpi_metric("topic_trend", tables, config)
-        if trend.value and len(trend.value["periods"]):
-            _topic_trend_charts(page, tickets, trend.value)
-        if "sentiment" in tickets.columns:
-            _sentiment_by_topic(page, tickets, [t for t in (share.value or {})][:TOP_TOPICS * 2])
-    else:
-        page.notes.append(_missing_note("Topic charts", "tickets.topic"))
-    if "request_type" in tickets.columns:
-        kinds = kpi_metric("request_type_share", tables, config)
-        if kinds.value:
-            page.charts.append(_share_chart("request_type_share", "Request types (% of tickets)", tickets,
-                                            "request_type", kinds.value))
-    page.notes += missing_notes(page.metrics)
-    return page
-
-
-def _topic_trend_charts(page: Page, tickets: pd.DataFrame, trend: dict) -> None:
-    top = [t for t in trend["shares"] if t != "outlier"][:TOP_TOPICS]
-    periods = trend["periods"]
-    records = [{MONTH: p, "topic": t, "share": trend["shares"][t][i]} for t in top for i, p in enumerate(periods)]
-    rows = tickets.loc[tickets["topic"].isin(top).to_numpy(dtype=bool, na_value=False)]
-    rows = rows.assign(**{MONTH: rows["created_at"].dt.tz_convert(None).dt.to_period("M").astype(str).to_numpy()})
-    page.charts.append(Chart(key="topic_trend", title=f"Top {len(top)} topics by month (% of the month's tickets)",
-                             kind="line", data=pd.DataFrame(records), x=MONTH, y="share", series="topic", rows=rows,
-                             drill=MONTH, unit="%"))
-    change = {t: c for t, c in trend["change"].items() if c is not None and t != "outlier"}
-    if not change or len(periods) < 2:
-        page.notes.append("Emerging topics: need at least two months in the period.")
-        return
-    rising = sorted(change.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-    last = periods[-1]
-    data = pd.DataFrame({"topic": [t for t, _ in rising], "change (points)": [c for _, c in rising],
-                         f"share {last} (%)": [trend["shares"][t][-1] for t, _ in rising]})
-    data = data.loc[data["change (points)"] > 0].reset_index(drop=True)
-    recent = tickets.loc[(tickets["created_at"].dt.tz_convert(None).dt.to_period("M").astype(str) == last).to_numpy()
-                         & tickets["topic"].isin(data["topic"]).to_numpy(dtype=bool, na_value=False)]
-    page.charts.append(Chart(key="emerging_topics", title=f"Emerging topics: share change in {last} (points)",
-                             kind="bar", data=data, x="topic", y="change (points)", rows=recent, drill="topic",
-                             unit="points", note=f"Topics whose share grew from the month before to {last}; "
-                                                 f"the rows are their tickets of {last}."))
-
-
-def _sentiment_by_topic(page: Page, tickets: pd.DataFrame, topics: list[str]) -> None:
-    rows = tickets.loc[tickets["topic"].isin(topics).to_numpy(dtype=bool, na_value=False)
-                       & tickets["sentiment"].notna().to_numpy()]
-    if not len(rows):
-        return
-    counts = rows.groupby(["topic", "sentiment"], observed=True).size().rename("tickets").reset_index()
-    counts["topic"] = pd.Categorical(counts["topic"], categories=topics, ordered=True)
-    counts = counts.sort_values(["topic", "sentiment"]).assign(topic=lambda f: f["topic"].astype(str))
-    page.charts.append(Chart(key="sentiment_by_topic", title="Sentiment by topic (tickets)", kind="bar",
-                             data=counts.reset_index(drop=True), x="topic", y="tickets", series="sentiment",
-                             rows=rows, drill="topic", unit="count"))
 
 
 # ---------------------------------------------------------------- at-risk accounts
@@ -142,7 +51,7 @@ def at_risk_page(filtered: FilteredArchive, settings: DashboardSettings) -> Page
                 summary="Which current accounts may churn, why, and the tickets behind them.")
     accounts, config = filtered.data.accounts, settings.config
     if accounts is None or "churn_probability" not in accounts.columns:
-        page.notes.append(_missing_note("This page", "the accounts' churn_probability and health_score"))
+        page.notes.append(score_first_note("This page", "the accounts' churn_probability and health_score"))
         return page
     tables = filtered.tables()
     health = kpi_metric("customer_health_score", tables, config)
@@ -210,7 +119,7 @@ def quality_page(filtered: FilteredArchive, settings: DashboardSettings) -> Page
     data, config = filtered.data, settings.config
     conversations = _conversations(data)
     if conversations is None:
-        page.notes.append(_missing_note("This page", "script_adherence (cxlens score --scorecard ...)"))
+        page.notes.append(score_first_note("This page", "script_adherence (cxlens score --scorecard ...)"))
         return page
     tables = filtered.tables()
     tickets = tables.tickets
@@ -276,14 +185,16 @@ def _auto_fail_chart(page: Page, scored: pd.DataFrame) -> None:
 def conversation_with_evidence(data: ScoredArchive, ticket_id: str) -> pd.DataFrame:
     """One conversation's messages in order, with the script steps each message met and their evidence.
 
-    Columns: ``position``, ``author_role``, ``sent_at``, ``text``, ``steps`` (step ids, ``;``-joined)
-    and ``evidence`` (a list of the matched text spans). Evidence is placed on the message that
-    contains it, else on the step's ``first_position``; when ``qa_steps`` carries no evidence
-    text, the whole message that met the step is the evidence.
+    Columns: ``position``, ``author_role``, ``sent_at``, ``text``, ``steps`` (step ids, ``;``-joined),
+    ``evidence`` (a list of the matched text spans) and ``found_by`` (per step, ``;``-joined: the step,
+    what found it -- rule, semantic match, dialogue act -- and its score, when ``qa_steps`` carries
+    ``evidence_fired`` / ``evidence_score``, as ``cxlens score`` writes them). Evidence is placed on the
+    message that contains it, else on the step's ``first_position``; when ``qa_steps`` carries no
+    evidence text, the whole message that met the step is the evidence.
     """
     messages = data.messages
     if messages is None or "ticket_id" not in messages.columns:
-        return pd.DataFrame(columns=["position", "author_role", "sent_at", "text", "steps", "evidence"])
+        return pd.DataFrame(columns=["position", "author_role", "sent_at", "text", "steps", "evidence", "found_by"])
     convo = messages.loc[(messages["ticket_id"] == ticket_id).to_numpy(dtype=bool, na_value=False)]
     if "sent_at" in convo.columns:
         convo = convo.sort_values("sent_at", kind="stable")
@@ -293,6 +204,7 @@ def conversation_with_evidence(data: ScoredArchive, ticket_id: str) -> pd.DataFr
     texts = out["text"].astype(object).fillna("").astype(str).tolist() if "text" in out else [""] * len(out)
     steps = [[] for _ in range(len(out))]
     spans = [[] for _ in range(len(out))]
+    how = [[] for _ in range(len(out))]
     qa = data.qa_steps
     if qa is not None and "step" in qa.columns:
         found = qa.loc[(qa["ticket_id"] == ticket_id).to_numpy(dtype=bool, na_value=False)]
@@ -308,9 +220,23 @@ def conversation_with_evidence(data: ScoredArchive, ticket_id: str) -> pd.DataFr
             if where is not None:
                 steps[where].append(str(row.step))
                 spans[where].append(evidence or texts[where])
+                how[where].append(_found_by(row))
     out["steps"] = [";".join(s) for s in steps]
     out["evidence"] = spans
+    out["found_by"] = [";".join(h for h in hows if h) for hows in how]
     return out
+
+
+def _found_by(row: Any) -> str:
+    """``"greet: rule, 1.00"`` from a qa_steps row with ``evidence_fired`` / ``evidence_score`` (else "")."""
+    fired = str(getattr(row, "evidence_fired", "") or "")
+    score = getattr(row, "evidence_score", None)
+    fired = "" if fired == "nan" else fired
+    has_score = score is not None and not pd.isna(score)
+    if not fired and not has_score:
+        return ""
+    parts = [p for p in (fired, f"{float(score):.2f}" if has_score else "") if p]
+    return f"{row.step}: {', '.join(parts)}"
 
 
 def highlight_evidence(text: str, evidence: list[str]) -> str:

@@ -32,6 +32,7 @@ ENV_DIR = "CXLENS_DASHBOARD_DIR"
 ENV_CONFIG = "CXLENS_DASHBOARD_CONFIG"
 ENV_COST = "CXLENS_MONTHLY_COST"
 ENV_TARGET = "CXLENS_COST_TARGET"
+ENV_REDACT = "CXLENS_DASHBOARD_REDACT"
 MAX_ROWS = 5000
 SMALL_TABLE = 20
 PICK = "(pick a value)"
@@ -73,10 +74,11 @@ def streamlit_command(folder: str | Path, *, port: int = 8501, open_browser: boo
 
 
 def streamlit_env(folder: str | Path, *, config: str | Path | None = None, monthly_cost: float | None = None,
-                  cost_target: float | None = None) -> dict[str, str]:
+                  cost_target: float | None = None, redact: bool = False) -> dict[str, str]:
     """The environment for the app process: the folder and the optional settings."""
     env = dict(os.environ)
     env[ENV_DIR] = str(Path(folder).resolve())
+    env[ENV_REDACT] = "1" if redact else ""
     for name, value in ((ENV_CONFIG, config), (ENV_COST, monthly_cost), (ENV_TARGET, cost_target)):
         if value is None:
             env.pop(name, None)
@@ -86,8 +88,11 @@ def streamlit_env(folder: str | Path, *, config: str | Path | None = None, month
 
 
 def run_dashboard(folder: str | Path, *, port: int = 8501, open_browser: bool = True, config: str | Path | None = None,
-                  monthly_cost: float | None = None, cost_target: float | None = None) -> int:
-    """Serve the dashboard on localhost until interrupted; returns Streamlit's exit code."""
+                  monthly_cost: float | None = None, cost_target: float | None = None, redact: bool = False) -> int:
+    """Serve the dashboard on localhost until interrupted; returns Streamlit's exit code.
+
+    With ``redact``, the app replaces personal data as it reads the archive (``read_scored(redact=True)``).
+    """
     from cxlens.errors import DataError, MissingDependencyError
 
     if importlib.util.find_spec("streamlit") is None:
@@ -96,7 +101,7 @@ def run_dashboard(folder: str | Path, *, port: int = 8501, open_browser: bool = 
         raise DataError(f"{folder} is not a folder: give the output folder of a scoring run, or a folder of "
                         f"canonical tables such as examples/archive.")
     command = streamlit_command(folder, port=port, open_browser=open_browser)
-    env = streamlit_env(folder, config=config, monthly_cost=monthly_cost, cost_target=cost_target)
+    env = streamlit_env(folder, config=config, monthly_cost=monthly_cost, cost_target=cost_target, redact=redact)
     return subprocess.run(command, env=env, check=False).returncode
 
 
@@ -161,7 +166,8 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
 def _render_chart(st, page, chart) -> None:
     st.subheader(chart.title)
     if chart.kind == "table" and len(chart.data) <= SMALL_TABLE:
-        st.table(_display(chart.data).set_index(chart.data.columns[0]))  # static: no grid to load
+        table = _display(chart.data).set_index(chart.data.columns[0])
+        st.table(table.style.format(precision=2, na_rep="", thousands=","))  # static: no grid to load
     elif chart.kind == "table":
         st.dataframe(_display(chart.data), hide_index=True)
     elif len(chart.data):
@@ -206,7 +212,8 @@ def _render_conversation(st, conversation: pd.DataFrame) -> None:
         return
     parts = []
     for row in conversation.itertuples(index=False):
-        steps = f" <small>[{html.escape(row.steps)}]</small>" if row.steps else ""
+        label = getattr(row, "found_by", "") or row.steps  # step: what found it, score
+        steps = f" <small>[{html.escape(label)}]</small>" if label else ""
         text = highlight_evidence(row.text, row.evidence)
         parts.append(f"<p><b>{row.position}. {html.escape(str(row.author_role))}</b>{steps}: {text}</p>")
     st.markdown("\n".join(parts), unsafe_allow_html=True)
@@ -232,7 +239,7 @@ def main() -> None:
     # them), so they are not pickled on every rerun as st.cache_data would.
     @st.cache_resource(show_spinner="Reading the archive...", max_entries=4)
     def load(path: str):
-        return read_scored(path)
+        return read_scored(path, redact=os.environ.get(ENV_REDACT) == "1")
 
     @st.cache_resource(show_spinner="Computing the page...", max_entries=64)
     def page_for(path: str, key: str, filters: DashboardFilters, config_path: str | None, cost: float | None,

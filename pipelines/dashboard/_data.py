@@ -24,11 +24,14 @@ import pandas as pd
 
 from cxlens.config import KPIConfig
 from cxlens.metrics import Measure, Tables, get_kpi
+from cxlens.pipelines._topic_alerts import TopicAlertRule
 from cxlens.pipelines.score import ScoredArchive
 
-__all__ = ["Chart", "DashboardFilters", "DashboardSettings", "FilteredArchive", "Metric", "Page",
+__all__ = ["Chart", "DashboardFilters", "DashboardSettings", "FilteredArchive", "Metric", "Page", "RUN_SCORE_FIRST",
            "filter_choices", "filtered_archive", "format_value", "kpi_metric", "missing_notes", "month_bounds",
-           "monthly_kpis"]
+           "monthly_kpis", "score_first_note"]
+
+RUN_SCORE_FIRST = "run `cxlens score` first"
 
 TIME_COLUMNS = {"tickets": "created_at", "surveys": "responded_at", "mentions": "posted_at"}
 MONTH = "month"
@@ -62,12 +65,19 @@ class DashboardSettings:
     """KPI settings plus the two figures the data does not carry: the support cost and its target.
 
     ``monthly_cost`` is the support operating cost per calendar month (currency);
-    ``cost_per_ticket_target`` is drawn as a line on the cost-per-ticket trend.
+    ``cost_per_ticket_target`` is drawn as a line on the cost-per-ticket trend; ``alert_rule`` is
+    when a topic's monthly growth is an emerging-topic alert on the topics page.
     """
 
     config: KPIConfig = field(default_factory=KPIConfig)
     monthly_cost: float | None = None
     cost_per_ticket_target: float | None = None
+    alert_rule: TopicAlertRule = field(default_factory=TopicAlertRule)
+
+
+def score_first_note(what: str, columns: str) -> str:
+    """The note of a page or chart whose scored columns the archive lacks."""
+    return f"{what} needs {columns}, which this archive does not have: {RUN_SCORE_FIRST} (see docs/score-output.md)."
 
 
 @dataclass(frozen=True)

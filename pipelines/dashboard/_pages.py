@@ -3,7 +3,8 @@
 Every figure comes from the KPI engine (:mod:`cxlens.metrics`): headline metrics call the
 registered KPIs, trends call them month by month (:func:`~cxlens.pipelines.dashboard._data.monthly_kpis`),
 and each chart keeps the rows behind its bars. The four classic pages live here; the AI pages
-(topics, at-risk accounts, quality) in :mod:`cxlens.pipelines.dashboard._ai_pages`.
+(at-risk accounts, quality) in :mod:`cxlens.pipelines.dashboard._ai_pages`, topics in
+:mod:`cxlens.pipelines.dashboard._topic_page`.
 :data:`PAGES` lists them in display order; :func:`dashboard_page` builds one by key.
 """
 
@@ -22,11 +23,12 @@ from cxlens.metrics.resolution import fcr_flags
 from cxlens.metrics.response import first_response_seconds
 from cxlens.metrics.revenue import DAYS_PER_MONTH, account_states
 from cxlens.metrics.satisfaction import responses
-from cxlens.pipelines.dashboard._ai_pages import at_risk_page, quality_page, topics_page
+from cxlens.pipelines.dashboard._ai_pages import at_risk_page, quality_page
 from cxlens.pipelines.dashboard._data import (
     MONTH, Chart, DashboardFilters, DashboardSettings, FilteredArchive, Metric, Page, filtered_archive,
     kpi_metric, missing_notes, monthly_kpis,
 )
+from cxlens.pipelines.dashboard._topic_page import topics_page
 from cxlens.pipelines.score import ScoredArchive
 
 __all__ = ["PAGES", "SOLVED_ON", "WEEKDAYS", "customer_satisfaction_page", "dashboard_page", "dashboard_pages",

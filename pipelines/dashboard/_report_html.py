@@ -41,9 +41,9 @@ ID_COLUMNS = ("ticket_id", "account_id", "mention_id", "message_id", "agent_id",
 #: columns kept in the report's drill-down rows (the app shows every column)
 ROW_COLUMNS = ("ticket_id", "account_id", "mention_id", "message_id", "agent_id", "month", "kpi", "created_at",
                "channel", "team", "subject", "status", "priority", "resolved_at", "contacts", "reopened", "kind",
-               "score", "group", "solved on", "weekday", "hour", "first_response_s", "topic", "request_type",
-               "sentiment", "step", "found", "in_position", "evidence", "reason", "script_adherence", "auto_fail",
-               "plan", "mrr", "churn_probability", "health_score", "health_band", "band", "probability",
+               "score", "group", "solved on", "weekday", "hour", "first_response_s", "topic", "topic_parent",
+               "request_type", "sentiment", "step", "found", "in_position", "evidence", "reason", "script_adherence",
+               "auto_fail", "plan", "mrr", "churn_probability", "health_score", "health_band", "band", "probability",
                "signup_at", "churned_at", "author_role", "sent_at")
 PALETTE = ("#1f5fa8", "#e07b39", "#3a9d5d", "#c0392b", "#8e6bb8", "#7f7f7f", "#b8860b", "#17becf", "#d46a9f")
 
@@ -184,7 +184,8 @@ def _conversations_html(page: Page, conversations: dict[str, pd.DataFrame]) -> s
     for ticket_id, convo in conversations.items():
         lines = []
         for row in convo.itertuples(index=False):
-            steps = f" <small>[{_esc(row.steps)}]</small>" if row.steps else ""
+            label = getattr(row, "found_by", "") or row.steps  # step: what found it, score
+            steps = f" <small>[{_esc(label)}]</small>" if label else ""
             lines.append(f"<p><b>{int(row.position)}. {_esc(row.author_role)}</b>{steps}: "
                          f"{highlight_evidence(row.text, row.evidence)}</p>")
         parts.append(f"<details><summary>{_esc(ticket_id)}</summary>{''.join(lines)}</details>")
@@ -242,11 +243,14 @@ def report_pages(archive, *, filters: DashboardFilters | None = None,
 
 
 def write_report(source: str | Path, out: str | Path, *, filters: DashboardFilters | None = None,
-                 settings: DashboardSettings | None = None) -> Path:
-    """Read ``source`` (a ``cxlens score`` folder or raw tables), build every page, write ``out``."""
+                 settings: DashboardSettings | None = None, redact: bool = False) -> Path:
+    """Read ``source`` (a ``cxlens score`` folder or raw tables), build every page, write ``out``.
+
+    With ``redact``, personal data is replaced as the archive is read, so the file holds no raw value.
+    """
     from cxlens.pipelines.score import read_scored
 
-    archive = read_scored(source)
+    archive = read_scored(source, redact=redact)
     pages, conversations = report_pages(archive, filters=filters, settings=settings)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -239,10 +239,12 @@ def ticket_sentiment(tickets: pd.DataFrame, messages: pd.DataFrame | None,
 
 
 def steps_with_evidence(steps: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataFrame:
-    """``steps`` plus ``evidence`` (the matched text span) and ``evidence_message_id`` of the first
-    message where each found step was detected (empty when the step was not found)."""
+    """``steps`` plus, for the first message where each found step was detected, ``evidence`` (the matched
+    text span), ``evidence_message_id``, ``evidence_sentence`` (the sentence around it), ``evidence_score``
+    and ``evidence_fired`` (what found it: ``rule``, ``semantic``, ``act``...); empty / NaN when not found."""
     out = steps.copy()
-    out["evidence"], out["evidence_message_id"] = "", ""
+    out["evidence"], out["evidence_message_id"], out["evidence_sentence"] = "", "", ""
+    out["evidence_score"], out["evidence_fired"] = np.nan, ""
     if not len(evidence) or not len(out):
         return out
     first = (evidence[evidence["kind"] == "step"].sort_values(["ticket_id", "position"], kind="mergesort")
@@ -251,6 +253,11 @@ def steps_with_evidence(steps: pd.DataFrame, evidence: pd.DataFrame) -> pd.DataF
     index = pd.MultiIndex.from_frame(out[["ticket_id", "script", "step"]])
     out["evidence"] = keyed["evidence"].reindex(index).fillna("").to_numpy()
     out["evidence_message_id"] = keyed["message_id"].reindex(index).astype("str").fillna("").to_numpy()
+    for column, source in (("evidence_sentence", "sentence"), ("evidence_fired", "fired")):
+        if source in keyed:
+            out[column] = keyed[source].reindex(index).fillna("").astype(str).to_numpy()
+    if "score" in keyed:
+        out["evidence_score"] = keyed["score"].reindex(index).astype("float64").to_numpy()
     return out
 
 
@@ -292,6 +299,12 @@ def scored_ticket_chunk(tickets: pd.DataFrame, messages: pd.DataFrame | None, he
             topic[has_text] = annotated["topic"].to_numpy()
             confidence[has_text] = annotated["topic_confidence"].to_numpy()
         out["topic_id"], out["topic"], out["topic_confidence"] = topic_id, topic, confidence
+        for col, dtype in (("topic_parent_id", "Int64"), ("topic_parent", "str"), ("topic_secondary_id", "Int64"),
+                           ("topic_secondary", "str")):  # the hierarchy and second topic (issue 21)
+            values = pd.Series(pd.NA if dtype == "Int64" else None, index=out.index, dtype=dtype)
+            if annotated is not None and col in annotated:
+                values[has_text] = annotated[col].to_numpy()
+            out[col] = values
     if heads.options.wants("sentiment"):
         fallback = None
         no_messages = messages is None or "sentiment" not in messages

@@ -29,6 +29,7 @@ SINGLE_TABLES = ("mentions", "accounts", "surveys")
 #: ticket columns only a scoring run adds
 AI_TICKET_COLUMNS = ("request_type", "request_type_confidence", "request_type_secondary",
                      "request_type_secondary_confidence", "topic_id", "topic", "topic_confidence",
+                     "topic_parent_id", "topic_parent", "topic_secondary_id", "topic_secondary",
                      "sentiment", "sentiment_score", "script_adherence", "auto_fail")
 RAW_TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
 
@@ -114,12 +115,38 @@ def _with_csat_estimate(tickets: pd.DataFrame, path: Path, wanted: Sequence[str]
 
 
 def read_scored(path: str | Path, *, tables: Sequence[str] | None = None,
-                columns: dict[str, Sequence[str]] | None = None) -> ScoredArchive:
+                columns: dict[str, Sequence[str]] | None = None, redact: bool = False) -> ScoredArchive:
     """Read a ``cxlens score`` output folder, or a folder of raw canonical tables.
 
     ``tables`` limits which tables are read; ``columns`` maps a table to the columns to read
-    (missing ones are skipped), to keep memory low on big archives.
+    (missing ones are skipped), to keep memory low on big archives.  With ``redact``, personal data
+    in every text column and in the KPI report is replaced by typed placeholders as it is read
+    (:mod:`cxlens.redact`; ids holding personal data become pseudonyms, so joins still work), so
+    nothing shown from the archive (report, dashboard) holds a raw value.
     """
+    archive = _read_archive(path, tables=tables, columns=columns)
+    return redacted_archive(archive) if redact else archive
+
+
+def redacted_archive(archive: ScoredArchive) -> ScoredArchive:
+    """A copy of ``archive`` with personal data replaced in every table and in ``kpis`` (counts per type, never
+    values, go to the log and to ``manifest["redacted"]``)."""
+    import dataclasses
+
+    from cxlens.redact import redact_frames, redact_value
+
+    names = [f.name for f in dataclasses.fields(archive)
+             if isinstance(getattr(archive, f.name), pd.DataFrame)]
+    frames, counts = redact_frames({name: getattr(archive, name) for name in names})
+    kpis, kpi_counts = redact_value(archive.kpis) if archive.kpis is not None else (None, {})
+    counts.update(kpi_counts)
+    log.info("redacted the archive as read: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing")
+    manifest = {**archive.manifest, "redacted": dict(sorted(counts.items()))}
+    return dataclasses.replace(archive, **frames, kpis=kpis, manifest=manifest)
+
+
+def _read_archive(path: str | Path, *, tables: Sequence[str] | None,
+                  columns: dict[str, Sequence[str]] | None) -> ScoredArchive:
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder: give the output folder of a scoring run, "

@@ -194,3 +194,26 @@ def test_score_redact_refuses_an_output_inside_its_input(pii_archive, capsys):
                  "--fast"]) == 2
     assert "is inside the input folder" in capsys.readouterr().err
     assert sorted(p.name for p in pii_archive.iterdir()) == before
+
+
+def test_report_redact_on_an_unredacted_run_holds_no_raw_value(pii_archive, tmp_path, capsys):
+    out = tmp_path / "scored"
+    assert main(["score", "--archive", str(pii_archive), "--out", str(out), "--fast", "--skip", "topic"]) == 0
+    plain, redacted = tmp_path / "plain.html", tmp_path / "redacted.html"
+    assert main(["report", str(out), "--out", str(plain)]) == 0
+    assert main(["report", str(out), "--out", str(redacted), "--redact"]) == 0
+    err = capsys.readouterr().err
+    shown = [raw for raw in RAW if raw in plain.read_text(encoding="utf-8")]
+    assert shown  # without --redact the report shows personal data: the check below can fail
+    assert [raw for raw in RAW if raw in redacted.read_text(encoding="utf-8") + err] == []
+
+
+def test_dashboard_redact_reaches_the_app_process(pii_archive):
+    from cxlens.pipelines.dashboard._app import ENV_REDACT, streamlit_env
+    from cxlens.pipelines.score import read_scored
+
+    assert streamlit_env(pii_archive, redact=True)[ENV_REDACT] == "1"
+    assert streamlit_env(pii_archive)[ENV_REDACT] == ""
+    archive = read_scored(pii_archive, redact=True)  # what the app reads when the variable is set
+    text = archive.tickets.astype(str).to_csv() + archive.messages.astype(str).to_csv()
+    assert [raw for raw in RAW if raw in text] == [] and "[EMAIL-1]" in text

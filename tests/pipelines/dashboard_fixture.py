@@ -29,6 +29,39 @@ def _topic_label(request_type: str) -> str:
     return request_type.replace("_", " ") + " questions"
 
 
+#: top-level topics of the fixture's two-level hierarchy (a request type not listed is its own parent)
+PARENTS = {"Orders & delivery": ("shipping_delivery", "order_status", "return", "product_availability"),
+           "Billing & money": ("refund", "billing_payment", "sales_pricing", "cancellation"),
+           "Product & account": ("technical_issue", "how_to", "account")}
+#: a subtopic that spikes in the last two months (so the emerging-topic alert has something to find)
+SPIKE = {"topic_id": 90, "topic": "app crashes after update", "parent": "Product & account",
+         "months": {"2025-11": 35, "2025-12": 30},
+         "texts": ("The app crashes every time I open it since the last update.",
+                   "After updating the app it closes straight away on my phone.",
+                   "Since yesterday's update the app keeps crashing at checkout.")}
+
+
+def _topic_levels(t: pd.DataFrame, labels: list[str], rng: np.random.Generator) -> None:
+    """Add ``topic_parent_id`` / ``topic_parent`` (as ``cxlens score`` will) and the spiking subtopic."""
+    months = t["created_at"].dt.tz_convert(None).dt.to_period("M").astype(str)
+    customer_text = t["customer_text"].astype(object).to_numpy().copy()
+    topic_id, topic = t["topic_id"].to_numpy().copy(), t["topic"].astype(object).to_numpy().copy()
+    for month, n in SPIKE["months"].items():
+        pool = np.flatnonzero((months == month).to_numpy() & (topic_id >= 0))
+        picked = rng.choice(pool, size=n, replace=False)
+        topic_id[picked] = SPIKE["topic_id"]
+        topic[picked] = SPIKE["topic"]
+        customer_text[picked] = [SPIKE["texts"][i % len(SPIKE["texts"])] for i in range(n)]
+    t["topic_id"], t["topic"] = topic_id, pd.array(topic, dtype="str")
+    t["customer_text"] = pd.array(customer_text, dtype="str")
+    parent_of = {_topic_label(rt): name for name, kinds in PARENTS.items() for rt in kinds}
+    parent_of[SPIKE["topic"]] = SPIKE["parent"]
+    names = sorted(PARENTS) + sorted(_topic_label(label) for label in labels if _topic_label(label) not in parent_of)
+    parent = [None if i < 0 else parent_of.get(name, name) for i, name in zip(topic_id, topic)]
+    t["topic_parent"] = pd.array(np.where(topic_id < 0, "outlier", np.array(parent, dtype=object)), dtype="str")
+    t["topic_parent_id"] = [-1 if i < 0 else 100 + names.index(p) for i, p in zip(topic_id, parent)]
+
+
 def _scored_tickets(tickets: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     t = tickets.copy()
     n = len(t)
@@ -44,6 +77,7 @@ def _scored_tickets(tickets: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     t["topic_id"] = topic_id
     t["topic"] = pd.array([("outlier" if i < 0 else _topic_label(labels[i])) for i in topic_id], dtype="str")
     t["topic_confidence"] = np.round(rng.uniform(0.3, 1.0, n), 4)
+    _topic_levels(t, labels, np.random.default_rng(11))
     t["sentiment"] = t["true_sentiment"]
     score = t["sentiment"].map({"negative": -0.6, "neutral": 0.0, "positive": 0.6}).astype("float64")
     t["sentiment_score"] = np.clip(score.to_numpy() + rng.normal(0, 0.15, n), -1, 1).round(4)

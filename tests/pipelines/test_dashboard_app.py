@@ -23,7 +23,8 @@ EXPECTED_METRICS = {
                      "CSAT", "SLA compliance", "Backlog"],
     "Retention": ["NPS", "Loyal customers (repurchase rate)", "Customer lifetime value", "Churn rate",
                   "Revenue churn (MRR lost)", "Net revenue retention", "New MRR", "Net MRR movement"],
-    "Top topics": ["Tickets with a topic", "Topics", "Sentiment index", "Negative share"],
+    "Top topics": ["Tickets with a topic", "Top-level topics", "Subtopics", "Emerging-topic alerts", "Sentiment index",
+                   "Negative share"],
     "At-risk accounts": ["At-risk accounts", "Predicted churn rate", "Revenue at risk (MRR)", "Mean health score"],
     "Quality": ["Conversations scored", "Script adherence", "Auto-fail rate"],
 }

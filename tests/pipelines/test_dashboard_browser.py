@@ -95,7 +95,7 @@ def _settled(page, title: str) -> None:
     page.wait_for_function(PAGE_DRAWN_JS, arg=[title, 1], timeout=60_000)
 
 
-def test_dashboard_browser_clicks_through_every_page(dashboard_url, browser, tmp_path):
+def test_dashboard_browser_clicks_through_every_page(dashboard_url, browser, dashboard_fixture, tmp_path):
     page = browser.new_page()
     page.goto(dashboard_url, wait_until="domcontentloaded")
     _settled(page, PAGES[0][1])
@@ -109,7 +109,22 @@ def test_dashboard_browser_clicks_through_every_page(dashboard_url, browser, tmp
         assert page.locator('[data-testid="stException"]').count() == 0, f"{title}: Streamlit shows an exception"
         assert page.locator('[data-testid="stMetric"]').count() > 0, f"{title}: no metrics shown"
         assert page.locator('[data-testid="stVegaLiteChart"]').count() > 0, f"{title}: no charts shown"
+        if key == "top_topics":
+            _check_topics_page(page, dashboard_fixture, tmp_path)
     page.close()
+
+
+def _check_topics_page(page, fixture, tmp_path: Path) -> None:
+    """The topics page shows both levels, the per-topic KPI tables and the emerging-topic alert with samples."""
+    for heading in ("KPIs per top-level topic", "KPIs per subtopic", "Emerging-topic alerts"):
+        assert page.get_by_role("heading", name=heading).count() == 1, heading
+    page.get_by_role("heading", name="Emerging-topic alerts").scroll_into_view_if_needed()
+    shot = tmp_path / "dashboard-top_topics-alerts.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    text = page.locator("section.main, [data-testid='stMain']").first.inner_text()
+    for name in list(fixture.PARENTS) + [fixture.SPIKE["topic"], fixture.SPIKE["texts"][0], "CSAT coverage %"]:
+        assert name in text, name
 
 
 def test_report_opens_offline_in_chromium(score_dir, browser, dashboard_fixture, tmp_path, tmp_path_factory):
@@ -130,6 +145,14 @@ def test_report_opens_offline_in_chromium(score_dir, browser, dashboard_fixture,
     assert page.evaluate("() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
     assert (tmp_path / "report.png").stat().st_size > 10_000
+    for key in ("topic_kpis_top", "topic_kpis", "topic_alerts"):
+        heading = page.locator(f'[id="top_topics-{key}"]')
+        assert heading.count() == 1, key
+        heading.scroll_into_view_if_needed()
+        assert heading.is_visible(), key
+    page.goto(out.as_uri() + "#top_topics-topic_alerts", wait_until="load")
+    page.screenshot(path=str(tmp_path / "report-topic-alerts.png"), full_page=False)
+    assert (tmp_path / "report-topic-alerts.png").stat().st_size > 10_000
     assert requested == [], f"the report asked the network for {requested}"
     page.close()
 

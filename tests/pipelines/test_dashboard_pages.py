@@ -3,6 +3,7 @@ drill-down rows behind each chart adding up to what the chart draws."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -167,21 +168,87 @@ def test_dashboard_pages_retention_trends_and_missing_inputs(pages, monthly, arc
     assert parts["net"] == pytest.approx(parts["new"] + parts["churned"])  # churned is drawn negative
 
 
-def test_dashboard_pages_topics(pages, archive):
+def test_dashboard_pages_topics_top_level_shares_and_sentiment(pages, archive):
     page = pages["top_topics"]
     share = page.chart("topic_share")
-    counts = archive.tickets["topic"].value_counts()
-    for topic, n in zip(share.data["topic"], share.data["tickets"]):
+    assert share.x == "topic_parent"  # the fixture's topics have two levels: the bars are the top level
+    counts = archive.tickets["topic_parent"].value_counts()
+    for topic, n in zip(share.data["topic_parent"], share.data["tickets"]):
         assert n == counts[topic]
         assert len(share.rows_for(topic)) == n
     assert share.data["share"].sum() == pytest.approx(100.0)
     sentiment = page.chart("sentiment_by_topic")
-    first = sentiment.data["topic"].iloc[0]
+    first = sentiment.data["topic_parent"].iloc[0]
     assert len(sentiment.rows_for(first, "negative")) == int(
-        sentiment.data.set_index(["topic", "sentiment"]).loc[(first, "negative"), "tickets"])
-    emerging = page.chart("emerging_topics").data
-    assert (emerging["change (points)"] > 0).all()
-    assert page.metric("Topics").value == archive.tickets.loc[archive.tickets["topic_id"] >= 0, "topic"].nunique()
+        sentiment.data.set_index(["topic_parent", "sentiment"]).loc[(first, "negative"), "tickets"])
+    named = archive.tickets.loc[archive.tickets["topic_id"] >= 0]
+    assert page.metric("Top-level topics").value == named["topic_parent"].nunique()
+    assert page.metric("Subtopics").value == named["topic"].nunique()
+
+
+def test_dashboard_pages_topic_kpis_are_the_engines(pages, archive):
+    page = pages["top_topics"]
+    named = archive.tickets.loc[archive.tickets["topic_id"] >= 0]
+    tables = make_tables(tickets=named, messages=archive.messages, accounts=archive.accounts,
+                         surveys=archive.surveys, mentions=archive.mentions)
+    for key, column, heading in (("topic_kpis_top", "topic_parent", "top-level topic"),
+                                 ("topic_kpis", "topic", "topic")):
+        chart = page.chart(key)
+        table = chart.data.set_index(heading)
+        assert set(table.index) == set(named[column])
+        assert table["tickets"].sum() == len(named)
+        report = compute_kpis(tables, names=["ticket_volume", "csat", "csat_coverage", "reopen_rate",
+                                             "negative_share", "resolution_time_median_s"], by=[column])
+        for group in [g for g in report.groups if g[column] is not None]:  # None: surveys of outlier tickets
+            row = table.loc[group[column]]
+            assert row["tickets"] == group["kpis"]["ticket_volume"] == len(chart.rows_for(group[column]))
+            for kpi, heading_ in (("csat", "CSAT %"), ("csat_coverage", "CSAT coverage %"),
+                                  ("reopen_rate", "reopen %"), ("negative_share", "negative %")):
+                assert row[heading_] == pytest.approx(group["kpis"][kpi], abs=0.01), (key, kpi)
+            assert row["resolution median (h)"] == pytest.approx(group["kpis"]["resolution_time_median_s"] / 3600,
+                                                                 abs=0.01)
+    subtopics = page.chart("topic_kpis").data
+    assert subtopics["top-level topic"].tolist() == sorted(subtopics["top-level topic"].tolist(),
+                                                          key=subtopics["top-level topic"].tolist().index)
+    parents = named.drop_duplicates("topic").set_index("topic")["topic_parent"]
+    assert (subtopics["top-level topic"] == subtopics["topic"].map(parents)).all()
+    top = page.chart("topic_kpis_top").data.set_index("top-level topic")
+    assert top.loc["Product & account", "subtopics"] == 4
+    assert top.loc["complaint questions", "subtopics"] == 1  # a topic without subtopics is its own parent
+
+
+def test_dashboard_pages_topic_alerts_find_the_spike_once(pages, archive, dashboard_fixture):
+    page = pages["top_topics"]
+    alerts = page.chart("topic_alerts")
+    spike = dashboard_fixture.SPIKE
+    mine = alerts.data.loc[alerts.data["topic"] == spike["topic"]]
+    assert mine["month"].tolist() == ["2025-11"]  # it spikes in November and December: one alert
+    assert mine["reason"].iloc[0] == "appeared this period"
+    assert mine["tickets"].iloc[0] == spike["months"]["2025-11"]
+    assert set(mine[["sample 1", "sample 2", "sample 3"]].iloc[0]) == set(spike["texts"])
+    rows = alerts.rows_for(spike["topic"])
+    assert len(rows) == spike["months"]["2025-11"] and set(rows["month"]) == {"2025-11"}
+    assert page.metric("Emerging-topic alerts").value == len(alerts.data)
+
+
+def test_dashboard_pages_topics_without_parents_are_one_level(archive):
+    flat = dataclasses.replace(archive, tickets=archive.tickets.drop(columns=["topic_parent", "topic_parent_id"]))
+    page = dashboard_page("top_topics", flat)
+    assert page.chart("topic_share").x == "topic"
+    assert "topic_kpis_top" not in [c.key for c in page.charts]
+    table = page.chart("topic_kpis").data
+    assert "top-level topic" not in table.columns and table["tickets"].sum() == (flat.tickets["topic_id"] >= 0).sum()
+    assert page.metric("Topics").value == flat.tickets.loc[flat.tickets["topic_id"] >= 0, "topic"].nunique()
+
+
+def test_dashboard_pages_topic_alerts_follow_the_rule_setting(archive):
+    from cxlens.pipelines.topics import TopicAlertRule
+
+    strict = DashboardSettings(alert_rule=TopicAlertRule(min_count=1000))
+    page = dashboard_page("top_topics", archive, settings=strict)
+    assert "topic_alerts" not in [c.key for c in page.charts]
+    assert page.metric("Emerging-topic alerts").value == 0
+    assert any(note.startswith("Emerging-topic alerts: none") for note in page.notes)
 
 
 def test_dashboard_pages_at_risk(pages, archive):
@@ -277,3 +344,18 @@ def test_dashboard_pages_conversation_without_evidence_marks_the_message(archive
     row = convo.iloc[int(found["first_position"])]
     assert found["step"] in row["steps"].split(";")
     assert row["evidence"] == [row["text"]] * len(row["steps"].split(";"))
+
+
+def test_dashboard_pages_conversation_says_what_found_each_step_and_its_score(archive):
+    import dataclasses
+
+    steps = archive.qa_steps.copy()
+    found = steps["found"].astype(bool)
+    steps["evidence_fired"] = np.where(found, "semantic", "")
+    steps["evidence_score"] = np.where(found, 0.734, np.nan)
+    first = steps.loc[found].iloc[0]
+    convo = conversation_with_evidence(dataclasses.replace(archive, qa_steps=steps), first["ticket_id"])
+    labels = ";".join(convo["found_by"])
+    assert f"{first['step']}: semantic, 0.73" in labels
+    bare = conversation_with_evidence(archive, first["ticket_id"])  # no audit columns: nothing invented
+    assert (bare["found_by"] == "").all()

@@ -36,6 +36,21 @@ def test_report_html_has_every_page(report):
     assert "run `cxlens score` first" not in report
 
 
+def test_report_html_topics_show_the_hierarchy_kpis_and_alerts(report, dashboard_fixture):
+    section = report[report.index('<section class="page" id="top_topics">'):]
+    section = section[:section.index("</section>")]
+    for key, title in (("topic_kpis_top", "KPIs per top-level topic"), ("topic_kpis", "KPIs per subtopic"),
+                       ("topic_alerts", "Emerging-topic alerts")):
+        assert f'<h3 id="top_topics-{key}">{title}</h3>' in section
+    for heading in ("top-level topic", "subtopics", "CSAT coverage %", "reopen %", "request types",
+                    "top accounts (tickets)", "baseline (tickets)", "sample 1"):
+        assert f"<th>{heading}</th>" in section, heading
+    for name in dashboard_fixture.PARENTS:
+        assert name.replace("&", "&amp;") in section
+    alerts = section[section.index('id="top_topics-topic_alerts"'):]
+    assert dashboard_fixture.SPIKE["topic"] in alerts and dashboard_fixture.SPIKE["texts"][0] in alerts
+
+
 def test_report_html_is_offline(report):
     assert not REMOTE.search(report)
     assert "http://" not in report and "https://" not in report

@@ -230,6 +230,10 @@ def test_qa_steps_carry_the_evidence_span_of_each_found_step(reference_run):
     assert found.any() and (steps.loc[found, "evidence"] != "").all() and (steps.loc[~found, "evidence"] == "").all()
     for row in steps[found].head(30).itertuples():
         assert row.evidence in messages.loc[row.evidence_message_id, "text"]
+        # the audit trail: the sentence around the span, what found it and its score
+        assert row.evidence in row.evidence_sentence and row.evidence_sentence in messages.loc[row.evidence_message_id, "text"]
+        assert row.evidence_fired and 0.0 <= row.evidence_score <= 1.0
+    assert steps.loc[~found, "evidence_score"].isna().all() and (steps.loc[~found, "evidence_fired"] == "").all()
 
 
 def test_ctrl_c_stops_with_130_and_says_how_to_continue(archive, tmp_path):

@@ -104,6 +104,11 @@ def test_topics_pipeline_cli_end_to_end(tiny_csv, tmp_path, capsys):
     emerging = pd.read_csv(out / "emerging.csv")
     offline_ids = modelled.loc[modelled["text"].str.contains("offline|download|storage|sdcard"), "topic_id"]
     assert emerging["topic_id"].isin(offline_ids.mode()).any()
+    offline = emerging.loc[emerging["topic_id"].isin(offline_ids.mode())].iloc[0]
+    samples = [offline[f"sample_{i}"] for i in (1, 2, 3)]
+    assert all(isinstance(t, str) and t for t in samples) and len(set(samples)) == 3
+    assert modelled.set_index("text").loc[samples, "topic_id"].eq(offline["topic_id"]).all()
+    assert {"baseline_share", "baseline_count", "z", "baseline_periods"} <= set(emerging.columns)
     meta = json.loads((out / "model" / "topic_model.json").read_text())
     assert meta["format"] == "cxlens.topic_model" and meta["encoder"] == "tfidf"
 
@@ -140,3 +145,11 @@ def test_topics_pipeline_cli_reports_missing_column(tiny_csv, tmp_path, capsys):
                "--encoder", "tfidf"])
     assert rc == 2
     assert "body" in capsys.readouterr().err
+
+
+def test_topics_pipeline_cli_rejects_a_bad_alert_rule_before_clustering(tiny_csv, tmp_path, capsys):
+    rc = main(["topics", "discover", "--input", str(tiny_csv), "--text-col", "text", "--out", str(tmp_path / "x"),
+               "--encoder", "tfidf", "--cooldown", "-1"])
+    assert rc == 2
+    assert "cooldown" in capsys.readouterr().err
+    assert not (tmp_path / "x" / "topics.csv").exists()

