@@ -40,6 +40,10 @@ _HANDLE = re.compile(r"@\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _ENTITY = re.compile(r"&[a-z]+;|&#\d+;")
 _DIGITS = re.compile(r"\d+")
+# Channel tags and speaker labels ("[call transcript] Customer: ...", "[image]", "Agent:"): they say how
+# a message came, not what it is about, yet left in they pull every call transcript into one topic.
+_TAG = re.compile(r"\[[^\]\n]{1,40}\]|(?:^|(?<=[\]\n.!?]))\s*(?:customer|agent|caller|rep|representative|"
+                  r"user|client|me|system)\s*:", re.IGNORECASE)
 # Words that carry no topic in support conversations (on top of sklearn's English list).
 CHAT_STOP_WORDS = frozenset("""
 hi hey hello thanks thank thx ty pls plz please yes yeah yep ok okay im ive dont cant doesnt didnt
@@ -49,8 +53,9 @@ _TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w']*[^\W\d_]\b"
 
 
 def clean_text(text: str) -> str:
-    """Lower-case ``text`` without handles, URLs, HTML entities or digits."""
+    """Lower-case ``text`` without handles, URLs, HTML entities, channel tags, speaker labels or digits."""
     text = _URL.sub(" ", str(text))
+    text = _TAG.sub(" ", text)
     text = _HANDLE.sub(" ", text)
     text = _ENTITY.sub(" ", text)
     text = _DIGITS.sub(" ", text)
@@ -58,12 +63,13 @@ def clean_text(text: str) -> str:
 
 
 def embedding_text(text: str) -> str:
-    """``text`` as given to the encoder: without handles, URLs and HTML entities (case kept).
+    """``text`` as given to the encoder: without handles, URLs, HTML entities, channel tags and speaker
+    labels (``[call transcript]``, ``Customer:``; case kept).
 
     A leading ``@Brand`` is in every tweet to a brand; left in, it pulls short messages together
     whatever they say.  A text that is nothing but handles and links is kept as it was.
     """
-    cleaned = " ".join(_ENTITY.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", str(text)))).split())
+    cleaned = " ".join(_ENTITY.sub(" ", _HANDLE.sub(" ", _TAG.sub(" ", _URL.sub(" ", str(text))))).split())
     return cleaned or str(text)
 
 

@@ -65,6 +65,9 @@ tomorrow now still already also even ever far much many soon since back day days
 year years week weeks hour hours minute minutes mins guys sir madam team someone's
 keep keeps kept look looks looked happen happens happened make makes made sure try tries tried trying
 says said seems seemed lol haha ok okay yes nope yeah
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec
+monday tuesday wednesday thursday friday saturday sunday weekend morning afternoon evening tonight
 """.split())
 
 

@@ -41,3 +41,12 @@ def test_topics_labels_representatives_nearest_and_distinct():
     texts = ["a", "b", "b", "c"]
     reps = representative_indices(x, np.array([1.0, 0.0]), np.arange(4), texts, n=3)
     assert reps == [0, 1, 3]
+
+
+def test_channel_tags_and_speaker_labels_are_not_topic_words():
+    from cxlens.nlp.topics._labels import clean_text, embedding_text
+
+    text = "[call transcript] Customer: my parcel is late. Agent: checking. Customer: thanks"
+    assert embedding_text(text) == "my parcel is late. checking. thanks"
+    assert "transcript" not in clean_text(text) and "customer" not in clean_text(text)
+    assert embedding_text("Customer service: terrible") == "Customer service: terrible"  # a label only after a tag or a sentence end

@@ -56,3 +56,11 @@ def test_topics_names_rerank_by_meaning_with_an_encoder():
     centroid = np.array([[1.0, 0.0]], dtype=np.float32)
     name = name_topics(texts, labels, [0], centroids=centroid, encoder=Toy())[0]
     assert "refund" in name.lower()
+
+
+def test_calendar_words_never_start_or_end_a_name():
+    from cxlens.nlp.topics._names import phrase_candidates
+
+    found = phrase_candidates("Refund on August, still waiting since Monday for refund on order")
+    assert {"refund", "refund on order"} <= found
+    assert not [p for p in found if p.split()[0] in ("august", "monday") or p.split()[-1] in ("august", "monday")]
