@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 #: columns that are keys or identities: redacted to numbered pseudonyms, so joins still work
 ID_COLUMNS = frozenset({"ticket_id", "message_id", "account_id", "agent_id", "author_id", "author", "mention_id",
-                        "in_reply_to", "requester_id", "contact_id", "responder_id", "user_id"})
+                        "in_reply_to", "requester_id", "contact_id", "responder_id", "user_id",
+                        # labels the pages group and filter by: two teams or topics named like people must stay two
+                        "team", "agent_name", "assignee", "brand", "topic", "topic_parent", "topic_secondary"})
 
 
 @dataclass
@@ -162,10 +164,24 @@ def redact_frames(frames: Mapping[str, pd.DataFrame | None], *, types: Iterable[
     return out, total
 
 
-def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES) -> tuple[Any, Counter]:
-    """Every string inside ``value`` (a JSON-like tree of dicts, lists and scalars; keys too) redacted."""
+def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
+                 pseudonyms: Pseudonyms | None = None) -> tuple[Any, Counter]:
+    """Every string inside ``value`` (a JSON-like tree of dicts, lists and scalars) redacted.
+
+    Dict keys holding personal data become pseudonyms (the same as in the tables given the same
+    ``pseudonyms``), so two accounts keyed by their emails stay two entries."""
     types = tuple(types)
+    pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
     total: Counter = Counter()
+
+    def key(name: Any) -> Any:
+        if not isinstance(name, str):
+            return name
+        spans = find_pii(name, types=types)
+        if not spans:
+            return name
+        total[spans[0][2]] += 1
+        return pseudonyms.of(name, spans[0][2])
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
@@ -173,7 +189,7 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES) -> tuple[Any, 
             total.update(counts)
             return text
         if isinstance(node, Mapping):
-            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in node.items()}
+            return {key(k): walk(v) for k, v in node.items()}
         if isinstance(node, (list, tuple)):
             return [walk(v) for v in node]
         return node

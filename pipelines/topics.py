@@ -144,7 +144,7 @@ def topic_table(model: TopicModel) -> pd.DataFrame:
     by size, each followed by its subtopics by size.
     """
     topics = model.topics_
-    parent_ids = model._parent_of_row()
+    parent_ids = model.parent_of_rows()
     parents = getattr(model, "parents_", None)
     parent_names = dict(zip(topics["id"].tolist(), topics["label"].tolist()))
     if parents is not None and len(parents):
@@ -191,7 +191,7 @@ def topic_assignments(messages: pd.DataFrame, model: TopicModel, modelled: np.nd
     """
     out = messages.drop(columns=["_time"], errors="ignore").copy()
     labels = np.asarray(model.labels_)
-    parent_of = dict(zip(model.topics_["id"].tolist(), model._parent_of_row().tolist()))
+    parent_of = dict(zip(model.topics_["id"].tolist(), model.parent_of_rows().tolist()))
     parent_of[-1] = -1
     secondary = np.asarray(getattr(model, "secondary_labels_", []), dtype=np.int64)
     if len(secondary) != len(labels):

@@ -195,8 +195,14 @@ def merge_close(x: np.ndarray, labels: np.ndarray, k: int, *, ratio: float | Non
 
 
 def canonical_order(x: np.ndarray) -> np.ndarray:
-    """A row order that depends only on the rows' values (so results do not depend on input order)."""
-    keys = np.round(np.asarray(x, dtype=np.float64)[:, :16], 4)
+    """A row order that depends only on the rows' values (so results do not depend on input order).
+
+    Sorted on the first 16 dimensions, then on a fixed projection of the whole row (rows equal on
+    their first dimensions, e.g. vectors given with ``embeddings=``, are still told apart; only equal
+    rows tie, and their order does not matter)."""
+    x = np.asarray(x, dtype=np.float64)
+    projection = np.random.default_rng(0).standard_normal(x.shape[1]) if x.ndim == 2 else np.zeros(0)
+    keys = np.column_stack([np.round(x[:, :16], 4), np.round(x @ projection, 4)])
     return np.lexsort(keys.T[::-1])
 
 
@@ -230,7 +236,8 @@ def cluster_embeddings(x: np.ndarray, *, method: str, n_topics: int | None, min_
             return Clustering(smoothed_kmeans(x, min_topic_size=min_topic_size, random_state=random_state),
                               "smoothed-kmeans")
         rng = np.random.default_rng(random_state)
-        sample = np.sort(rng.choice(n, size=min(n, sample_size), replace=False))
+        # drawn in the canonical order: the same messages in another order give the same sample
+        sample = np.sort(canonical_order(x)[rng.choice(n, size=min(n, sample_size), replace=False)])
         sub_size = max(5, int(round(min_topic_size * len(sample) / n)))
         sub = smoothed_kmeans(x[sample], min_topic_size=sub_size, random_state=random_state)
         cents = centroids_of(x[sample], sub, int(sub.max()) + 1)

@@ -58,7 +58,8 @@ from sklearn.base import BaseEstimator
 from cxlens.errors import ConfigError, DataError, NotFittedError
 from cxlens.nlp import Texts
 from cxlens.nlp.topics._clustering import (
-    auto_min_topic_size, cluster_embeddings, match_centroids, merge_clusters, normalise, resolve_outliers,
+    auto_min_topic_size, canonical_order, cluster_embeddings, match_centroids, merge_clusters, normalise,
+    resolve_outliers,
     seed_refine, typicality)
 from cxlens.nlp.topics._hierarchy import build_parents, secondary_topics
 from cxlens.nlp.topics._inputs import as_batch, dedupe_labels, embed, encoder_name
@@ -269,7 +270,7 @@ class TopicModel(BaseEstimator):
         keywords = class_tfidf_keywords(texts, labels, n_keywords=int(self.n_keywords))
         fallbacks = [topic_label([w for w, _ in keywords.get(c, [])], n=1, fallback=f"Topic {ids[c]}") for c in order]
         to_name = [c for c in order if c not in names]
-        name_rows = self._name_rows(len(texts))
+        name_rows = self._name_rows(x)
         phrases = name_topics([texts[i] for i in name_rows], labels[name_rows], to_name, centroids=cents[to_name],
                               encoder=encoder, taken=list(names.values()),
                               fallbacks=[fallbacks[order.index(c)] for c in to_name])
@@ -308,7 +309,7 @@ class TopicModel(BaseEstimator):
         self.topics_ = topics
         id_of = np.append(ids, -1)  # index -1 -> outlier
         sims = x @ self.centroids_.T
-        first = np.argmax(sims, axis=1)
+        first = np.where(row_labels >= 0, row_labels, np.argmax(sims, axis=1))  # the topic each message was given
         second, _ = secondary_topics(sims, first, self.similarity_quantiles_, parent_of_row,
                                      min_confidence=float(self.secondary_min_confidence))
         self.secondary_labels_ = np.where((second >= 0) & (row_labels >= 0),
@@ -322,12 +323,14 @@ class TopicModel(BaseEstimator):
 
     # ------------------------------------------------------------------ helpers of fit
 
-    def _name_rows(self, n: int) -> np.ndarray:
-        """The messages read for names: all, or a fixed sample of ``sample_size`` above ``large_threshold``."""
+    def _name_rows(self, x: np.ndarray) -> np.ndarray:
+        """The messages read for names: all, or a fixed sample of ``sample_size`` above ``large_threshold``
+        (drawn in the canonical row order, so it does not depend on the input order)."""
+        n = len(x)
         if n <= int(self.large_threshold):
             return np.arange(n)
         rng = np.random.default_rng(self.random_state)
-        return np.sort(rng.choice(n, size=min(n, int(self.sample_size)), replace=False))
+        return np.sort(canonical_order(x)[rng.choice(n, size=min(n, int(self.sample_size)), replace=False)])
 
     def _encoder_for(self, texts: list[str], *, need: bool, embeddings_given: bool = False):
         """The encoder to use and whether its space is specific to a corpus (fitted)."""
@@ -439,7 +442,7 @@ class TopicModel(BaseEstimator):
         topic_ids = self.topics_["id"].to_numpy()
         outlier = conf < self.outlier_threshold_
         ids = np.where(outlier, -1, topic_ids[rows])
-        parent_of_row = self._parent_of_row()
+        parent_of_row = self.parent_of_rows()
         parent_ids = np.where(outlier, -1, parent_of_row[rows])
         second, second_conf = secondary_topics(sims, rows, self.similarity_quantiles_, parent_of_row,
                                                min_confidence=float(self.secondary_min_confidence))
@@ -452,7 +455,7 @@ class TopicModel(BaseEstimator):
                              "topic_secondary_id": second_ids, "topic_secondary": second_names,
                              "topic_secondary_confidence": np.where(second_ids >= 0, second_conf, 0.0)})
 
-    def _parent_of_row(self) -> np.ndarray:
+    def parent_of_rows(self) -> np.ndarray:
         """The top-level topic id of each row of ``topics_`` (itself for a model saved before parents)."""
         if "parent_id" in self.topics_:
             return self.topics_["parent_id"].to_numpy().astype(np.int64)

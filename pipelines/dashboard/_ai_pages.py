@@ -215,7 +215,8 @@ def conversation_with_evidence(data: ScoredArchive, ticket_id: str) -> pd.DataFr
             evidence = "" if evidence == "nan" else evidence
             where = next((i for i, t in enumerate(texts) if evidence and evidence in t), None)
             if where is None:
-                position = int(getattr(row, "first_position", -1) or -1)
+                position = getattr(row, "first_position", -1)
+                position = -1 if position is None or pd.isna(position) else int(position)  # 0 is a position
                 where = position if 0 <= position < len(out) else None
             if where is not None:
                 steps[where].append(str(row.step))
@@ -223,18 +224,18 @@ def conversation_with_evidence(data: ScoredArchive, ticket_id: str) -> pd.DataFr
                 how[where].append(_found_by(row))
     out["steps"] = [";".join(s) for s in steps]
     out["evidence"] = spans
-    out["found_by"] = [";".join(h for h in hows if h) for hows in how]
+    out["found_by"] = [";".join(hows) if any(":" in h for h in hows) else "" for hows in how]
     return out
 
 
 def _found_by(row: Any) -> str:
-    """``"greet: rule, 1.00"`` from a qa_steps row with ``evidence_fired`` / ``evidence_score`` (else "")."""
+    """``"greet: rule, 1.00"`` from a qa_steps row with ``evidence_fired`` / ``evidence_score`` (else the step)."""
     fired = str(getattr(row, "evidence_fired", "") or "")
     score = getattr(row, "evidence_score", None)
     fired = "" if fired == "nan" else fired
     has_score = score is not None and not pd.isna(score)
     if not fired and not has_score:
-        return ""
+        return str(row.step)  # still named: the label replaces the plain step list when any step has details
     parts = [p for p in (fired, f"{float(score):.2f}" if has_score else "") if p]
     return f"{row.step}: {', '.join(parts)}"
 

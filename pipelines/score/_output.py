@@ -133,12 +133,14 @@ def redacted_archive(archive: ScoredArchive) -> ScoredArchive:
     values, go to the log and to ``manifest["redacted"]``)."""
     import dataclasses
 
-    from cxlens.redact import redact_frames, redact_value
+    from cxlens.redact import Pseudonyms, redact_frames, redact_value
 
     names = [f.name for f in dataclasses.fields(archive)
              if isinstance(getattr(archive, f.name), pd.DataFrame)]
-    frames, counts = redact_frames({name: getattr(archive, name) for name in names})
-    kpis, kpi_counts = redact_value(archive.kpis) if archive.kpis is not None else (None, {})
+    pseudonyms = Pseudonyms()  # one for tables and KPIs: an id keyed in kpis.json matches its rows
+    frames, counts = redact_frames({name: getattr(archive, name) for name in names}, pseudonyms=pseudonyms)
+    kpis, kpi_counts = (redact_value(archive.kpis, pseudonyms=pseudonyms) if archive.kpis is not None
+                        else (None, {}))
     counts.update(kpi_counts)
     log.info("redacted the archive as read: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing")
     manifest = {**archive.manifest, "redacted": dict(sorted(counts.items()))}

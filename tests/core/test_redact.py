@@ -217,3 +217,21 @@ def test_dashboard_redact_reaches_the_app_process(pii_archive):
     archive = read_scored(pii_archive, redact=True)  # what the app reads when the variable is set
     text = archive.tickets.astype(str).to_csv() + archive.messages.astype(str).to_csv()
     assert [raw for raw in RAW if raw in text] == [] and "[EMAIL-1]" in text
+
+
+def test_redacted_kpi_keys_stay_distinct_and_match_the_tables_pseudonyms():
+    import dataclasses
+
+    from cxlens.pipelines.score import ScoredArchive
+    from cxlens.pipelines.score._output import redacted_archive
+
+    tickets = pd.DataFrame({"ticket_id": ["t1", "t2"], "account_id": ["a@b.com", "c@d.com"],
+                            "team": ["John Smith", "Jet Blue"], "text": ["hi", "hello"]})
+    archive = ScoredArchive(path=Path("."), tickets=tickets,
+                            kpis={"kpis": {"top_accounts_by_tickets": {"a@b.com": 3, "c@d.com": 2}}})
+    out = redacted_archive(archive)
+    top = out.kpis["kpis"]["top_accounts_by_tickets"]
+    assert sorted(top.values()) == [2, 3] and not {"a@b.com", "c@d.com"} & set(top)
+    assert set(top) == set(out.tickets["account_id"])  # the same pseudonyms as the rows
+    assert out.tickets["team"].nunique() == 2  # two teams named like people stay two groups
+    assert dataclasses.replace(out, kpis=None).manifest["redacted"]["EMAIL"] >= 2

@@ -58,7 +58,7 @@ def test_topics_hierarchy_groups_subtopics_under_their_subject(grouped, planted)
     texts, subject, sub, _ = planted
     topics = grouped.topics_
     assert len(topics) > 3, "the six subtopics should not collapse into three topics"
-    parents = grouped._parent_of_row()
+    parents = grouped.parent_of_rows()
     assert len(set(parents)) <= 3
     parent_of = dict(zip(topics["id"], parents))
     message_parent = np.array([parent_of.get(int(t), -1) for t in grouped.labels_])
@@ -84,7 +84,7 @@ def test_topics_hierarchy_each_topic_is_its_own_parent_below_max_parents(planted
 def test_topics_hierarchy_assign_and_tables_agree(grouped, planted, tmp_path):
     texts, _, _, x = planted
     frame = grouped.assign(embeddings=x)
-    parent_of = dict(zip(grouped.topics_["id"], grouped._parent_of_row()))
+    parent_of = dict(zip(grouped.topics_["id"], grouped.parent_of_rows()))
     inner = frame["topic_id"] >= 0
     assert (frame.loc[inner, "topic_parent_id"] == frame.loc[inner, "topic_id"].map(parent_of)).all()
     assert (frame.loc[~inner, "topic_parent_id"] == -1).all()
@@ -117,7 +117,7 @@ def test_topics_hierarchy_second_topic_only_for_mixed_messages(grouped, planted)
     assert (frame["topic_secondary_id"] >= 0).mean() >= 0.8
     has = frame["topic_secondary_id"] >= 0
     # the second topic lies under another top-level topic than the first
-    assert (frame.loc[has, "topic_secondary_id"].map(dict(zip(grouped.topics_["id"], grouped._parent_of_row())))
+    assert (frame.loc[has, "topic_secondary_id"].map(dict(zip(grouped.topics_["id"], grouped.parent_of_rows())))
             != frame.loc[has, "topic_parent_id"]).all()
     assert frame.loc[~has, "topic_secondary"].isna().all()
     pure = grouped.assign(embeddings=x)
@@ -195,3 +195,15 @@ def test_topics_hierarchy_parents_keep_their_ids_with_previous(grouped, planted,
     after = dict(zip(again.parents_["id"], again.parents_["children"].map(sorted)))
     assert after == before
     assert again.next_id_ == grouped.next_id_  # no id used twice, none wasted
+
+
+def test_canonical_order_tells_apart_rows_equal_on_their_first_dimensions():
+    import numpy as np
+
+    from cxlens.nlp.topics._clustering import canonical_order
+
+    rng = np.random.default_rng(3)
+    x = np.hstack([np.zeros((200, 16)), rng.standard_normal((200, 8))])
+    perm = rng.permutation(200)
+    # the same rows in another input order come out in the same value order
+    assert np.array_equal(x[canonical_order(x)], x[perm][canonical_order(x[perm])])
