@@ -29,8 +29,8 @@ import pandas as pd
 
 from cxlens.metrics._registry import Tables
 
-__all__ = ["Groups", "Partial", "Rows", "finish_partials", "group_counts", "partials", "reduce_rows",
-           "sorted_quantiles"]
+__all__ = ["Groups", "Partial", "Rows", "csat_surveys", "finish_partials", "group_counts", "partials",
+           "reduce_rows", "sorted_quantiles"]
 
 REDUCERS = ("mean", "count", "sum", "median", "p90")
 
@@ -99,6 +99,18 @@ def group_counts(codes: np.ndarray, mask: np.ndarray | None, size: int) -> np.nd
     """Rows per group (only where ``mask``; codes < 0 dropped)."""
     keep = codes >= 0 if mask is None else (codes >= 0) & mask
     return np.bincount(codes[keep], minlength=size)
+
+
+def csat_surveys(groups: Groups) -> tuple[np.ndarray | None, np.ndarray]:
+    """(which survey rows are CSAT answers, which groups have any): a group with CSAT surveys reads them,
+    the others the tickets' ``csat`` column, as :func:`cxlens.metrics.satisfaction.responses` picks per group.
+    ``None`` and no group when the surveys cannot be split by the grouping or lack ``score`` / ``kind``."""
+    surveys = groups.tables.surveys
+    survey_group = groups.codes.get("surveys")
+    if survey_group is None or "score" not in surveys or "kind" not in surveys:
+        return None, np.zeros(groups.size, dtype=bool)
+    kind = (surveys["kind"] == "csat").to_numpy(dtype=bool, na_value=False)
+    return kind, group_counts(survey_group, kind, groups.size) > 0
 
 
 def sorted_quantiles(codes: np.ndarray, values: np.ndarray, size: int, how: str) -> np.ndarray:

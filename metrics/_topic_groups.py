@@ -12,7 +12,7 @@ import pandas as pd
 from cxlens.config import KPIConfig
 from cxlens.dataset import ticket_positions
 from cxlens.metrics._measures import flags, numbers, share_rows
-from cxlens.metrics._partials import Groups, Rows, group_counts, reduce_rows
+from cxlens.metrics._partials import Groups, Rows, csat_surveys, reduce_rows
 from cxlens.metrics._registry import Tables, register_grouped, register_rows
 from cxlens.metrics.topics import TOP_ACCOUNTS
 
@@ -34,12 +34,10 @@ def _coverage_groups(groups: Groups, config: KPIConfig):
     group = groups.codes["tickets"]
     low, high = config.csat_scale
     covered = np.zeros(len(tickets), dtype=bool)
-    present = np.zeros(groups.size, dtype=bool)
     surveys = tables.surveys
     survey_group = groups.codes.get("surveys")
-    if survey_group is not None and "score" in surveys and "kind" in surveys:
-        kind = (surveys["kind"] == "csat").to_numpy(dtype=bool, na_value=False)
-        present = group_counts(survey_group, kind, groups.size) > 0
+    kind, present = csat_surveys(groups)
+    if kind is not None:
         if "ticket_id" in surveys:
             score = numbers(surveys, "score").to_numpy()
             with np.errstate(invalid="ignore"):

@@ -8,7 +8,7 @@ import pandas as pd
 from cxlens.config import KPIConfig
 from cxlens.dataset import ticket_positions
 from cxlens.metrics._measures import numbers
-from cxlens.metrics._partials import Groups, group_counts
+from cxlens.metrics._partials import Groups, csat_surveys
 from cxlens.metrics._registry import Measure, Tables, register_grouped, register_kpi
 from cxlens.metrics.resolution import fcr_flags
 from cxlens.metrics.satisfaction import responses
@@ -118,12 +118,10 @@ def _csat_pairs(groups: Groups, config: KPIConfig, pair_of, agent_names: pd.Inde
     group = groups.codes["tickets"]
     ticket_agent = agent_names.get_indexer(tickets["agent_id"].to_numpy())
     chunks = []  # (group, agent code, score) of the answers taken
-    present = np.zeros(groups.size, dtype=bool)
     surveys = tables.surveys
     survey_group = groups.codes.get("surveys")
-    if survey_group is not None and "score" in surveys and "kind" in surveys:
-        kind = (surveys["kind"] == "csat").to_numpy(dtype=bool, na_value=False)
-        present = group_counts(survey_group, kind, groups.size) > 0
+    kind, present = csat_surveys(groups)
+    if kind is not None:
         score = numbers(surveys, "score").to_numpy()
         take = kind & (survey_group >= 0) & ~np.isnan(score)
         take &= present[np.maximum(survey_group, 0)]

@@ -224,7 +224,8 @@ def conversation_with_evidence(data: ScoredArchive, ticket_id: str) -> pd.DataFr
                 how[where].append(_found_by(row))
     out["steps"] = [";".join(s) for s in steps]
     out["evidence"] = spans
-    out["found_by"] = [";".join(hows) if any(":" in h for h in hows) else "" for hows in how]
+    detailed = qa is not None and bool({"evidence_fired", "evidence_score"} & set(qa.columns))
+    out["found_by"] = [";".join(hows) if detailed else "" for hows in how]
     return out
 
 
