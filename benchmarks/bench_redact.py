@@ -8,7 +8,10 @@ Two labelled sets:
   order, ticket, tracking and invoice numbers, versions, dates, times, prices, Luhn-invalid card numbers,
   IBANs with a wrong check digit, error codes, product names, greetings to a brand.
 * **real public texts**: a hand-labelled sample of the IBM Twitter customer-care dev set
-  (``benchmarks/data/pii_ibm_dev_gold.json`` says which messages and what is in them).
+  (``benchmarks/data/pii_ibm_dev_gold.json`` says which messages and what is in them), and 384 tweets to airlines,
+  to @SpotifyCares and to @AmazonHelp (``benchmarks/pii_real_sample.py`` draws them: every message with an email-,
+  phone- or IP-like candidate plus random ones; ``benchmarks/data/pii_real/labels_a.csv`` / ``labels_b.csv``
+  hold two annotators' labels as character offsets, never the values; ``guideline.md`` is what they followed).
 
 An entity is found when a detected span of the same type overlaps it; a detected span is right when it overlaps
 a labelled entity of its type. Usage::
@@ -192,6 +195,33 @@ def real(*, held_out: bool = False) -> list[tuple[str, list[tuple[str, int, int]
     return out
 
 
+def real_tweets(annotator: str = "a") -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """The 384 labelled tweets of ``benchmarks/data/pii_real`` (texts read from ``../shared/data``)."""
+    import pandas as pd
+
+    from pii_real_sample import sample_texts
+
+    texts = dict(zip(*sample_texts()[["key", "text"]].T.values))
+    labels = pd.read_csv(ROOT / "benchmarks" / "data" / "pii_real" / f"labels_{annotator}.csv", keep_default_na=False)
+    out = []
+    for key, rows in labels.groupby("key", sort=False):
+        text = texts[key]
+        spans = [(r.type, int(r.start), int(r.end)) for r in rows.itertuples() if r.type != "NONE"]
+        spans += [("HANDLE", m.start(), m.end()) for m in re.finditer(r"(?<![\w@])@[A-Za-z0-9_]{1,15}(?![\w@])", text)]
+        out.append((text, spans))
+    return out
+
+
+def agreement() -> str:
+    """How often the two annotators of the tweet set gave the same (message, type, span)."""
+    import pandas as pd
+
+    folder = ROOT / "benchmarks" / "data" / "pii_real"
+    a, b = (set(map(tuple, pd.read_csv(folder / f"labels_{x}.csv", keep_default_na=False).astype(str).to_numpy()))
+            for x in "ab")
+    return f"{len(a & b)} of {len(a | b)} label rows identical ({len(a & b) / len(a | b):.1%})"
+
+
 def score(items) -> dict[str, dict[str, float]]:
     tp_gold, n_gold, tp_pred, n_pred = Counter(), Counter(), Counter(), Counter()
     misses = []
@@ -227,7 +257,9 @@ def main() -> None:
     args = parser.parse_args()
     sets = (("generated hard cases", generated(args.n, args.seed)),
             ("IBM dev, hand-labelled (the rules were revised after seeing its errors)", real()),
-            ("IBM dev, held-out (labelled before the detector ran on it)", real(held_out=True)))
+            ("IBM dev, held-out (labelled before the detector ran on it)", real(held_out=True)),
+            ("tweets to airlines, Spotify and Amazon (phone and name rules revised after seeing their errors; "
+             f"annotators: {agreement()})", real_tweets()))
     for name, items in sets:
         result = score(items)
         print(f"\n{name}: {len(items)} texts")

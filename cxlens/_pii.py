@@ -47,16 +47,26 @@ IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[
                   r"(?![\d]|\.\d)")
 IPV6 = re.compile(r"(?i)(?<![\w:])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:)"
                   r"{0,5}[0-9a-f]{1,4}|::(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4})(?![\w:])")
-VERSION_CUE = re.compile(r"(?i)\b(?:version|ver\.?|build|firmware|release|update|updated to|beta|v)\s*[:#(]?\s*$")
-PHONE = re.compile(r"(?<![\w+#/.$£€-])(\+\s?\d(?:[\d ()-]|\.(?=\d)){5,20}\d|\(?\d(?:[\d ()-]|\.(?=\d)){5,20}\d)"
+VERSION_CUE = re.compile(r"(?i)\b(?:version|ver\.?|build|firmware|release|update|updated to|beta|v)"
+                         r"(?:\s+(?:number|no\.?|#))?(?:\s+(?:is|was))?\s*[:#(]?\s*$")
+PHONE = re.compile(r"(?<![\w+#/$£€-])(?<!\d\.)(\+\s?\d(?:[\d ()-]|\.(?=\d)){5,20}\d|\(?\d(?:[\d ()-]|\.(?=\d)){5,20}\d)"
                    r"(?![\w/]|[.,]\d|-\d)")  # a dot only between digits: "v1.2. 555-0100" is two things
 NANP = re.compile(r"^(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}$")
 PHONE_CUE = re.compile(r"(?i)(?:phone|call(?:ed)?|tel|telephone|mobile|cell|whatsapp|sms|text me|fax|ph|mob|"
-                       r"contact(?: me)?(?: at| on)?|reach me(?: at| on)?|number is|no\.?)\W{0,12}$")
-NOT_PHONE_CUE = re.compile(r"(?i)(?:order|ticket|case|ref|reference|invoice|tracking|track|account|acct|id|"
+                       r"contact(?: me)?(?: at| on)?|reach me(?: at| on)?|number is|no\.?)"
+                       r"(?:\s+(?:me|us|my|our|mobile|cell|phone|number|no\.?|#|is|at|on)){0,3}\W{0,12}$")
+#: a phone word anywhere in the text: a bare ten-digit North American number then counts ("call me back ... 7403607771")
+PHONE_WORD = re.compile(r"(?i)\b(?:call(?:ed|ing)?|phone|mobile|cell|dial(?:ed)?|ring|reach (?:me|us)|text me|tel)\b")
+BARE_NANP = re.compile(r"^1?[2-9]\d{2}[2-9]\d{6}$")
+TOLL_FREE = re.compile(r"^(?:\+?1[ .-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[ .-]?\d{3}[ .-]?\d{4}$")
+#: a vanity toll-free number: 1-800-FLY-DELTA, 1800IFlySWA
+VANITY = re.compile(r"(?<![\w-])(?:1[ -]?)?8(?:00|33|44|55|66|77|88)[ -]?((?=[A-Z0-9-]*[A-Z])[A-Za-z0-9][A-Za-z0-9-]{5,11})"
+                    r"(?![\w-])")
+NOT_PHONE_CUE = re.compile(r"(?i)(?:order|ticket|case|ref|reference|invoice|tracking|track|account|acct|id|i\.d\.?|"
                            r"serial|sku|model|version|build|error|code|receipt|transaction|confirmation|"
                            r"booking|claim|policy|imei|pnr|flight|item|part|product|tag|bag|baggage|luggage|seat|"
-                           r"gate|reservation|locator)\W{0,6}(?:numbers?|nos?\.?|num|#|ids?)?\W{0,6}$")
+                           r"gate|reservation|locator)\W{0,6}(?:numbers?|nos?\.?|num|#|ids?)?(?:\W+(?:is|was))?"
+                           r"\W{0,6}$")
 LIST_TAIL = re.compile(r"(?:\d[\d ()./-]*\d\s*(?:,|\band\b|&)\s*)+$")
 DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 STREET_SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
@@ -113,7 +123,11 @@ november december happy sad fine well sure glad back going trying having getting
 """.split())
 PLACE_WORDS = frozenset("field airport international intl route airways airlines airline terminal center centre "
                         "city county university college hospital school bank mall hotel club church river valley "
-                        "beach bay island street road avenue lane drive park station".split())
+                        "beach bay island street road avenue lane drive park station office".split())
+#: given names that are also US states: a place after "City, " ("Herndon, Virginia")
+STATE_NAMES = frozenset("virginia georgia carolina indiana montana dakota florida nevada alabama".split())
+#: two words in capitals, overlapping matches ("BY SELENA GOMEZ" tries "BY SELENA" and "SELENA GOMEZ")
+CAPS_PAIR = re.compile(r"(?<![@\w])(?=([A-Z]{2,})[ \t]+([A-Z]{2,})(?![\w]))")
 #: cues after which a name written in lower case is still a name ("hi im joe")
 LOWER_CASE_CUES = ("my name is", "my name's", "name's", "call me", "i'm", "im", "i am")
 #: weak cues: the word after them must be a listed given name ("Hi Spotify" is not a person); after the other
@@ -209,12 +223,16 @@ def _ips(text: str) -> Iterable[Span]:
 
 
 def _phones(text: str) -> Iterable[Span]:
+    anywhere = PHONE_WORD.search(text) is not None
     for m in PHONE.finditer(text):
         value = m.group(1).strip()
         start = m.start(1)
         if value.startswith("(") and ")" not in value:
             value, start = value[1:], start + 1
         value = value.rstrip(").-( ")
+        extension = re.match(r"(.*\d)\(\d{1,3}$", value)  # "610-362-7498(99) VM full": the line ends at 7498
+        if extension and NANP.match(extension.group(1)):
+            value = extension.group(1)
         digits = re.sub(r"\D", "", value)
         if not 7 <= len(digits) <= 15 or DATE_LIKE.match(value) or re.fullmatch(r"\d{1,2}[:.]\d{2}", value):
             continue
@@ -223,12 +241,21 @@ def _phones(text: str) -> Iterable[Span]:
         if NOT_PHONE_CUE.search(before) and not re.search(r"(?i)(phone|mobile|cell|tel)\W*(number|no\.?|#)?\W*$",
                                                            before):
             continue
-        international = value.startswith("+") and len(digits) >= 8
         grouped = NANP.match(value) is not None
+        if "." in value and not grouped:  # versions and builds (10.0.15252.0), not phones
+            continue
+        international = value.startswith("+") and len(digits) >= 8
         cued = PHONE_CUE.search(before) is not None
         trunk = re.fullmatch(r"0\d{1,4}[ -]\d{3,4}[ -]?\d{3,4}", value) is not None
-        if international or grouped or cued or trunk:
+        prefixed = re.match(r"(?:00|011)[ -]?[1-9]", value) is not None and 10 <= len(digits) <= 15
+        toll_free = TOLL_FREE.match(value) is not None
+        bare = anywhere and BARE_NANP.match(value) is not None
+        if international or grouped or cued or trunk or prefixed or toll_free or bare:
             yield start, start + len(value), "PHONE"
+    for m in VANITY.finditer(text):
+        tail = m.group(1).replace("-", "")
+        if 7 <= len(tail) <= 10 and sum(c.isalpha() for c in tail) >= 3:
+            yield m.start(), m.end(), "PHONE"
 
 
 def _addresses(text: str) -> Iterable[Span]:
@@ -247,8 +274,8 @@ def _persons(text: str) -> Iterable[Span]:
         word = m.group(1)
         low = word.lower()
         cue = text[m.start():m.start(1)].strip(" ,:").lower()
-        if low in NOT_NAMES:
-            continue
+        if low in NOT_NAMES or (cue == "from" and low not in names) or _place_follows(text, m.end(1)):
+            continue  # "from Paris", "called Paris office": places
         listed = low in names or low in ambiguous
         if not listed and (cue in NAME_ONLY_CUES or not word[0].isupper()):
             continue
@@ -275,13 +302,21 @@ def _persons(text: str) -> Iterable[Span]:
                 and (last not in names or first in names):
             yield m.start(), m.end(), "PERSON"
     for m in WORD.finditer(text):
-        if m.group().lower() in names and not PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) \
-                and not _place_follows(text, m.end()):
+        low = m.group().lower()
+        if low in names and not PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) \
+                and not _place_follows(text, m.end()) \
+                and not (low in STATE_NAMES and re.search(r"[A-Z][a-z]+,[ \t]*$", text[max(0, m.start() - 30):m.start()])):
             yield m.start(), m.end(), "PERSON"
+    for m in CAPS_PAIR.finditer(text):  # a full name in capitals: "BY SELENA GOMEZ"
+        if m.group(1).lower() in names and m.group(2).lower() not in NOT_NAMES \
+                and m.group(2).lower() not in ambiguous:
+            yield m.start(1), m.end(2), "PERSON"
 
 
 def _place_follows(text: str, end: int) -> bool:
     """``Logan airport``, ``Love Field``, ``Jackson County``: the next word makes the name a place."""
+    if re.match(r",[ \t]*[A-Z]{2}\b(?![a-z])", text[end:end + 6]):  # "Jackson, MS"
+        return True
     following = re.match(r"[ \t]+([A-Za-z]+)", text[end:end + 20])
     return following is not None and following.group(1).lower() in PLACE_WORDS
 

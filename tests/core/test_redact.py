@@ -45,6 +45,16 @@ def found(text: str) -> list[tuple[str, str]]:
     ("Let us know. Thanks.^Kartika", [("Kartika", "PERSON")]),  # an agent's signature on Twitter
     ("Call 914-329-0185.", [("914-329-0185", "PHONE")]),
     ("Version 14.2.4.8. 212-555-3563 is my cell", [("212-555-3563", "PHONE")]),  # not glued to the version
+    # phones as customers write them in tweets (issue 24's real-message set)
+    ("Please call my mobile number 7755087826. Thanks", [("7755087826", "PHONE")]),
+    ("please call us back to rebook. 7403607771 we can't get through", [("7403607771", "PHONE")]),
+    ("hold has now progressed to over an hour...919-675-0985", [("919-675-0985", "PHONE")]),
+    ("the same failed # I already had. 610-362-7498(99) VM full.", [("610-362-7498", "PHONE")]),
+    ("hung up on now many times trying to cal 8004337300 crazy", [("8004337300", "PHONE")]),
+    ("Called 1800IFlySWA, long wait", [("1800IFlySWA", "PHONE")]),
+    ("not a local number for Malaysia 0011 800-55558000. What", [("0011 800-55558000", "PHONE")]),
+    ("Hotel, 13341 Woodland Park Drive Herndon, Virginia", [("13341 Woodland Park Drive", "ADDRESS")]),
+    ("MAKE THE VIDEO BY SELENA GOMEZ WORLDWIDE", [("SELENA GOMEZ", "PERSON")]),
 ])
 def test_finds(text, expected):
     assert found(text) == expected
@@ -64,6 +74,11 @@ def test_finds(text, expected):
     "waiting at Logan airport, then San Antonio, then Love Field",
     "bag tag numbers 0016 964012, 0016 964077",
     "this is odd, it's fine",
+    "app version number is 5.2.4.0 and Windows Mobile 10.0.15252.0 running on a phone",
+    "my spotify i.d. number is 1264569863 and the email",
+    "iPhone 6 8.4.20.535, please call",
+    "bring you back to Jackson, MS! I called Paris office this morning",
+    "order 4016529557 was lost, please call",
 ])
 def test_leaves(text):
     assert found(text) == []
