@@ -31,7 +31,7 @@ import itertools
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -454,7 +454,14 @@ def _json_chunks(path: Path, *, encoding: str, chunk_rows: int, count: RecordCou
         yield RawChunk(_tag(_records_frame(records, numbers), source), bad.frame(), source)
 
 
-def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount) -> Iterator[RawChunk]:
+def _nullable_bool() -> dict:
+    import pyarrow as pa
+
+    return {pa.bool_(): pd.BooleanDtype()}
+
+
+def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount,
+                    keep: Callable[[str], bool] | None = None) -> Iterator[RawChunk]:
     import pyarrow.parquet as pq
 
     source = str(path)
@@ -467,15 +474,25 @@ def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount) -> Itera
         repeated = sorted({n for n in names if names.count(n) > 1})
         raise DuplicateColumnsError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than once.")
     count.records = reader.metadata.num_rows
-    for batch in reader.iter_batches(batch_size=chunk_rows):
-        frame = batch.to_pandas()
+    columns = None if keep is None else [n for n in names if keep(n)]
+    for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns):
+        frame = batch.to_pandas(types_mapper=_nullable_bool().get)  # bools with nulls stay bools, not objects
         frame.insert(0, ROW_COL, np.arange(count.rows + 1, count.rows + len(frame) + 1))
         count.rows += len(frame)
         yield RawChunk(_tag(frame, source), pd.DataFrame(), source)
 
 
-def file_chunks(path: Path, fmt: str, *, chunk_rows: int, encoding: str, count: RecordCount) -> Iterator[RawChunk]:
-    """The chunks of one file of format ``fmt`` (see the module docstring); ``count`` is filled as they come."""
+def file_chunks(path: Path, fmt: str, *, chunk_rows: int, encoding: str, count: RecordCount,
+                keep: Callable[[str], bool] | None = None) -> Iterator[RawChunk]:
+    """The chunks of one file of format ``fmt`` (see the module docstring); ``count`` is filled as they come.
+
+    ``keep``: only the columns whose name (as in the file) it accepts, besides ``_source``/``_row`` (Parquet
+    reads no other column; the text formats parse every field and drop the others per chunk)."""
+    if keep is not None and fmt != "parquet":
+        for chunk in file_chunks(path, fmt, chunk_rows=chunk_rows, encoding=encoding, count=count):
+            wanted = [c for c in chunk.frame.columns if c in (SOURCE_COL, ROW_COL) or keep(c)]
+            yield RawChunk(chunk.frame[wanted], chunk.unreadable, chunk.source)
+        return
     if path.stat().st_size == 0:
         raise UnreadableFileError(f"{path} is empty (0 bytes).")
     if fmt in ("csv", "tsv"):
@@ -486,5 +503,5 @@ def file_chunks(path: Path, fmt: str, *, chunk_rows: int, encoding: str, count: 
     elif fmt == "json":
         yield from _json_chunks(path, encoding=encoding, chunk_rows=chunk_rows, count=count)
     else:
-        yield from _parquet_chunks(path, chunk_rows=chunk_rows, count=count)
+        yield from _parquet_chunks(path, chunk_rows=chunk_rows, count=count, keep=keep)
     count.check()

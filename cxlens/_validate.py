@@ -295,6 +295,8 @@ def _strings(raw: pd.Series) -> pd.Series:
     else:
         values = raw.astype("str") if not pd.api.types.is_string_dtype(raw) or raw.dtype == object else raw
     values = values.where(raw.notna())
+    if not _may_need_strip(values):  # ids as exported: nothing to strip, none blank
+        return values
     stripped = values.str.strip()
     return stripped.where(stripped != "")
 
@@ -312,12 +314,70 @@ def _parse_column(raw: pd.Series, col: Column, rules: ValueRules) -> tuple[pd.Se
         values = _strings(raw)
         if kind == "category":
             values = values.str.lower().str.replace(" ", "_", regex=False)
-        control = values.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
+        control = (values.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
+                   if _may_hold_control(values) else np.zeros(len(values), dtype=bool))
         reason = f"{col.name} contains a control character (NUL, tab, line break, ...): remove it from the value"
         return values, [(control, reason)] if control.any() else []
     if pd.api.types.is_string_dtype(raw) and raw.dtype != object:  # text: keep as read
         return raw, []
     return raw.astype("str").where(raw.notna()), []
+
+
+def _may_hold_control(values: pd.Series) -> bool:
+    """False when no value has a byte of ``_CONTROL`` (UTF-8 bytes below 0x80 are ASCII characters), read from
+    the Arrow buffers in one numpy pass; True (so the regex decides) for other dtypes."""
+    import pyarrow as pa
+
+    try:
+        array = pa.array(values.array, from_pandas=True) if not isinstance(values.array, np.ndarray) else None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return True
+    if array is None or not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        return True
+    if isinstance(array, pa.ChunkedArray):
+        return any(_buffer_has_control(chunk) for chunk in array.chunks)
+    return _buffer_has_control(array)
+
+
+def _may_need_strip(values: pd.Series) -> bool:
+    """False when no value is empty or starts or ends with a byte that could be whitespace (ASCII whitespace,
+    or any non-ASCII byte: U+00A0 and friends), read from the Arrow buffers; True for other dtypes."""
+    import pyarrow as pa
+
+    if isinstance(values.array, np.ndarray) or values.dtype == object:
+        return True
+    try:
+        array = pa.array(values.array, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return True
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        if not len(chunk) or chunk.buffers()[2] is None:
+            if len(chunk) and chunk.null_count < len(chunk):
+                return True  # non-null empty strings
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        valid = np.asarray(chunk.is_valid())
+        starts, ends = offsets[:-1][valid], offsets[1:][valid]
+        if (ends <= starts).any():
+            return True
+        edges = np.concatenate([data[starts], data[ends - 1]])
+        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+            return True
+    return False
+
+
+def _buffer_has_control(array) -> bool:
+    if not len(array) or array.buffers()[2] is None:
+        return False
+    width = np.int64 if str(array.type) == "large_string" else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + len(array) + 1]
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    return bool(((data < 0x20) | (data == 0x7F)).any())
 
 
 def _present(raw: pd.Series, parsed: pd.Series, kind: str) -> pd.Series:

@@ -23,7 +23,7 @@ import pandas as pd
 from cxlens.errors import DataError
 from cxlens.io import REASON_COL, LoadedTable, ValueRules, load_table, write_quarantine
 
-__all__ = ["Dataset", "derive_ticket_fields", "load_dataset", "ticket_positions"]
+__all__ = ["Dataset", "derive_ticket_fields", "fill_derived", "load_dataset", "ticket_positions"]
 
 log = logging.getLogger(__name__)
 TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
@@ -104,19 +104,29 @@ def derive_ticket_fields(tickets: pd.DataFrame, messages: pd.DataFrame, *,
     rows, sent = positions[agent], _ns(messages["sent_at"])[agent]
     in_time = sent >= _ns(tickets["created_at"])[rows]
     rows, sent = rows[in_time], sent[in_time]
-    never = np.iinfo(np.int64).max
-    first_ns = np.full(n, never, dtype=np.int64)
+    first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_ns, rows, sent)
+    has_messages = np.bincount(positions[known], minlength=n) > 0
+    return fill_derived(tickets, first_ns, np.bincount(rows, minlength=n), has_messages)
+
+
+def fill_derived(tickets: pd.DataFrame, first_ns: np.ndarray, replies: np.ndarray,
+                 has_messages: np.ndarray) -> pd.DataFrame:
+    """Fill missing ``first_response_at`` / ``agent_replies`` from per-ticket figures of the messages.
+
+    ``first_ns``: the first in-time agent message (ns since the epoch; int64 max: none); ``replies``: how many
+    there are; ``has_messages``: whether the ticket has any message (else ``agent_replies`` stays missing).
+    """
+    never = np.iinfo(np.int64).max
     first = pd.Series(pd.to_datetime(np.where(first_ns == never, np.iinfo(np.int64).min, first_ns), utc=True),
                       index=tickets.index).dt.as_unit(tickets["created_at"].dt.unit)
-    replies = pd.Series(np.bincount(rows, minlength=n).astype("float64"), index=tickets.index)
-    has_messages = np.bincount(positions[known], minlength=n) > 0
+    replies = pd.Series(np.asarray(replies).astype("float64"), index=tickets.index)
     out = tickets.copy(deep=False)
     if "first_response_at" in out:
         out["first_response_at"] = out["first_response_at"].fillna(first)
     else:
         out["first_response_at"] = first
-    replies = replies.where(has_messages)
+    replies = replies.where(np.asarray(has_messages, dtype=bool))
     out["agent_replies"] = out["agent_replies"].fillna(replies) if "agent_replies" in out else replies
     return out
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,12 +69,13 @@ def file_fingerprint(path: Path) -> dict[str, object]:
 
 def iter_raw_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str = "utf-8",
                     problems: list[FileProblem] | None = None, counts: list[RecordCount] | None = None,
-                    follow_symlinks: bool = False) -> Iterator[RawChunk]:
+                    follow_symlinks: bool = False, keep: Callable[[str], bool] | None = None) -> Iterator[RawChunk]:
     """Chunks of the rows of ``path`` (a file or a folder), as given. See the module docstring.
 
     With ``problems`` (a list), a file that cannot be read, or breaks part-way, is appended there and the next
     file is read; without it, the :class:`~cxlens.errors.UnreadableFileError` propagates. ``counts`` (a list)
-    receives each file's :class:`RecordCount` once the file is read to its end.
+    receives each file's :class:`RecordCount` once the file is read to its end. ``keep`` reads only the columns
+    whose name (as in the file) it accepts (see :func:`cxlens._records.file_chunks`).
     """
     enc = reading_encoding(encoding)
     for file in input_files(path, follow_symlinks=follow_symlinks):
@@ -82,7 +83,7 @@ def iter_raw_chunks(path: str | Path, *, chunk_rows: int = 50_000, encoding: str
         count = RecordCount(source=str(file))
         done = 0
         try:
-            for chunk in file_chunks(file, fmt, chunk_rows=chunk_rows, encoding=enc, count=count):
+            for chunk in file_chunks(file, fmt, chunk_rows=chunk_rows, encoding=enc, count=count, keep=keep):
                 done += len(chunk.frame) + len(chunk.unreadable)
                 yield chunk
         except RowAccountingError:

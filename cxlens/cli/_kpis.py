@@ -28,6 +28,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                          help="table (default: the overall figures, as a table on a terminal and TSV to a pipe or "
                               "file), tsv, or csv / json with the per-group figures too")
     compute.add_argument("--out", metavar="FILE", help="write the report here (json or csv by --format)")
+    compute.add_argument("--chunk-rows", type=int, default=500_000, metavar="N",
+                         help="rows read at a time (default 500000): memory holds the tables KPIs read, without "
+                              "messages and text columns, plus one chunk")
     compute.set_defaults(func=kpis_compute)
 
     explain = ksub.add_parser("explain", help="list the rows (ticket ids, ...) behind one KPI figure")
@@ -90,18 +93,15 @@ def _quarantine(dataset, args: argparse.Namespace) -> None:
 
 def kpis_compute(args: argparse.Namespace) -> int:
     from cxlens._csv_safety import write_csv
-    from cxlens.pipelines.kpi_report import kpi_report, kpi_tables, write_kpi_report
-
     from cxlens._outdir import prepare_output_file
+    from cxlens.pipelines.kpi_report import kpi_report, write_kpi_report
 
     if args.out:
         prepare_output_file(args.out, inputs=input_paths(args).values())
     config = _config(args)
-    dataset = load_inputs(args)
-    print_summary(dataset)
-    _quarantine(dataset, args)
+    tables = _streamed_tables(args)
     by = [c.strip() for c in args.by.split(",") if c.strip()]
-    report = kpi_report(kpi_tables(dataset), config=config, names=args.kpi, by=by, period=args.period)
+    report = kpi_report(tables, config=config, names=args.kpi, by=by, period=args.period)
     if args.out:
         write_kpi_report(report, args.out, fmt="csv" if args.format == "csv" else "json")
         note(f"report written to {args.out}")
@@ -112,6 +112,36 @@ def kpis_compute(args: argparse.Namespace) -> int:
     if args.format in ("table", "tsv"):
         print_report(report, fmt=args.format)
     return 0
+
+
+def _streamed_tables(args: argparse.Namespace):
+    """The KPI tables, read in chunks (messages reduced per ticket, unused text columns not read); counts and
+    quarantine files as every command reports them."""
+    from pathlib import Path
+
+    from cxlens.cli._common import StageProgress, value_rules_from, write_counts
+    from cxlens.errors import DataError
+    from cxlens.io import parse_mapping
+    from cxlens.pipelines._kpi_stream import streamed_kpi_tables
+
+    paths = input_paths(args)
+    if not any(paths.values()):
+        raise DataError("No input given: give at least {tickets} (or {mentions} / {accounts}).",
+                        params=("tickets", "mentions", "accounts"))
+    out = args.quarantine_dir or (str(Path(args.out).parent) if getattr(args, "out", None) else "cxlens-out")
+    with StageProgress(quiet=False, unit="rows") as progress:
+        tables, checks = streamed_kpi_tables(paths, out=out, mapping=parse_mapping(args.map), encoding=args.encoding,
+                                             rules=value_rules_from(args), follow_symlinks=args.follow_symlinks,
+                                             chunk_rows=args.chunk_rows, progress=progress)
+    write_counts(check.as_row() for check in checks)
+    for check in checks:
+        if check.quarantine_file:
+            sys.stderr.write(f"cxlens: {check.table}: quarantined rows written to {check.quarantine_file}\n")
+    for check in checks:
+        problem = check.problem()
+        if problem is not None:
+            raise problem
+    return tables
 
 
 def print_report(report, *, fmt: str = "table",

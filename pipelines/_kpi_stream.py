@@ -1,0 +1,227 @@
+"""The tables ``cxlens kpis compute`` needs, read in chunks: messages never held, text columns never read.
+
+No KPI reads a message: messages only give each ticket its ``first_response_at`` and ``agent_replies`` where
+the ticket lacks them (:func:`cxlens.dataset.derive_ticket_fields`). So messages are streamed chunk by chunk
+(validated, de-duplicated, checked against the tickets, and reduced to three numbers per ticket), and the other
+tables are kept without the columns no KPI reads (ticket subject and text, mention text, message text and
+authors), which a Parquet file does not even read. The result equals :func:`cxlens.dataset.load_dataset`
+followed by :func:`cxlens.pipelines.kpi_report.kpi_tables` (tests/pipelines/test_kpi_stream.py), except that a
+quarantined row holds the columns read (plus ``_source``, ``_row`` pointing at the full record).
+
+What crosses chunks: per ticket 8 bytes of hash, its position, and the three derived numbers; per message
+8 bytes of hash (:mod:`cxlens._keys`). Peak memory is the narrow tables plus one chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlens._keys import IdIndex, SeenHashes, id_hashes
+from cxlens.dataset import fill_derived
+from cxlens.io import ROW_COL, SOURCE_COL, ValueRules, reason_counts, validate_frame
+from cxlens.io_stream import RecordCount, check_accounted, iter_raw_chunks
+from cxlens.metrics import Tables, make_tables
+from cxlens.pipelines.validate import TableCheck, _QuarantineFile, _set_aside
+from cxlens.schema import get_schema
+
+__all__ = ["streamed_kpi_tables"]
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int | None], None]
+#: the columns of each table no KPI reads (a required one is read and validated, then dropped)
+UNUSED = {"tickets": ("subject", "text"), "messages": ("text", "author_id"), "mentions": ("text", "author"),
+          "accounts": (), "surveys": ()}
+MESSAGE_COLUMNS = ("ticket_id", "sent_at", "author_role", "message_id")
+DUPLICATE = "duplicate {key} (the first occurrence is kept)"
+ORPHAN = "ticket_id is not in the tickets table"
+
+
+class _Reader:
+    """One table's chunks, validated, with its counts and quarantine file."""
+
+    def __init__(self, table: str, path, *, out: Path, mapping: Mapping[str, str] | None, encoding: str,
+                 rules: ValueRules | None, follow_symlinks: bool, chunk_rows: int, progress: Progress) -> None:
+        self.table, self.path, self.mapping = table, path, dict(mapping or {})
+        self.schema = get_schema(table)
+        if table == "messages":  # message ids are de-duplicated by hash (_message_pass), not by pandas per chunk
+            self.schema = replace(self.schema, key=None)
+        self.options = dict(chunk_rows=chunk_rows, encoding=encoding, follow_symlinks=follow_symlinks)
+        self.rules, self.progress = rules, progress
+        self.quarantine = _QuarantineFile(out / "quarantine" / f"{table}.csv")
+        self.check = TableCheck(table, source=str(path))
+
+    def keep(self, raw_name: str) -> bool:
+        name = self.mapping.get(raw_name, raw_name)
+        if self.table == "messages":
+            return name in MESSAGE_COLUMNS
+        return name not in UNUSED[self.table] or name in self.schema.required
+
+    def chunks(self):
+        """``(valid, bad)`` per chunk: rows valid by the schema (duplicates within the chunk set aside)."""
+        counts: list[RecordCount] = []
+        for raw in iter_raw_chunks(self.path, counts=counts, keep=self.keep, **self.options):
+            self.check.read += len(raw.frame) + len(raw.unreadable)
+            valid, bad = validate_frame(raw.frame, self.schema, source=str(self.path), mapping=self.mapping,
+                                        rules=self.rules)
+            yield valid, [bad, raw.unreadable]
+            self.progress(f"read {self.table}", self.check.read, None)
+        self.counts = counts
+
+    def set_aside(self, parts: list[pd.DataFrame]) -> None:
+        parts = [p for p in parts if len(p)]
+        if parts:
+            bad = pd.concat(parts, ignore_index=True)
+            self.check.quarantined += len(bad)
+            self.check.reasons.update(reason_counts(bad))
+            self.quarantine.append(bad)
+
+    def finish(self, used: int) -> TableCheck:
+        self.check.used = used
+        check_accounted(self.table, self.counts, [], self.check.used + self.check.quarantined)
+        self.check.quarantine_file = self.quarantine.finish()
+        if self.check.quarantined:
+            log.warning("%s: %d of %d rows quarantined", self.table, self.check.quarantined, self.check.read)
+        return self.check
+
+
+def _narrow(valid: pd.DataFrame, table: str) -> pd.DataFrame:
+    drop = [c for c in UNUSED[table] if c in valid]
+    return valid.drop(columns=drop) if drop else valid
+
+
+def _kept_table(reader: _Reader) -> pd.DataFrame:
+    """A whole table without its unused columns; repeated keys across chunks set aside (the first one kept)."""
+    key = reader.schema.key
+    frames, seen = [], SeenHashes()
+    for valid, bad in reader.chunks():
+        reader.set_aside(bad)
+        valid = _narrow(valid, reader.table)
+        if key and key in valid:
+            seen.add(id_hashes(valid[key]))
+        frames.append(valid)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    repeated = seen.repeated() if key and key in frame else np.zeros(0, dtype=np.uint64)
+    if len(repeated):  # exact among the few rows whose hash repeats
+        hashes = id_hashes(frame[key])
+        maybe = np.flatnonzero(np.isin(hashes, repeated) & frame[key].notna().to_numpy())
+        twice = np.zeros(len(frame), dtype=bool)
+        twice[maybe] = frame[key].iloc[maybe].duplicated(keep="first").to_numpy()
+        reader.set_aside([_set_aside(frame, twice, DUPLICATE.format(key=key))])
+        frame = frame.loc[~twice].reset_index(drop=True)
+    reader.finish(len(frame))
+    return frame.drop(columns=[SOURCE_COL, ROW_COL], errors="ignore")
+
+
+def _message_pass(reader: _Reader, index: IdIndex, created_ns: np.ndarray, repeated: np.ndarray | None):
+    """One pass over the messages: per ticket the first in-time agent reply (ns), the count of such replies and
+    whether it has any message; the message-id hashes seen. ``repeated``: hashes to keep once (second pass)."""
+    n = len(index)
+    never = np.iinfo(np.int64).max
+    first_ns = np.full(n, never, dtype=np.int64)
+    replies = np.zeros(n, dtype=np.int64)
+    has = np.zeros(n, dtype=bool)
+    seen, used = SeenHashes(), 0
+    taken = None if repeated is None else np.zeros(len(repeated), dtype=bool)
+    for valid, bad in reader.chunks():
+        parts = list(bad)
+        if "message_id" in valid:
+            hashes = id_hashes(valid["message_id"])
+            present = valid["message_id"].notna().to_numpy()
+            if taken is not None:
+                twice = _repeats(hashes, present, repeated, taken)
+                parts.append(_set_aside(valid, twice, DUPLICATE.format(key="message_id")))
+                valid, hashes, present = valid.loc[~twice], hashes[~twice], present[~twice]
+            seen.add(hashes[present])
+        positions = index.positions(valid["ticket_id"])
+        orphan = positions < 0
+        parts.append(_set_aside(valid, orphan, ORPHAN))
+        positions = positions[~orphan]
+        reader.set_aside(parts)
+        used += len(positions)
+        has[positions] = True
+        agent = (valid["author_role"] == "agent").to_numpy(dtype=bool, na_value=False)[~orphan]
+        sent = valid["sent_at"].dt.as_unit("ns").array.asi8[~orphan]
+        rows, sent = positions[agent], sent[agent]
+        in_time = sent >= created_ns[rows]
+        rows, sent = rows[in_time], sent[in_time]
+        np.minimum.at(first_ns, rows, sent)
+        replies += np.bincount(rows, minlength=n)
+    return first_ns, replies, has, seen, used
+
+
+def _repeats(hashes: np.ndarray, present: np.ndarray, repeated: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """Rows whose hash was seen before (in an earlier chunk or earlier in this one); marks the first ones taken."""
+    at = np.minimum(np.searchsorted(repeated, hashes), max(len(repeated) - 1, 0))
+    hit = present & (repeated[at] == hashes) if len(repeated) else np.zeros(len(hashes), dtype=bool)
+    twice = np.zeros(len(hashes), dtype=bool)
+    rows = np.flatnonzero(hit)
+    if len(rows):
+        slots = at[rows]
+        _, first = np.unique(slots, return_index=True)
+        is_first = np.zeros(len(rows), dtype=bool)
+        is_first[first] = True
+        twice[rows] = taken[slots] | ~is_first
+        taken[slots] = True
+    return twice
+
+
+def _derived_tickets(tickets: pd.DataFrame, reader: _Reader) -> pd.DataFrame:
+    """Tickets with ``first_response_at`` and ``agent_replies`` filled from the streamed messages."""
+    index = IdIndex(tickets["ticket_id"])
+    created_ns = tickets["created_at"].dt.as_unit("ns").array.asi8
+    first_ns, replies, has, seen, used = _message_pass(reader, index, created_ns, None)
+    repeated = seen.repeated()
+    if len(repeated):  # a message id seen twice: read again, keeping each id's first (valid) occurrence
+        log.info("messages: %d message ids repeat; reading the messages a second time", len(repeated))
+        reader.quarantine.discard()
+        reader.quarantine = _QuarantineFile(reader.quarantine.path)
+        reader.check = TableCheck(reader.table, source=str(reader.path))
+        first_ns, replies, has, _, used = _message_pass(reader, index, created_ns, repeated)
+    reader.finish(used)
+    return fill_derived(tickets, first_ns, replies, has)
+
+
+def streamed_kpi_tables(paths: Mapping[str, str | Path | None], *, out: str | Path,
+                        mapping: Mapping[str, str] | None = None, encoding: str = "utf-8",
+                        rules: ValueRules | None = None, follow_symlinks: bool = False, chunk_rows: int = 500_000,
+                        period_start: pd.Timestamp | None = None, period_end: pd.Timestamp | None = None,
+                        progress: Progress | None = None) -> tuple[Tables, list[TableCheck]]:
+    """The KPI tables of ``paths`` and each table's counts (``read = used + quarantined``); quarantined rows go to
+    ``out/quarantine/<table>.csv``. See the module docstring."""
+    progress = progress or (lambda stage, done, total: None)
+    out = Path(out)
+
+    def reader(table: str) -> _Reader:
+        return _Reader(table, paths[table], out=out, mapping=mapping, encoding=encoding, rules=rules,
+                       follow_symlinks=follow_symlinks, chunk_rows=chunk_rows, progress=progress)
+
+    frames: dict[str, pd.DataFrame | None] = {}
+    checks: dict[str, TableCheck] = {}
+    for table in ("tickets", "accounts", "surveys", "mentions"):
+        if paths.get(table) is not None:
+            r = reader(table)
+            frames[table] = _kept_table(r)
+            checks[table] = r.check
+    if paths.get("messages") is not None:
+        r = reader("messages")
+        if frames.get("tickets") is not None:
+            frames["tickets"] = _derived_tickets(frames["tickets"], r)
+        else:  # messages without tickets: validated and counted only, as load_dataset does
+            used = 0
+            for valid, bad in r.chunks():
+                r.set_aside(bad)
+                used += len(valid)
+            r.finish(used)
+        checks["messages"] = r.check
+    order = ("tickets", "messages", "accounts", "surveys", "mentions")
+    tables = make_tables(tickets=frames.get("tickets"), accounts=frames.get("accounts"),
+                         surveys=frames.get("surveys"), mentions=frames.get("mentions"),
+                         period_start=period_start, period_end=period_end)
+    return tables, [checks[t] for t in order if t in checks]
+
