@@ -26,12 +26,22 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 def _arrow_strings(values: pd.Series | np.ndarray):
+    """The values as one Arrow string array: the column's own buffers when it is Arrow-backed (no copy)."""
     import pyarrow as pa
 
-    array = pa.array(values, from_pandas=True, type=pa.large_string()) if not isinstance(values, pa.Array) \
-        else values.cast(pa.large_string())
+    if isinstance(values, pd.Series) and not isinstance(values.array, np.ndarray):
+        try:
+            array = pa.array(values.array)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            array = pa.array(values, from_pandas=True, type=pa.string())
+    elif isinstance(values, (pa.Array, pa.ChunkedArray)):
+        array = values
+    else:
+        array = pa.array(values, from_pandas=True, type=pa.string())
     if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+        array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.string())
     return array
 
 
@@ -46,14 +56,20 @@ def id_hashes(values) -> np.ndarray:
     out = np.zeros(n, dtype=np.uint64)
     if not n:
         return out
-    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + n + 1]
+    import pyarrow as pa
+
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + n + 1].astype(np.int64)
     data = array.buffers()[2]
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     starts, lengths = offsets[:-1], np.diff(offsets)
     words = (lengths + 7) // 8
-    for count in np.unique(words):
-        rows = np.flatnonzero(words == count) if len(words) and words.min() != words.max() else np.arange(n)
-        out[rows] = _fold(data, starts[rows], lengths[rows], int(count))
+    if words.min() == words.max():  # the usual case: one fold over every id
+        out[:] = _fold(data, starts, lengths, int(words[0]))
+    else:
+        for count in np.unique(words):
+            rows = np.flatnonzero(words == count)
+            out[rows] = _fold(data, starts[rows], lengths[rows], int(count))
     valid = np.asarray(array.is_valid())
     out[~valid] = 0
     return out
@@ -95,7 +111,7 @@ class IdIndex:
 
         self.ids_ = _arrow_strings(ids)
         hashes = id_hashes(self.ids_)
-        self.order_ = np.argsort(hashes, kind="stable")
+        self.order_ = np.argsort(hashes, kind="stable").astype(np.int32 if len(hashes) < 2**31 else np.int64)
         self.sorted_ = hashes[self.order_]
         self._pa = pa
 
@@ -108,13 +124,15 @@ class IdIndex:
 
         asked = _arrow_strings(values)
         hashes = id_hashes(asked)
+        if asked.type != self.ids_.type:
+            asked = asked.cast(self.ids_.type)
         found = np.full(len(hashes), -1, dtype=np.int64)
         if not len(self.sorted_) or not len(hashes):
             return found
         at = np.minimum(np.searchsorted(self.sorted_, hashes), len(self.sorted_) - 1)
         hit = (self.sorted_[at] == hashes) & np.asarray(asked.is_valid())
         rows = np.flatnonzero(hit)
-        candidate = self.order_[at[rows]]
+        candidate = self.order_[at[rows]].astype(np.int64)
         same = np.asarray(pc.equal(asked.take(rows), self.ids_.take(candidate)).fill_null(False))
         found[rows[same]] = candidate[same]
         unsure = rows[~same]  # a hash shared by two ids (or by several equal-hash tickets): look it up exactly
@@ -133,8 +151,8 @@ class SeenHashes:
         self.parts_: list[list[np.ndarray]] = [[] for _ in range(self.BUCKETS)]
 
     def add(self, hashes: np.ndarray) -> None:
-        bucket = (hashes >> np.uint64(60)).astype(np.int64)
-        order = np.argsort(bucket, kind="stable")
+        bucket = (hashes >> np.uint64(60)).astype(np.uint8)
+        order = np.argsort(bucket, kind="stable")  # a radix sort for 8-bit keys
         bounds = np.searchsorted(bucket[order], np.arange(self.BUCKETS + 1))
         for b in range(self.BUCKETS):
             if bounds[b + 1] > bounds[b]:

@@ -118,8 +118,8 @@ def fill_derived(tickets: pd.DataFrame, first_ns: np.ndarray, replies: np.ndarra
     there are; ``has_messages``: whether the ticket has any message (else ``agent_replies`` stays missing).
     """
     never = np.iinfo(np.int64).max
-    first = pd.Series(pd.to_datetime(np.where(first_ns == never, np.iinfo(np.int64).min, first_ns), utc=True),
-                      index=tickets.index).dt.as_unit(tickets["created_at"].dt.unit)
+    stamps = np.where(first_ns == never, np.iinfo(np.int64).min, first_ns).view("datetime64[ns]")  # int64 min: NaT
+    first = pd.Series(stamps, index=tickets.index).dt.tz_localize("UTC").dt.as_unit(tickets["created_at"].dt.unit)
     replies = pd.Series(np.asarray(replies).astype("float64"), index=tickets.index)
     out = tickets.copy(deep=False)
     if "first_response_at" in out:

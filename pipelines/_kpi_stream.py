@@ -4,7 +4,8 @@ No KPI reads a message: messages only give each ticket its ``first_response_at``
 the ticket lacks them (:func:`cxlens.dataset.derive_ticket_fields`). So messages are streamed chunk by chunk
 (validated, de-duplicated, checked against the tickets, and reduced to three numbers per ticket), and the other
 tables are kept without the columns no KPI reads (ticket subject and text, mention text, message text and
-authors), which a Parquet file does not even read. The result equals :func:`cxlens.dataset.load_dataset`
+authors, and columns no schema declares unless a KPI or the grouping reads them), which a Parquet file does
+not even read. The result equals :func:`cxlens.dataset.load_dataset`
 followed by :func:`cxlens.pipelines.kpi_report.kpi_tables` (tests/pipelines/test_kpi_stream.py), except that a
 quarantined row holds the columns read (plus ``_source``, ``_row`` pointing at the full record).
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from cxlens._keys import IdIndex, SeenHashes, id_hashes
 from cxlens.dataset import fill_derived
@@ -46,7 +48,8 @@ class _Reader:
     """One table's chunks, validated, with its counts and quarantine file."""
 
     def __init__(self, table: str, path, *, out: Path, mapping: Mapping[str, str] | None, encoding: str,
-                 rules: ValueRules | None, follow_symlinks: bool, chunk_rows: int, progress: Progress) -> None:
+                 rules: ValueRules | None, follow_symlinks: bool, chunk_rows: int, progress: Progress,
+                 by: tuple[str, ...] = ()) -> None:
         self.table, self.path, self.mapping = table, path, dict(mapping or {})
         self.schema = get_schema(table)
         if table == "messages":  # message ids are de-duplicated by hash (_message_pass), not by pandas per chunk
@@ -55,12 +58,17 @@ class _Reader:
         self.rules, self.progress = rules, progress
         self.quarantine = _QuarantineFile(out / "quarantine" / f"{table}.csv")
         self.check = TableCheck(table, source=str(path))
+        self.extra = kpi_columns(table) | set(by)
 
     def keep(self, raw_name: str) -> bool:
         name = self.mapping.get(raw_name, raw_name)
         if self.table == "messages":
             return name in MESSAGE_COLUMNS
-        return name not in UNUSED[self.table] or name in self.schema.required
+        if name in self.schema.required:
+            return True
+        if name in self.schema.names:
+            return name not in UNUSED[self.table]
+        return name in self.extra  # a column of no schema: kept when a KPI or the grouping reads it
 
     def chunks(self):
         """``(valid, bad)`` per chunk: rows valid by the schema (duplicates within the chunk set aside)."""
@@ -70,6 +78,8 @@ class _Reader:
             valid, bad = validate_frame(raw.frame, self.schema, source=str(self.path), mapping=self.mapping,
                                         rules=self.rules)
             yield valid, [bad, raw.unreadable]
+            del valid, bad, raw
+            _give_back_memory()
             self.progress(f"read {self.table}", self.check.read, None)
         self.counts = counts
 
@@ -90,6 +100,21 @@ class _Reader:
         return self.check
 
 
+def kpi_columns(table: str) -> set[str]:
+    """The columns of ``table`` that some registered KPI reads (its ``requires``, and the account flags the
+    health KPIs look at)."""
+    from cxlens.metrics import get_kpi, get_kpi_names
+
+    found = {"at_risk", "health_band"} if table == "accounts" else set()
+    for name in get_kpi_names():
+        for need in get_kpi(name).requires:
+            for option in need.split("|"):
+                t, _, column = option.partition(".")
+                if t == table:
+                    found.add(column)
+    return found
+
+
 def _narrow(valid: pd.DataFrame, table: str) -> pd.DataFrame:
     drop = [c for c in UNUSED[table] if c in valid]
     return valid.drop(columns=drop) if drop else valid
@@ -98,14 +123,17 @@ def _narrow(valid: pd.DataFrame, table: str) -> pd.DataFrame:
 def _kept_table(reader: _Reader) -> pd.DataFrame:
     """A whole table without its unused columns; repeated keys across chunks set aside (the first one kept)."""
     key = reader.schema.key
-    frames, seen = [], SeenHashes()
+    chunks, seen = [], SeenHashes()
     for valid, bad in reader.chunks():
         reader.set_aside(bad)
         valid = _narrow(valid, reader.table)
         if key and key in valid:
             seen.add(id_hashes(valid[key]))
-        frames.append(valid)
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        # column by column, each owning its memory, so that joining them frees each chunk's column as it goes;
+        # the file name of each row as a categorical (one byte a row, not the path repeated)
+        chunks.append({col: valid[col].astype("category") if col == SOURCE_COL else valid[col].copy()
+                       for col in valid.columns})
+    frame = _joined(chunks)
     repeated = seen.repeated() if key and key in frame else np.zeros(0, dtype=np.uint64)
     if len(repeated):  # exact among the few rows whose hash repeats
         hashes = id_hashes(frame[key])
@@ -116,6 +144,37 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
         frame = frame.loc[~twice].reset_index(drop=True)
     reader.finish(len(frame))
     return frame.drop(columns=[SOURCE_COL, ROW_COL], errors="ignore")
+
+
+def _give_back_memory() -> None:
+    """Return freed memory to the system (Arrow's pool and the C heap keep it otherwise, and the peak grows)."""
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _joined(chunks: list[dict[str, pd.Series]]) -> pd.DataFrame:
+    """The chunks as one frame, joined a column at a time: the peak is the table plus one column, not twice it."""
+    if not chunks:
+        return pd.DataFrame()
+    if any(list(chunk) != list(chunks[0]) for chunk in chunks):  # files of a folder with other columns
+        return pd.concat([pd.DataFrame(chunk, copy=False) for chunk in chunks], ignore_index=True)
+    columns = {}
+    for col in list(chunks[0]):
+        parts = [chunk.pop(col) for chunk in chunks]
+        if col == SOURCE_COL:  # several files: one set of categories
+            columns[col] = pd.Series(union_categoricals([p.array for p in parts]))
+        else:
+            columns[col] = pd.concat(parts, ignore_index=True)
+        del parts
+        _give_back_memory()
+    return pd.DataFrame(columns, copy=False)
 
 
 def _message_pass(reader: _Reader, index: IdIndex, created_ns: np.ndarray, repeated: np.ndarray | None):
@@ -191,15 +250,16 @@ def streamed_kpi_tables(paths: Mapping[str, str | Path | None], *, out: str | Pa
                         mapping: Mapping[str, str] | None = None, encoding: str = "utf-8",
                         rules: ValueRules | None = None, follow_symlinks: bool = False, chunk_rows: int = 500_000,
                         period_start: pd.Timestamp | None = None, period_end: pd.Timestamp | None = None,
-                        progress: Progress | None = None) -> tuple[Tables, list[TableCheck]]:
+                        by: tuple[str, ...] | list[str] = (), progress: Progress | None = None) -> tuple[Tables, list[TableCheck]]:
     """The KPI tables of ``paths`` and each table's counts (``read = used + quarantined``); quarantined rows go to
-    ``out/quarantine/<table>.csv``. See the module docstring."""
+    ``out/quarantine/<table>.csv``. Columns no schema declares are kept when a KPI reads them or ``by`` names
+    them. See the module docstring."""
     progress = progress or (lambda stage, done, total: None)
     out = Path(out)
 
     def reader(table: str) -> _Reader:
         return _Reader(table, paths[table], out=out, mapping=mapping, encoding=encoding, rules=rules,
-                       follow_symlinks=follow_symlinks, chunk_rows=chunk_rows, progress=progress)
+                       follow_symlinks=follow_symlinks, chunk_rows=chunk_rows, progress=progress, by=tuple(by))
 
     frames: dict[str, pd.DataFrame | None] = {}
     checks: dict[str, TableCheck] = {}

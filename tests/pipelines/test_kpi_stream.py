@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -24,6 +25,7 @@ def _spoilt(folder, fmt: str) -> dict[str, str]:
     """The example archive with bad rows everywhere, some of them repeats far from their first occurrence."""
     written = write_example_archive(folder / "clean", n_tickets=600, seed=3, fmt="csv")
     frames = {t: pd.read_csv(written[t], dtype=str, keep_default_na=False) for t in TABLES}
+    _score(frames)
     t, m, a = frames["tickets"], frames["messages"], frames["accounts"]
     frames["tickets"] = pd.concat([t, t.iloc[[5, 300]], t.iloc[[7]].assign(created_at="not a date"),
                                    t.iloc[[8]].assign(ticket_id="T\tbad")], ignore_index=True)
@@ -42,6 +44,26 @@ def _spoilt(folder, fmt: str) -> dict[str, str]:
         frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
         paths[name] = str(path)
     return paths
+
+
+def _score(frames: dict[str, pd.DataFrame]) -> None:
+    """The columns ``cxlens score`` adds, so that the AI-derived KPIs are compared too."""
+    rng = np.random.default_rng(3)
+    t, m, a = frames["tickets"], frames["mentions"], frames["accounts"]
+    labels = np.array(["negative", "neutral", "positive", None], dtype=object)
+    t["sentiment"] = labels[rng.integers(0, 4, len(t))]
+    t["topic"] = np.array(["billing", "login", "delivery", None], dtype=object)[rng.integers(0, 4, len(t))]
+    t["request_type"] = np.array(["question", "complaint", None], dtype=object)[rng.integers(0, 3, len(t))]
+    t["script_adherence"] = np.where(rng.random(len(t)) < 0.2, np.nan, rng.uniform(0, 100, len(t)))
+    t["auto_fail"] = pd.array(np.where(rng.random(len(t)) < 0.1, None, rng.random(len(t)) < 0.3), dtype="boolean")
+    t["csat_good_probability"] = np.where(rng.random(len(t)) < 0.3, np.nan, rng.random(len(t)))
+    m["sentiment"] = labels[rng.integers(0, 4, len(m))]
+    m["is_question"] = rng.random(len(m)) < 0.4
+    a["churn_probability"] = rng.random(len(a))
+    a["health_score"] = rng.uniform(0, 100, len(a))
+    a["health_band"] = np.array(["good", "average", "poor"], dtype=object)[rng.integers(0, 3, len(a))]
+    a["mrr_start"] = pd.to_numeric(a["mrr"]) * rng.uniform(0.8, 1.2, len(a))
+    a["orders"] = rng.integers(0, 4, len(a))
 
 
 def _close(x, y) -> bool:
@@ -71,6 +93,8 @@ def test_streamed_tables_give_the_loaded_tables_figures(tmp_path, fmt):
         a = compute_kpis(kpi_tables(whole), by=by, period=period).to_dict()
         b = compute_kpis(tables, by=by, period=period).to_dict()
         assert a["skipped"] == b["skipped"]
+        if fmt == "parquet":  # typed scored columns: every KPI is computed
+            assert not a["skipped"], a["skipped"]
         assert _close(a["kpis"], b["kpis"]) and _close(a["groups"], b["groups"]), (by, period)
 
 
@@ -96,3 +120,15 @@ def test_kpis_compute_command_streams_and_reports_counts(tmp_path, capsys):
     whole = load_dataset(**paths)
     assert _close(report["kpis"], compute_kpis(kpi_tables(whole)).to_dict()["kpis"])
     assert (out.parent / "quarantine" / "messages.csv").is_file()
+
+
+def test_grouping_by_a_column_no_schema_declares(tmp_path):
+    """Columns no KPI reads are not kept, unless the report is grouped by them."""
+    paths = _spoilt(tmp_path, "parquet")
+    plain, _ = streamed_kpi_tables(paths, out=tmp_path / "q1")
+    assert "true_sentiment" not in plain.tickets and "sentiment" in plain.tickets
+    grouped, _ = streamed_kpi_tables(paths, out=tmp_path / "q2", by=["true_sentiment"])
+    whole = load_dataset(**paths)
+    a = compute_kpis(kpi_tables(whole), by=["true_sentiment"]).to_dict()
+    b = compute_kpis(grouped, by=["true_sentiment"]).to_dict()
+    assert len(a["groups"]) >= 3 and _close(a["groups"], b["groups"])

@@ -1,0 +1,94 @@
+"""``cxlens kpis compute`` on big archives (issue 25, part 2): time and peak memory against a plain pyarrow read.
+
+Each measurement runs in a fresh process, so its peak RSS is its own (``resource.getrusage`` of the child):
+
+* *read*: ``pyarrow.parquet.read_table`` of every file of the archive, every column (the baseline);
+* *load*: the tables the KPIs read, streamed (``pipelines._kpi_stream.streamed_kpi_tables``), in one process;
+* *command*: ``cxlens kpis compute --archive DIR --format json --out FILE`` (load, validation, every KPI, JSON);
+* *before* (``--before``): what the command did until 7 Dec, every table loaded whole
+  (``load_dataset`` + ``compute_kpis``); skip it on archives that do not fit in memory that way.
+
+    cxlens example-data --out /tmp/ex1m --tickets 1000000 --format parquet
+    python benchmarks/bench_kpis_stream.py /tmp/ex1m --before
+    python benchmarks/bench_kpis_stream.py /tmp/ex10m --by agent_id
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+READ = """
+import sys, glob, pyarrow.parquet as pq
+for f in sorted(glob.glob(sys.argv[1] + '/*.parquet')):
+    pq.read_table(f)
+"""
+LOAD = """
+import sys
+from cxlens.pipelines._kpi_stream import streamed_kpi_tables
+from cxlens.pipelines.score import archive_tables
+streamed_kpi_tables(archive_tables(sys.argv[1]), out=sys.argv[2])
+"""
+BEFORE = """
+import sys
+from cxlens.dataset import load_dataset
+from cxlens.metrics import compute_kpis
+from cxlens.pipelines.kpi_report import kpi_tables
+from cxlens.pipelines.score import archive_tables
+compute_kpis(kpi_tables(load_dataset(**archive_tables(sys.argv[1]))))
+"""
+
+
+def _peak(script: str, *args: str) -> dict:
+    """Wall seconds and peak RSS of ``script`` run in a fresh child process that reports its own peak."""
+    wrapped = script + "\nimport resource, json\nprint(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        sys.stderr.write(done.stderr[-3000:])
+        raise SystemExit("a measurement failed")
+    return {"seconds": round(seconds, 2), "peak_rss_gb": round(int(done.stdout.strip().splitlines()[-1]) / 1e6, 2)}
+
+
+def _cli(argv: list[str]) -> str:
+    """A script running ``cxlens ARGV`` in-process (what the console script does), failing on a non-zero exit."""
+    return f"from cxlens.cli import main\nassert main({argv!r}) == 0\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("archive", help="a folder of Parquet tables (cxlens example-data --format parquet)")
+    parser.add_argument("--by", default="", help="also time the command grouped, e.g. agent_id")
+    parser.add_argument("--before", action="store_true", help="also time loading every table whole (old path)")
+    args = parser.parse_args()
+    archive = Path(args.archive)
+    work = Path(tempfile.mkdtemp(prefix="cxlens-kpistream-"))
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor())
+    result = {"archive": str(archive), "cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg()[0],
+              "bytes": sum(p.stat().st_size for p in archive.glob("*.parquet"))}
+    result["read"] = _peak(READ, str(archive))
+    result["load"] = _peak(LOAD, str(archive), str(work / "load"))
+    command = ["cxlens", "kpis", "compute", "--archive", str(archive), "--format", "json"]  # as a user types it
+    result["command"] = _peak(_cli(command[1:] + ["--out", str(work / "k.json")]))
+    if args.by:
+        grouped = command[1:] + ["--by", args.by, "--out", str(work / "kb.json")]
+        result[f"command_by_{args.by}"] = _peak(_cli(grouped))
+    if args.before:
+        result["before"] = _peak(BEFORE, str(archive))
+    read = result["read"]["seconds"]
+    for key in [k for k in result if isinstance(result[k], dict) and "seconds" in result[k]]:
+        result[key]["x_read"] = round(result[key]["seconds"] / read, 2)
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
