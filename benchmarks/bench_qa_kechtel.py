@@ -156,7 +156,7 @@ def _step_ids(card, defs: pd.DataFrame) -> list[str]:
 
 
 def evaluate_plain(brand: str, folder: Path, encoder, *, tune_splits: int = 0, granularity: str = "sentence",
-                   **params) -> dict:
+                   tune_params: dict | None = None, **params) -> dict:
     """A plain-words scorecard on every labelled reply (no labels used), and optionally tuned on a few labels."""
     from cxlens.nlp.qa import load_scorecard
 
@@ -178,7 +178,7 @@ def evaluate_plain(brand: str, folder: Path, encoder, *, tune_splits: int = 0, g
         macros, tuned_on, per_step = [], [], {i: [] for i in ids}
         for seed in range(tune_splits):
             _, report = tune_scorecard(card, texts, labels, encoder=encoder, per_step=20, seed=seed,
-                                       granularity=granularity, **params)
+                                       granularity=granularity, **(tune_params or {}), **params)
             macros.append(float(report["f1"].mean()))  # steps with no held-out positive and no false alarm: nan
             tuned_on.append(int(report["tuned_on"].max()))
             for r in report.itertuples():
@@ -272,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                              "topics from descriptions + 5 examples each, the text-understanding benchmark)")
     parser.add_argument("--plain", metavar="DIR", help="score the plain-words scorecards plain_<brand>.yaml in DIR")
     parser.add_argument("--tune", action="store_true", help="with --plain: tune on <= 20 labelled replies per step")
+    parser.add_argument("--no-learned-phrases", action="store_true",
+                        help="with --tune: tune thresholds and examples only, learn no phrases (the 7 Dec protocol)")
     parser.add_argument("--acts", choices=("auto", "off"), help="StepDetector(acts=...) (default: the detector's)")
     parser.add_argument("--compete", help="StepDetector(compete=...): a margin, or none (default: the detector's)")
     parser.add_argument("--speed-only", action="store_true", help="only the speed test")
@@ -296,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.plain:
         report = {"encoder": args.encoder, "granularity": args.granularity, "detector": params,
                   "plain": [evaluate_plain(b, Path(args.plain), encoder, tune_splits=args.splits if args.tune else 0,
-                                           granularity=args.granularity, **params) for b in BRANDS]}
+                                           granularity=args.granularity,
+                                           tune_params={"learn_phrases": False} if args.no_learned_phrases else None,
+                                           **params) for b in BRANDS]}
         for b in report["plain"]:
             sys.stdout.write(f"{b['brand']} plain words ({b['scorecard']}): macro-F1 {b['macro_f1']:.3f}, micro-F1 "
                              f"{b['micro_f1']:.3f} on {b['tweets']} replies\n  per step: "

@@ -99,8 +99,8 @@ def kpis_compute(args: argparse.Namespace) -> int:
     if args.out:
         prepare_output_file(args.out, inputs=input_paths(args).values())
     config = _config(args)
-    tables = _streamed_tables(args)
     by = [c.strip() for c in args.by.split(",") if c.strip()]
+    tables = _streamed_tables(args, by=by)
     report = kpi_report(tables, config=config, names=args.kpi, by=by, period=args.period)
     if args.out:
         write_kpi_report(report, args.out, fmt="csv" if args.format == "csv" else "json")
@@ -114,7 +114,7 @@ def kpis_compute(args: argparse.Namespace) -> int:
     return 0
 
 
-def _streamed_tables(args: argparse.Namespace):
+def _streamed_tables(args: argparse.Namespace, *, by: list[str]):
     """The KPI tables, read in chunks (messages reduced per ticket, unused text columns not read); counts and
     quarantine files as every command reports them."""
     from pathlib import Path
@@ -132,7 +132,7 @@ def _streamed_tables(args: argparse.Namespace):
     with StageProgress(quiet=False, unit="rows") as progress:
         tables, checks = streamed_kpi_tables(paths, out=out, mapping=parse_mapping(args.map), encoding=args.encoding,
                                              rules=value_rules_from(args), follow_symlinks=args.follow_symlinks,
-                                             chunk_rows=args.chunk_rows, progress=progress)
+                                             chunk_rows=args.chunk_rows, by=by, progress=progress)
     write_counts(check.as_row() for check in checks)
     for check in checks:
         if check.quarantine_file:

@@ -24,6 +24,7 @@ import pandas as pd
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.qa._calibrate import loo_similarity
 from cxlens.nlp.qa._detect import StepDetector
+from cxlens.nlp.qa._phrases import learned_phrases
 from cxlens.nlp.qa._scorecard import Scorecard, Script
 
 __all__ = ["read_labelled", "step_overlaps", "tune_scorecard", "tuned_scorecard", "tuning_split", "with_examples"]
@@ -107,13 +108,15 @@ def with_examples(card: Scorecard, examples: dict[str, list[str]], *, field: str
 
 
 def tune_scorecard(card: Scorecard, texts: list[str], labels: pd.DataFrame, *, encoder: object | str | None = "minilm-l2",
-                   per_step: int = 20, seed: int = 0, add_examples: bool = True,
+                   per_step: int = 20, seed: int = 0, add_examples: bool = True, learn_phrases: bool = True,
                    **detector_params) -> tuple[StepDetector, pd.DataFrame]:
     """Fit each labelled step's threshold on a tuning split; report per step on the tuning and held-out replies.
 
     ``add_examples``: the tuning split's replies that show one step only become examples of that step too, and
     the replies without a step that it found anyway become its ``counter_examples`` (all compared leave-one-out
-    while the thresholds are fitted, so a reply never vouches for itself).
+    while the thresholds are fitted, so a reply never vouches for itself). ``learn_phrases``: word sequences
+    that mark a step's tuning replies and almost no other (:func:`~cxlens.nlp.qa._phrases.learned_phrases`)
+    become phrases of that step (rule evidence, written into the tuned scorecard).
 
     Returns the fitted detector and a frame with one row per step: ``tuned_on`` (positives used), ``threshold``
     (cosine; ``None`` = semantic evidence off), and ``precision``, ``recall``, ``f1`` on the held-out replies
@@ -128,6 +131,9 @@ def tune_scorecard(card: Scorecard, texts: list[str], labels: pd.DataFrame, *, e
         card = with_examples(card, {str(k): [texts[tune[i]] for i in np.flatnonzero(y_tune[:, j] & single)]
                                     for j, k in enumerate(labels.columns)})
     tune_texts, tune_labels = [texts[i] for i in tune], labels.iloc[tune].reset_index(drop=True)
+    learned = learned_phrases(tune_texts, tune_labels) if learn_phrases else {}
+    if learned:
+        card = with_examples(card, learned, field="phrases")
     detector = StepDetector(scorecard=card, encoder=encoder, **detector_params).fit(tune_texts, tune_labels)
     if add_examples:
         counter = _hard_negatives(detector, tune_texts, tune_labels, most=per_step)
@@ -146,6 +152,7 @@ def tune_scorecard(card: Scorecard, texts: list[str], labels: pd.DataFrame, *, e
                      "threshold": None if threshold > 1.0 else round(threshold, 3),
                      "precision": held["precision"], "recall": held["recall"], "f1": held["f1"],
                      "heldout_positives": held["positives"],
+                     "learned_phrases": "; ".join(learned.get(str(name), [])),
                      "tune_f1": _scores(y[tune, j], found[tune, j])["f1"]})
     report = pd.DataFrame(rows)
     log.info("tuned %d steps on %d replies, measured on %d", len(rows), len(tune), len(rest))

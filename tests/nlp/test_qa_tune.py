@@ -54,7 +54,8 @@ def test_qa_tune_split_caps_positives_per_step():
 
 def test_qa_tune_fits_thresholds_and_reports_heldout_precision_recall():
     texts, labels = labelled_set()
-    detector, report = tune_scorecard(CARD, texts, labels, encoder=BagEncoder(), per_step=5, seed=0, threshold=0.99)
+    detector, report = tune_scorecard(CARD, texts, labels, encoder=BagEncoder(), per_step=5, seed=0, threshold=0.99,
+                                      learn_phrases=False)  # thresholds alone (the words would do it here)
     assert list(report["step"]) == ["restart", "refund"]
     assert (report["tuned_on"] == 5).all()
     # the default threshold (0.99) misses the padded positives; the tuned one finds them all, no false alarm
@@ -67,7 +68,8 @@ def test_qa_tune_fits_thresholds_and_reports_heldout_precision_recall():
 
 def test_qa_tuned_scorecard_round_trips_the_thresholds(tmp_path):
     texts, labels = labelled_set()
-    detector, report = tune_scorecard(CARD, texts, labels, encoder=BagEncoder(), per_step=5, threshold=0.99)
+    detector, report = tune_scorecard(CARD, texts, labels, encoder=BagEncoder(), per_step=5, threshold=0.99,
+                                      learn_phrases=False)
     path = write_scorecard(tuned_scorecard(detector), tmp_path / "tuned.yaml")
     card = load_scorecard(path)
     assert [s.threshold for s in card.scripts[0].steps] == list(report["threshold"])
@@ -109,3 +111,28 @@ def test_qa_counter_examples_veto_the_sentences_closest_to_them():
     spec["steps"][0]["counter_examples"] = ["the weather weather refund"]
     vetoed = StepDetector(scorecard=scorecard_from_dict(spec), encoder=BagEncoder(), calibrate="none").fit()
     assert vetoed.predict(texts)["counter/refund"].tolist() == [True, False]
+
+
+def test_qa_tune_learns_the_word_the_labels_follow():
+    """Labels that follow a word no example has ('squad'): vectors cannot tell those replies from chit-chat, a
+    learned phrase can; the phrase is in the report and in the tuned scorecard."""
+    from cxlens.nlp.qa._phrases import learned_phrases
+
+    card = scorecard_from_dict({"name": "tune", "steps": [
+        {"id": "refer", "description": "hand the case to the dm team", "examples": ["dm your username"]},
+        {"id": "refund", "description": "refund money", "examples": ["refund", "money refund"]},
+    ]}, source="tune.yaml")
+    rows = []
+    for k in range(20):
+        rows += [(f"our squad will look into it {k}", 1, 0), (f"thanks for waiting {k}", 0, 0),
+                 (f"your refund money is on its way {k}", 0, 1)]
+    texts = [r[0] for r in rows]
+    labels = pd.DataFrame([r[1:] for r in rows], columns=["refer", "refund"]).astype(bool)
+    assert learned_phrases(texts, labels)["refer"] == ["squad"]
+    _, plain = tune_scorecard(card, texts, labels, encoder=BagEncoder(), per_step=5, seed=0, learn_phrases=False)
+    detector, report = tune_scorecard(card, texts, labels, encoder=BagEncoder(), per_step=5, seed=0)
+    refer = report.set_index("step").loc["refer"]
+    assert refer["learned_phrases"] == "squad" and refer["f1"] == 1.0
+    assert plain.set_index("step").loc["refer", "f1"] < 0.8
+    step = tuned_scorecard(detector).scripts[0].steps[0]
+    assert "squad" in step.phrases
