@@ -3,7 +3,7 @@
 Each measurement runs in a fresh process, so its peak RSS is its own (``resource.getrusage`` of the child):
 
 * *read*: ``pyarrow.parquet.read_table`` of every file of the archive, every column (the baseline);
-* *load*: the tables the KPIs read, streamed (``pipelines._kpi_stream.streamed_kpi_tables``), in one process;
+* *load*: the tables the KPIs read, streamed (``cxlens.pipelines.kpi_report.streamed_kpi_tables``), in one process;
 * *command*: ``cxlens kpis compute --archive DIR --format json --out FILE`` (load, validation, every KPI, JSON);
 * *before* (``--before``): what the command did until 7 Dec, every table loaded whole
   (``load_dataset`` + ``compute_kpis``); skip it on archives that do not fit in memory that way.
@@ -32,7 +32,7 @@ for f in sorted(glob.glob(sys.argv[1] + '/*.parquet')):
 """
 LOAD = """
 import sys
-from cxlens.pipelines._kpi_stream import streamed_kpi_tables
+from cxlens.pipelines.kpi_report import streamed_kpi_tables
 from cxlens.pipelines.score import archive_tables
 streamed_kpi_tables(archive_tables(sys.argv[1]), out=sys.argv[2])
 """
@@ -48,7 +48,8 @@ compute_kpis(kpi_tables(load_dataset(**archive_tables(sys.argv[1]))))
 
 def _peak(script: str, *args: str) -> dict:
     """Wall seconds and peak RSS of ``script`` run in a fresh child process that reports its own peak."""
-    wrapped = script + "\nimport resource, json\nprint(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+    wrapped = (script + "\nimport resource, json\n"
+               "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n")
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", wrapped, *args], capture_output=True, text=True)
     seconds = time.perf_counter() - start

@@ -272,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                              "topics from descriptions + 5 examples each, the text-understanding benchmark)")
     parser.add_argument("--plain", metavar="DIR", help="score the plain-words scorecards plain_<brand>.yaml in DIR")
     parser.add_argument("--tune", action="store_true", help="with --plain: tune on <= 20 labelled replies per step")
-    parser.add_argument("--no-learned-phrases", action="store_true",
-                        help="with --tune: tune thresholds and examples only, learn no phrases (the 7 Dec protocol)")
+    parser.add_argument("--learn-phrases", action="store_true",
+                        help="with --tune: also learn phrases from the tuning replies (scorecard tune --learn-phrases)")
     parser.add_argument("--acts", choices=("auto", "off"), help="StepDetector(acts=...) (default: the detector's)")
     parser.add_argument("--compete", help="StepDetector(compete=...): a margin, or none (default: the detector's)")
     parser.add_argument("--speed-only", action="store_true", help="only the speed test")
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {"encoder": args.encoder, "granularity": args.granularity, "detector": params,
                   "plain": [evaluate_plain(b, Path(args.plain), encoder, tune_splits=args.splits if args.tune else 0,
                                            granularity=args.granularity,
-                                           tune_params={"learn_phrases": False} if args.no_learned_phrases else None,
+                                           tune_params={"learn_phrases": True} if args.learn_phrases else None,
                                            **params) for b in BRANDS]}
         for b in report["plain"]:
             sys.stdout.write(f"{b['brand']} plain words ({b['scorecard']}): macro-F1 {b['macro_f1']:.3f}, micro-F1 "

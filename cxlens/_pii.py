@@ -49,23 +49,32 @@ IPV6 = re.compile(r"(?i)(?<![\w:])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a
                   r"{0,5}[0-9a-f]{1,4}|::(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4})(?![\w:])")
 VERSION_CUE = re.compile(r"(?i)\b(?:version|ver\.?|build|firmware|release|update|updated to|beta|v)"
                          r"(?:\s+(?:number|no\.?|#))?(?:\s+(?:is|was))?\s*[:#(]?\s*$")
-PHONE = re.compile(r"(?<![\w+#/$£€-])(?<!\d\.)(\+\s?\d(?:[\d ()-]|\.(?=\d)){5,20}\d|\(?\d(?:[\d ()-]|\.(?=\d)){5,20}\d)"
+PHONE = re.compile(r"(?<![\w+#/$£€-])(?<!\d\.)"
+                   r"(\+\s?\d(?:[\d ()-]|\.(?=\d)){5,20}\d|\(?\d(?:[\d ()-]|\.(?=\d)){5,20}\d)"
                    r"(?![\w/]|[.,]\d|-\d)")  # a dot only between digits: "v1.2. 555-0100" is two things
 NANP = re.compile(r"^(?:\+?1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4}$")
-PHONE_CUE = re.compile(r"(?i)(?:phone|call(?:ed)?|tel|telephone|mobile|cell|whatsapp|sms|text me|fax|ph|mob|"
+PHONE_CUE = re.compile(r"(?i)\b(?:phone|call(?:ed)?|tel|telephone|mobile|cell|whatsapp|sms|text me|fax|ph|mob|"
                        r"contact(?: me)?(?: at| on)?|reach me(?: at| on)?|number is|no\.?)"
                        r"(?:\s+(?:me|us|my|our|mobile|cell|phone|number|no\.?|#|is|at|on)){0,3}\W{0,12}$")
-#: a phone word anywhere in the text: a bare ten-digit North American number then counts ("call me back ... 7403607771")
+#: a phone word within 40 characters: a bare ten-digit North American number then counts ("call us back ... 7403607771")
 PHONE_WORD = re.compile(r"(?i)\b(?:call(?:ed|ing)?|phone|mobile|cell|dial(?:ed)?|ring|reach (?:me|us)|text me|tel)\b")
 BARE_NANP = re.compile(r"^1?[2-9]\d{2}[2-9]\d{6}$")
+#: words near a bare number that make it something else: "refund 2345678901", "tracking shows 9405511899",
+#: "8881234567 reward points"
+NOT_PHONE_NEAR = re.compile(r"(?i)\b(?:refund|tracking|track|shows|invoice|inv|order|account|acct|points?|ticket|"
+                            r"case|ref|reference|confirmation|reservation|booking|claim|serial|member|customer|"
+                            r"total|balance|amount|id|file|error|code)\b\W*(?:\w+\W+)?$")
+NOT_PHONE_AFTER = re.compile(r"(?i)\W*(?:(?:as|is)\s+(?:the|my|your|an?)\s+)?(?:points?|pts|miles|reward|dollars|usd|"
+                             r"eur|gbp|bytes|kb|mb|gb|order|reference|ref|ticket|case|invoice)\b")
 TOLL_FREE = re.compile(r"^(?:\+?1[ .-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[ .-]?\d{3}[ .-]?\d{4}$")
 #: a vanity toll-free number: 1-800-FLY-DELTA, 1800IFlySWA
-VANITY = re.compile(r"(?<![\w-])(?:1[ -]?)?8(?:00|33|44|55|66|77|88)[ -]?((?=[A-Z0-9-]*[A-Z])[A-Za-z0-9][A-Za-z0-9-]{5,11})"
+VANITY = re.compile(r"(?<![\w-])(?:1[ -]?)?8(?:00|33|44|55|66|77|88)[ -]?"
+                    r"((?=[A-Z0-9-]*[A-Z])[A-Za-z0-9][A-Za-z0-9-]{5,11})"
                     r"(?![\w-])")
 NOT_PHONE_CUE = re.compile(r"(?i)(?:order|ticket|case|ref|reference|invoice|tracking|track|account|acct|id|i\.d\.?|"
                            r"serial|sku|model|version|build|error|code|receipt|transaction|confirmation|"
                            r"booking|claim|policy|imei|pnr|flight|item|part|product|tag|bag|baggage|luggage|seat|"
-                           r"gate|reservation|locator)\W{0,6}(?:numbers?|nos?\.?|num|#|ids?)?(?:\W+(?:is|was))?"
+                           r"gate|reservation|locator|file)\W{0,6}(?:numbers?|nos?\.?|num|#|ids?)?(?:\W+(?:is|was))?"
                            r"\W{0,6}$")
 LIST_TAIL = re.compile(r"(?:\d[\d ()./-]*\d\s*(?:,|\band\b|&)\s*)+$")
 DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
@@ -223,7 +232,6 @@ def _ips(text: str) -> Iterable[Span]:
 
 
 def _phones(text: str) -> Iterable[Span]:
-    anywhere = PHONE_WORD.search(text) is not None
     for m in PHONE.finditer(text):
         value = m.group(1).strip()
         start = m.start(1)
@@ -242,20 +250,42 @@ def _phones(text: str) -> Iterable[Span]:
                                                            before):
             continue
         grouped = NANP.match(value) is not None
-        if "." in value and not grouped:  # versions and builds (10.0.15252.0), not phones
-            continue
         international = value.startswith("+") and len(digits) >= 8
         cued = PHONE_CUE.search(before) is not None
+        if "." in value and not (grouped or international) \
+                and (not cued or re.search(r"(?:^|\.)\d(?:\.|$)", value)):  # versions, builds: 10.0.15252.0
+            continue
         trunk = re.fullmatch(r"0\d{1,4}[ -]\d{3,4}[ -]?\d{3,4}", value) is not None
-        prefixed = re.match(r"(?:00|011)[ -]?[1-9]", value) is not None and 10 <= len(digits) <= 15
-        toll_free = TOLL_FREE.match(value) is not None
-        bare = anywhere and BARE_NANP.match(value) is not None
-        if international or grouped or cued or trunk or prefixed or toll_free or bare:
+        if grouped or cued or international or trunk:
+            yield start, start + len(value), "PHONE"
+        elif _uncued_phone(text, start, start + len(value), value, digits):
             yield start, start + len(value), "PHONE"
     for m in VANITY.finditer(text):
         tail = m.group(1).replace("-", "")
-        if 7 <= len(tail) <= 10 and sum(c.isalpha() for c in tail) >= 3:
+        before = text[max(0, m.start() - 40):m.start()]
+        if 7 <= len(tail) <= 10 and sum(c.isalpha() for c in tail) >= 5 and not _not_a_phone(before, "") \
+                and not VERSION_CUE.search(before):
             yield m.start(), m.end(), "PHONE"
+
+
+def _not_a_phone(before: str, after: str) -> bool:
+    """A word right before or after the number that makes it an id, an amount or a code, not a phone."""
+    return (NOT_PHONE_NEAR.search(before[-30:]) is not None or NOT_PHONE_CUE.search(before) is not None
+            or NOT_PHONE_AFTER.match(after) is not None)
+
+
+def _uncued_phone(text: str, start: int, end: int, value: str, digits: str) -> bool:
+    """Numbers written with no phone word right before them that are phones all the same: a toll-free number
+    (1-800 ...), an international prefix with a separator (``0011 800-55558000``), or a North American number
+    with a phone word nearby (``please call us back ... 7403607771``); none after an id, amount or code word."""
+    if _not_a_phone(text[max(0, start - 80):start], text[end:end + 20]):
+        return False
+    if TOLL_FREE.match(value):
+        return True
+    if re.match(r"(?:00|011)[ -]?[1-9]", value) and re.search(r"[ -]", value) and 10 <= len(digits) <= 15:
+        return True
+    near = text[max(0, start - 40):min(len(text), end + 40)]
+    return BARE_NANP.match(value) is not None and PHONE_WORD.search(near) is not None
 
 
 def _addresses(text: str) -> Iterable[Span]:
@@ -274,8 +304,8 @@ def _persons(text: str) -> Iterable[Span]:
         word = m.group(1)
         low = word.lower()
         cue = text[m.start():m.start(1)].strip(" ,:").lower()
-        if low in NOT_NAMES or (cue == "from" and low not in names) or _place_follows(text, m.end(1)):
-            continue  # "from Paris", "called Paris office": places
+        if low in NOT_NAMES or (low not in names and (cue == "from" or _place_follows(text, m.end(1)))):
+            continue  # "from Paris", "called Paris office": places (a listed name stays: "Karen office manager")
         listed = low in names or low in ambiguous
         if not listed and (cue in NAME_ONLY_CUES or not word[0].isupper()):
             continue
@@ -305,12 +335,20 @@ def _persons(text: str) -> Iterable[Span]:
         low = m.group().lower()
         if low in names and not PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) \
                 and not _place_follows(text, m.end()) \
-                and not (low in STATE_NAMES and re.search(r"[A-Z][a-z]+,[ \t]*$", text[max(0, m.start() - 30):m.start()])):
+                and not _state_after_city(text, m.start(), m.end(), low):
             yield m.start(), m.end(), "PERSON"
-    for m in CAPS_PAIR.finditer(text):  # a full name in capitals: "BY SELENA GOMEZ"
-        if m.group(1).lower() in names and m.group(2).lower() not in NOT_NAMES \
-                and m.group(2).lower() not in ambiguous:
+    for m in CAPS_PAIR.finditer(text):  # a full name in capitals: "BY SELENA GOMEZ" (not "JACKSON MS")
+        last = m.group(2).lower()
+        if m.group(1).lower() in names and last not in NOT_NAMES and last not in ambiguous \
+                and len(last) > 2 and last not in PLACE_WORDS:
             yield m.start(1), m.end(2), "PERSON"
+
+
+def _state_after_city(text: str, start: int, end: int, low: str) -> bool:
+    """``Herndon, Virginia, 20171`` / ``Herndon, Virginia.``: a state after a city, not ``Sure, Virginia will``."""
+    if low not in STATE_NAMES or not re.search(r"[A-Z][a-z]+,[ \t]*$", text[max(0, start - 30):start]):
+        return False
+    return re.match(r",?[ \t]*(?:\d{5}\b|USA?\b|$|[.!?;\n])", text[end:end + 12]) is not None
 
 
 def _place_follows(text: str, end: int) -> bool:

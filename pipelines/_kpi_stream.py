@@ -1,13 +1,15 @@
-"""The tables ``cxlens kpis compute`` needs, read in chunks: messages never held, text columns never read.
+"""The tables ``cxlens kpis compute`` needs, read in chunks: messages never held, free text never read.
 
 No KPI reads a message: messages only give each ticket its ``first_response_at`` and ``agent_replies`` where
 the ticket lacks them (:func:`cxlens.dataset.derive_ticket_fields`). So messages are streamed chunk by chunk
 (validated, de-duplicated, checked against the tickets, and reduced to three numbers per ticket), and the other
-tables are kept without the columns no KPI reads (ticket subject and text, mention text, message text and
-authors, and columns no schema declares unless a KPI or the grouping reads them), which a Parquet file does
-not even read. The result equals :func:`cxlens.dataset.load_dataset`
-followed by :func:`cxlens.pipelines.kpi_report.kpi_tables` (tests/pipelines/test_kpi_stream.py), except that a
-quarantined row holds the columns read (plus ``_source``, ``_row`` pointing at the full record).
+tables are kept without the columns no KPI reads. Optional free-text columns (ticket subject and text, message
+text) are not read at all, which a Parquet file skips on disk; every other schema column is read and validated
+as loading the whole table does (a bad author id still quarantines its message), then dropped when no KPI reads
+it; columns no schema declares are read only when a KPI or the grouping reads them. The result equals
+:func:`cxlens.dataset.load_dataset` followed by :func:`cxlens.pipelines.kpi_report.kpi_tables`
+(tests/pipelines/test_kpi_stream.py), except that a quarantined row holds the columns read (plus ``_source``,
+``_row`` pointing at the full record) and that message ids are told apart by 64-bit hashes.
 
 What crosses chunks: per ticket 8 bytes of hash, its position, and the three derived numbers; per message
 8 bytes of hash (:mod:`cxlens._keys`). Peak memory is the narrow tables plus one chunk.
@@ -26,10 +28,11 @@ from pandas.api.types import union_categoricals
 
 from cxlens._keys import IdIndex, SeenHashes, id_hashes
 from cxlens.dataset import fill_derived
+from cxlens.errors import ConfigError
 from cxlens.io import ROW_COL, SOURCE_COL, ValueRules, reason_counts, validate_frame
 from cxlens.io_stream import RecordCount, check_accounted, iter_raw_chunks
 from cxlens.metrics import Tables, make_tables
-from cxlens.pipelines.validate import TableCheck, _QuarantineFile, _set_aside
+from cxlens.pipelines.validate import QuarantineFile, TableCheck, rows_set_aside
 from cxlens.schema import get_schema
 
 __all__ = ["streamed_kpi_tables"]
@@ -37,9 +40,9 @@ __all__ = ["streamed_kpi_tables"]
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
 #: the columns of each table no KPI reads (a required one is read and validated, then dropped)
-UNUSED = {"tickets": ("subject", "text"), "messages": ("text", "author_id"), "mentions": ("text", "author"),
-          "accounts": (), "surveys": ()}
-MESSAGE_COLUMNS = ("ticket_id", "sent_at", "author_role", "message_id")
+#: columns validated (or not read at all) that no KPI reads: dropped from the kept tables
+UNUSED = {"tickets": ("subject", "text"), "mentions": ("text", "author"), "accounts": (), "surveys": (),
+          "messages": ()}
 DUPLICATE = "duplicate {key} (the first occurrence is kept)"
 ORPHAN = "ticket_id is not in the tickets table"
 
@@ -52,36 +55,61 @@ class _Reader:
                  by: tuple[str, ...] = ()) -> None:
         self.table, self.path, self.mapping = table, path, dict(mapping or {})
         self.schema = get_schema(table)
-        if table == "messages":  # message ids are de-duplicated by hash (_message_pass), not by pandas per chunk
+        self.key = self.schema.key
+        if table == "messages":  # message ids are de-duplicated by hash across chunks, not by pandas per chunk
             self.schema = replace(self.schema, key=None)
         self.options = dict(chunk_rows=chunk_rows, encoding=encoding, follow_symlinks=follow_symlinks)
         self.rules, self.progress = rules, progress
-        self.quarantine = _QuarantineFile(out / "quarantine" / f"{table}.csv")
+        self.quarantine = QuarantineFile(out / "quarantine" / f"{table}.csv")
         self.check = TableCheck(table, source=str(path))
-        self.extra = kpi_columns(table) | set(by)
+        self.extra = set() if table == "messages" else kpi_columns(table) | set(by)
+        self.seen_columns: set[str] = set()
+        self.header_checked = False
 
     def keep(self, raw_name: str) -> bool:
+        """Read every schema column but the optional free texts (validated columns stay validated); columns of
+        no schema only when a KPI or the grouping reads them."""
         name = self.mapping.get(raw_name, raw_name)
-        if self.table == "messages":
-            return name in MESSAGE_COLUMNS
-        if name in self.schema.required:
-            return True
-        if name in self.schema.names:
-            return name not in UNUSED[self.table]
-        return name in self.extra  # a column of no schema: kept when a KPI or the grouping reads it
+        kind = {c.name: c.kind for c in self.schema.columns}.get(name)
+        if kind is not None:
+            return kind != "text" or name in self.schema.required
+        return name in self.extra
+
+    def check_header(self) -> None:
+        """Missing and repeated columns (after ``--map``), as loading the table whole reports them, named by the
+        files' own headers (CSV, TSV and Parquet files; JSON records are checked chunk by chunk)."""
+        names = _header_names(self.path, encoding=self.options["encoding"],
+                              follow_symlinks=self.options["follow_symlinks"])
+        if names is not None:
+            validate_frame(pd.DataFrame(columns=names), self.schema, source=str(self.path), mapping=self.mapping,
+                           rules=self.rules)
+            self.seen_columns |= {self.mapping.get(n, n) for n in names}
+        self.header_checked = True
 
     def chunks(self):
         """``(valid, bad)`` per chunk: rows valid by the schema (duplicates within the chunk set aside)."""
+        if not self.header_checked:
+            self.check_header()
         counts: list[RecordCount] = []
         for raw in iter_raw_chunks(self.path, counts=counts, keep=self.keep, **self.options):
             self.check.read += len(raw.frame) + len(raw.unreadable)
-            valid, bad = validate_frame(raw.frame, self.schema, source=str(self.path), mapping=self.mapping,
+            frame = self._with_known_columns(raw.frame)
+            valid, bad = validate_frame(frame, self.schema, source=str(self.path), mapping=self.mapping,
                                         rules=self.rules)
             yield valid, [bad, raw.unreadable]
-            del valid, bad, raw
+            del valid, bad, raw, frame
             _give_back_memory()
             self.progress(f"read {self.table}", self.check.read, None)
         self.counts = counts
+
+    def _with_known_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A chunk (one file of a folder, or JSON records) without a required column that the table has
+        elsewhere: the column added empty, so its rows are quarantined as loading the whole table would."""
+        here = {self.mapping.get(c, c) for c in frame.columns}
+        self.seen_columns |= here
+        absent = [c for c in self.schema.required if c not in here and c in self.seen_columns]
+        return frame.assign(**{c: pd.Series(pd.NA, index=frame.index, dtype=object) for c in absent}) \
+            if absent and len(frame) else frame
 
     def set_aside(self, parts: list[pd.DataFrame]) -> None:
         parts = [p for p in parts if len(p)]
@@ -98,6 +126,32 @@ class _Reader:
         if self.check.quarantined:
             log.warning("%s: %d of %d rows quarantined", self.table, self.check.quarantined, self.check.read)
         return self.check
+
+
+def _header_names(path, *, encoding: str, follow_symlinks: bool) -> list[str] | None:
+    """The union of the column names of the table's CSV, TSV and Parquet files (``None`` with JSON files)."""
+    import csv
+
+    from cxlens.io import file_format, reading_encoding
+    from cxlens.io_stream import input_files
+
+    names: list[str] = []
+    for file in input_files(path, follow_symlinks=follow_symlinks):
+        fmt = file_format(file)
+        try:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                found = pq.ParquetFile(file).schema_arrow.names
+            elif fmt in ("csv", "tsv"):
+                with file.open(encoding=reading_encoding(encoding), newline="") as handle:
+                    found = next(csv.reader(handle, delimiter="," if fmt == "csv" else "\t"), [])
+            else:
+                return None
+        except Exception:  # an unreadable file is reported by the reader itself, with its own message
+            return None
+        names += [n for n in found if n not in names]
+    return names
 
 
 def kpi_columns(table: str) -> set[str]:
@@ -140,7 +194,7 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
         maybe = np.flatnonzero(np.isin(hashes, repeated) & frame[key].notna().to_numpy())
         twice = np.zeros(len(frame), dtype=bool)
         twice[maybe] = frame[key].iloc[maybe].duplicated(keep="first").to_numpy()
-        reader.set_aside([_set_aside(frame, twice, DUPLICATE.format(key=key))])
+        reader.set_aside([rows_set_aside(frame, twice, DUPLICATE.format(key=key))])
         frame = frame.loc[~twice].reset_index(drop=True)
     reader.finish(len(frame))
     return frame.drop(columns=[SOURCE_COL, ROW_COL], errors="ignore")
@@ -177,15 +231,24 @@ def _joined(chunks: list[dict[str, pd.Series]]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
-def _message_pass(reader: _Reader, index: IdIndex, created_ns: np.ndarray, repeated: np.ndarray | None):
-    """One pass over the messages: per ticket the first in-time agent reply (ns), the count of such replies and
-    whether it has any message; the message-id hashes seen. ``repeated``: hashes to keep once (second pass)."""
-    n = len(index)
-    never = np.iinfo(np.int64).max
-    first_ns = np.full(n, never, dtype=np.int64)
-    replies = np.zeros(n, dtype=np.int64)
-    has = np.zeros(n, dtype=bool)
-    seen, used = SeenHashes(), 0
+class _MessageFigures:
+    """What a pass over the messages leaves: per ticket the first in-time agent reply (ns), the count of such
+    replies and whether it has any message; the message-id hashes seen; rows valid by the schema and used."""
+
+    def __init__(self, n: int) -> None:
+        self.first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        self.replies = np.zeros(n, dtype=np.int64)
+        self.has = np.zeros(n, dtype=bool)
+        self.seen = SeenHashes()
+        self.valid = self.used = 0
+
+
+def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray | None,
+                  repeated: np.ndarray | None) -> _MessageFigures:
+    """One pass over the messages (``index``: the valid tickets; ``None``: no tickets given, nothing to check
+    them against). ``repeated``: message-id hashes to keep once (the second pass)."""
+    n = 0 if index is None else len(index)
+    out = _MessageFigures(n)
     taken = None if repeated is None else np.zeros(len(repeated), dtype=bool)
     for valid, bad in reader.chunks():
         parts = list(bad)
@@ -194,24 +257,29 @@ def _message_pass(reader: _Reader, index: IdIndex, created_ns: np.ndarray, repea
             present = valid["message_id"].notna().to_numpy()
             if taken is not None:
                 twice = _repeats(hashes, present, repeated, taken)
-                parts.append(_set_aside(valid, twice, DUPLICATE.format(key="message_id")))
+                parts.append(rows_set_aside(valid, twice, DUPLICATE.format(key="message_id")))
                 valid, hashes, present = valid.loc[~twice], hashes[~twice], present[~twice]
-            seen.add(hashes[present])
+            out.seen.add(hashes[present])
+        out.valid += len(valid)
+        if index is None:
+            reader.set_aside(parts)
+            out.used += len(valid)
+            continue
         positions = index.positions(valid["ticket_id"])
         orphan = positions < 0
-        parts.append(_set_aside(valid, orphan, ORPHAN))
+        parts.append(rows_set_aside(valid, orphan, ORPHAN))
         positions = positions[~orphan]
         reader.set_aside(parts)
-        used += len(positions)
-        has[positions] = True
+        out.used += len(positions)
+        out.has[positions] = True
         agent = (valid["author_role"] == "agent").to_numpy(dtype=bool, na_value=False)[~orphan]
         sent = valid["sent_at"].dt.as_unit("ns").array.asi8[~orphan]
         rows, sent = positions[agent], sent[agent]
         in_time = sent >= created_ns[rows]
         rows, sent = rows[in_time], sent[in_time]
-        np.minimum.at(first_ns, rows, sent)
-        replies += np.bincount(rows, minlength=n)
-    return first_ns, replies, has, seen, used
+        np.minimum.at(out.first_ns, rows, sent)
+        out.replies += np.bincount(rows, minlength=n)
+    return out
 
 
 def _repeats(hashes: np.ndarray, present: np.ndarray, repeated: np.ndarray, taken: np.ndarray) -> np.ndarray:
@@ -230,27 +298,38 @@ def _repeats(hashes: np.ndarray, present: np.ndarray, repeated: np.ndarray, take
     return twice
 
 
-def _derived_tickets(tickets: pd.DataFrame, reader: _Reader) -> pd.DataFrame:
-    """Tickets with ``first_response_at`` and ``agent_replies`` filled from the streamed messages."""
-    index = IdIndex(tickets["ticket_id"])
-    created_ns = tickets["created_at"].dt.as_unit("ns").array.asi8
-    first_ns, replies, has, seen, used = _message_pass(reader, index, created_ns, None)
-    repeated = seen.repeated()
-    if len(repeated):  # a message id seen twice: read again, keeping each id's first (valid) occurrence
+def _messages(reader: _Reader, tickets: pd.DataFrame | None) -> _MessageFigures:
+    """The messages read once (twice when a message id repeats: the second pass keeps each id's first valid
+    occurrence, as loading the whole table does); ``tickets``: the valid tickets they must belong to."""
+    index = created_ns = None
+    if tickets is not None:
+        index = IdIndex(tickets["ticket_id"])
+        created_ns = tickets["created_at"].dt.as_unit("ns").array.asi8
+    figures = _message_pass(reader, index, created_ns, None)
+    repeated = figures.seen.repeated()
+    if len(repeated):
         log.info("messages: %d message ids repeat; reading the messages a second time", len(repeated))
         reader.quarantine.discard()
-        reader.quarantine = _QuarantineFile(reader.quarantine.path)
+        reader.quarantine = QuarantineFile(reader.quarantine.path)
         reader.check = TableCheck(reader.table, source=str(reader.path))
-        first_ns, replies, has, _, used = _message_pass(reader, index, created_ns, repeated)
-    reader.finish(used)
-    return fill_derived(tickets, first_ns, replies, has)
+        figures = _message_pass(reader, index, created_ns, repeated)
+    reader.finish(figures.used)
+    return figures
+
+
+def _usable(check: TableCheck, valid: int) -> None:
+    """Stop as loading the whole table does when no row of it passes validation (messages: before they are
+    checked against the tickets, so messages that are all orphans stop nothing)."""
+    if not valid:
+        raise replace(check, used=0).problem()
 
 
 def streamed_kpi_tables(paths: Mapping[str, str | Path | None], *, out: str | Path,
                         mapping: Mapping[str, str] | None = None, encoding: str = "utf-8",
                         rules: ValueRules | None = None, follow_symlinks: bool = False, chunk_rows: int = 500_000,
                         period_start: pd.Timestamp | None = None, period_end: pd.Timestamp | None = None,
-                        by: tuple[str, ...] | list[str] = (), progress: Progress | None = None) -> tuple[Tables, list[TableCheck]]:
+                        by: tuple[str, ...] | list[str] = (),
+                        progress: Progress | None = None) -> tuple[Tables, list[TableCheck]]:
     """The KPI tables of ``paths`` and each table's counts (``read = used + quarantined``); quarantined rows go to
     ``out/quarantine/<table>.csv``. Columns no schema declares are kept when a KPI reads them or ``by`` names
     them. See the module docstring."""
@@ -261,6 +340,8 @@ def streamed_kpi_tables(paths: Mapping[str, str | Path | None], *, out: str | Pa
         return _Reader(table, paths[table], out=out, mapping=mapping, encoding=encoding, rules=rules,
                        follow_symlinks=follow_symlinks, chunk_rows=chunk_rows, progress=progress, by=tuple(by))
 
+    if chunk_rows < 1:
+        raise ConfigError(f"chunk_rows must be at least 1, not {chunk_rows}.")
     frames: dict[str, pd.DataFrame | None] = {}
     checks: dict[str, TableCheck] = {}
     for table in ("tickets", "accounts", "surveys", "mentions"):
@@ -268,17 +349,14 @@ def streamed_kpi_tables(paths: Mapping[str, str | Path | None], *, out: str | Pa
             r = reader(table)
             frames[table] = _kept_table(r)
             checks[table] = r.check
+            _usable(r.check, len(frames[table]))
     if paths.get("messages") is not None:
         r = reader("messages")
-        if frames.get("tickets") is not None:
-            frames["tickets"] = _derived_tickets(frames["tickets"], r)
-        else:  # messages without tickets: validated and counted only, as load_dataset does
-            used = 0
-            for valid, bad in r.chunks():
-                r.set_aside(bad)
-                used += len(valid)
-            r.finish(used)
+        figures = _messages(r, frames.get("tickets"))
         checks["messages"] = r.check
+        _usable(r.check, figures.valid)
+        if frames.get("tickets") is not None:
+            frames["tickets"] = fill_derived(frames["tickets"], figures.first_ns, figures.replies, figures.has)
     order = ("tickets", "messages", "accounts", "surveys", "mentions")
     tables = make_tables(tickets=frames.get("tickets"), accounts=frames.get("accounts"),
                          surveys=frames.get("surveys"), mentions=frames.get("mentions"),

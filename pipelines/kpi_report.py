@@ -17,8 +17,10 @@ from cxlens._csv_safety import write_csv
 from cxlens.config import KPIConfig
 from cxlens.dataset import Dataset
 from cxlens.metrics import KPIReport, Tables, compute_kpis, get_kpi, get_kpi_names, make_tables
+from cxlens.pipelines._kpi_stream import streamed_kpi_tables
 
-__all__ = ["kpi_catalogue", "kpi_catalogue_markdown", "kpi_report", "kpi_report_text", "kpi_tables", "write_kpi_report"]
+__all__ = ["kpi_catalogue", "kpi_catalogue_markdown", "kpi_report", "kpi_report_text", "kpi_tables",
+           "streamed_kpi_tables", "write_kpi_report"]
 
 
 def kpi_catalogue() -> pd.DataFrame:

@@ -29,7 +29,7 @@ from cxlens.io import REASON_COL, ValueRules, reason_counts, top_reasons, valida
 from cxlens.io_stream import RecordCount, check_accounted, iter_raw_chunks
 from cxlens.schema import get_schema
 
-__all__ = ["TableCheck", "checked_archive"]
+__all__ = ["QuarantineFile", "TableCheck", "checked_archive", "rows_set_aside"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
@@ -79,7 +79,7 @@ class _SeenKeys:
         self.sorted = np.sort(np.concatenate([self.sorted, hashes]), kind="stable")
 
 
-class _QuarantineFile:
+class QuarantineFile:
     """``<out>/quarantine/<table>.csv``, appended chunk by chunk; its header is the union of the columns seen."""
 
     def __init__(self, path: Path) -> None:
@@ -127,7 +127,7 @@ def _checked_table(table: str, path: str | Path, *, out: Path, mapping, encoding
     counts: list[RecordCount] = []
     seen = _SeenKeys() if schema.key else None
     ids = seen if table == "tickets" else None  # the valid tickets' keys are the ids messages are checked against
-    quarantine = _QuarantineFile(out / "quarantine" / f"{table}.csv")
+    quarantine = QuarantineFile(out / "quarantine" / f"{table}.csv")
     # a file that cannot be read (to its end) stops the check with its own error
     chunks = iter_raw_chunks(path, chunk_rows=chunk_rows, encoding=encoding, counts=counts,
                              follow_symlinks=follow_symlinks)
@@ -140,12 +140,12 @@ def _checked_table(table: str, path: str | Path, *, out: Path, mapping, encoding
                 keys = valid[schema.key]
                 hashes = _SeenKeys.hashes(keys)
                 repeated = keys.notna().to_numpy() & seen.contains(hashes)
-                parts.append(_set_aside(valid, repeated, f"duplicate {schema.key} (the first occurrence is kept)"))
+                parts.append(rows_set_aside(valid, repeated, f"duplicate {schema.key} (the first occurrence is kept)"))
                 valid, hashes = valid.loc[~repeated], hashes[~repeated]
                 seen.add(hashes[valid[schema.key].notna().to_numpy()])
             if known_tickets is not None and "ticket_id" in valid:
                 orphan = ~known_tickets.contains(_SeenKeys.hashes(valid["ticket_id"]))
-                parts.append(_set_aside(valid, orphan, "ticket_id is not in the tickets table"))
+                parts.append(rows_set_aside(valid, orphan, "ticket_id is not in the tickets table"))
                 valid = valid.loc[~orphan]
             check.used += len(valid)
             bad = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
@@ -162,7 +162,8 @@ def _checked_table(table: str, path: str | Path, *, out: Path, mapping, encoding
     return check, ids
 
 
-def _set_aside(valid: pd.DataFrame, mask: np.ndarray, reason: str) -> pd.DataFrame:
+def rows_set_aside(valid: pd.DataFrame, mask: np.ndarray, reason: str) -> pd.DataFrame:
+    """The rows of ``valid`` under ``mask`` with ``_reason`` set (empty when none is)."""
     if not mask.any():
         return valid.iloc[0:0]
     bad = valid.loc[mask].copy()

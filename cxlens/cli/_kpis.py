@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from cxlens.cli._common import add_input_args, input_paths, load_inputs, note, print_summary, print_table
+from cxlens.cli._common import add_input_args, input_paths, load_inputs, note, print_table
 
 __all__ = ["add_commands"]
 
@@ -122,7 +122,7 @@ def _streamed_tables(args: argparse.Namespace, *, by: list[str]):
     from cxlens.cli._common import StageProgress, value_rules_from, write_counts
     from cxlens.errors import DataError
     from cxlens.io import parse_mapping
-    from cxlens.pipelines._kpi_stream import streamed_kpi_tables
+    from cxlens.pipelines.kpi_report import streamed_kpi_tables
 
     paths = input_paths(args)
     if not any(paths.values()):
@@ -137,10 +137,6 @@ def _streamed_tables(args: argparse.Namespace, *, by: list[str]):
     for check in checks:
         if check.quarantine_file:
             sys.stderr.write(f"cxlens: {check.table}: quarantined rows written to {check.quarantine_file}\n")
-    for check in checks:
-        problem = check.problem()
-        if problem is not None:
-            raise problem
     return tables
 
 

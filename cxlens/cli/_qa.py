@@ -52,6 +52,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     tune.add_argument("--per-step", type=int, default=20, help="most positives per step to tune on (default 20)")
     tune.add_argument("--seed", type=int, default=0)
     tune.add_argument("--encoder", default="minilm-l2", help="as for cxlens qa (thresholds are this encoder's)")
+    tune.add_argument("--learn-phrases", action="store_true",
+                      help="also learn phrases: words of a step's criterion that mark its labelled replies and no "
+                           "other become rules of that step (helps where labels follow a keyword)")
     tune.add_argument("--out", metavar="FILE", help="write the scorecard with the tuned thresholds here (.yaml)")
     tune.add_argument("--format", choices=("table", "tsv", "csv", "json"), default="table")
     tune.set_defaults(func=scorecard_tune)
@@ -139,14 +142,14 @@ def scorecard_tune(args: argparse.Namespace) -> int:
     card = load_scorecard(args.scorecard)
     texts, labels = read_labelled(args.labelled, card, text_column=args.text_column)
     detector, report = tune_scorecard(card, texts, labels, encoder=_encoder(args.encoder), per_step=args.per_step,
-                                      seed=args.seed)
+                                      seed=args.seed, learn_phrases=args.learn_phrases)
 
     def num(x, missing: str = "n/a") -> str:
         return missing if x is None or x != x else f"{x:.2f}"
 
     rows = [(r.step, r.tuned_on, num(r.threshold, "off"), r.heldout_positives,
-             num(r.precision), num(r.recall), num(r.f1)) for r in report.itertuples()]
-    print_table(("step", "tuned_on", "threshold", "heldout_pos", "precision", "recall", "f1"), rows,
+             num(r.precision), num(r.recall), num(r.f1), r.learned_phrases) for r in report.itertuples()]
+    print_table(("step", "tuned_on", "threshold", "heldout_pos", "precision", "recall", "f1", "learned_phrases"), rows,
                 title=f"{card.name}: tuned on <= {args.per_step} positives per step, measured on the rest",
                 fmt=args.format, right=("tuned_on", "threshold", "heldout_pos", "precision", "recall", "f1"))
     measured = report["f1"].dropna()

@@ -24,7 +24,7 @@ import pandas as pd
 from cxlens.errors import ConfigError, DataError
 from cxlens.nlp.qa._calibrate import loo_similarity
 from cxlens.nlp.qa._detect import StepDetector
-from cxlens.nlp.qa._phrases import learned_phrases
+from cxlens.nlp.qa._phrases import criterion_words, learned_phrases
 from cxlens.nlp.qa._scorecard import Scorecard, Script
 
 __all__ = ["read_labelled", "step_overlaps", "tune_scorecard", "tuned_scorecard", "tuning_split", "with_examples"]
@@ -108,7 +108,7 @@ def with_examples(card: Scorecard, examples: dict[str, list[str]], *, field: str
 
 
 def tune_scorecard(card: Scorecard, texts: list[str], labels: pd.DataFrame, *, encoder: object | str | None = "minilm-l2",
-                   per_step: int = 20, seed: int = 0, add_examples: bool = True, learn_phrases: bool = True,
+                   per_step: int = 20, seed: int = 0, add_examples: bool = True, learn_phrases: bool = False,
                    **detector_params) -> tuple[StepDetector, pd.DataFrame]:
     """Fit each labelled step's threshold on a tuning split; report per step on the tuning and held-out replies.
 
@@ -125,13 +125,14 @@ def tune_scorecard(card: Scorecard, texts: list[str], labels: pd.DataFrame, *, e
     if len(texts) != len(labels):
         raise ConfigError(f"tune: {len(texts)} texts but {len(labels)} label rows.")
     tune, rest = tuning_split(labels, per_step=per_step, seed=seed)
+    grounds = _criterion_words(card, labels.columns)
     if add_examples:
         y_tune = labels.iloc[tune].to_numpy(dtype=bool)
         single = y_tune.sum(1) == 1   # a reply showing two steps would teach each step the other one
         card = with_examples(card, {str(k): [texts[tune[i]] for i in np.flatnonzero(y_tune[:, j] & single)]
                                     for j, k in enumerate(labels.columns)})
     tune_texts, tune_labels = [texts[i] for i in tune], labels.iloc[tune].reset_index(drop=True)
-    learned = learned_phrases(tune_texts, tune_labels) if learn_phrases else {}
+    learned = learned_phrases(tune_texts, tune_labels, grounds=grounds) if learn_phrases else {}
     if learned:
         card = with_examples(card, learned, field="phrases")
     detector = StepDetector(scorecard=card, encoder=encoder, **detector_params).fit(tune_texts, tune_labels)
@@ -157,6 +158,20 @@ def tune_scorecard(card: Scorecard, texts: list[str], labels: pd.DataFrame, *, e
     report = pd.DataFrame(rows)
     log.info("tuned %d steps on %d replies, measured on %d", len(rows), len(tune), len(rest))
     return detector, report
+
+
+def _criterion_words(card: Scorecard, steps) -> dict[str, set[str]]:
+    """Per labelled step: the words of its id, description and examples as the user wrote them."""
+    items = {}
+    for script in card.scripts:
+        for item in (*script.steps, *script.forbidden):
+            items[item.id] = items[f"{script.id}/{item.id}"] = item
+    out = {}
+    for step in steps:
+        item = items.get(str(step))
+        if item is not None:
+            out[str(step)] = criterion_words(item.id, item.description, *item.examples)
+    return out
 
 
 def _hard_negatives(detector: StepDetector, texts: list[str], labels: pd.DataFrame, *, most: int) -> dict[str, list[str]]:

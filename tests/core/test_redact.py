@@ -55,6 +55,9 @@ def found(text: str) -> list[tuple[str, str]]:
     ("not a local number for Malaysia 0011 800-55558000. What", [("0011 800-55558000", "PHONE")]),
     ("Hotel, 13341 Woodland Park Drive Herndon, Virginia", [("13341 Woodland Park Drive", "ADDRESS")]),
     ("MAKE THE VIDEO BY SELENA GOMEZ WORLDWIDE", [("SELENA GOMEZ", "PERSON")]),
+    ("phone: 01.23.45.67.89", [("01.23.45.67.89", "PHONE")]),           # a cued dotted number is a phone
+    ("Sure, Virginia will call you", [("Virginia", "PERSON")]),         # a name after a comma, not a state
+    ("I spoke with Karen office manager", [("Karen", "PERSON")]),
 ])
 def test_finds(text, expected):
     assert found(text) == expected
@@ -79,6 +82,14 @@ def test_finds(text, expected):
     "iPhone 6 8.4.20.535, please call",
     "bring you back to Jackson, MS! I called Paris office this morning",
     "order 4016529557 was lost, please call",
+    "My phone arrived broken. Refund 2345678901 was rejected",
+    "Called yesterday, tracking shows 9405511899 pending",
+    "I've earned 8881234567 reward points",
+    "Ordered a phone case; your reply mentioned 3125550198 as the order",
+    "error code 800-AB12CD3, Firmware 800-BETA-RC2, file 800-IMAGE-RAW",
+    "customer 0012345678905 here",
+    "hotel is at 2345678",
+    "flights from JACKSON MS and SAVANNAH GA",
 ])
 def test_leaves(text):
     assert found(text) == []

@@ -114,25 +114,31 @@ def test_qa_counter_examples_veto_the_sentences_closest_to_them():
 
 
 def test_qa_tune_learns_the_word_the_labels_follow():
-    """Labels that follow a word no example has ('squad'): vectors cannot tell those replies from chit-chat, a
-    learned phrase can; the phrase is in the report and in the tuned scorecard."""
-    from cxlens.nlp.qa._phrases import learned_phrases
+    """Labels that follow a word of the criterion ('team') that the vectors do not see: they cannot tell those
+    replies from chit-chat, a learned phrase can; it is in the report and in the tuned scorecard. A word shared
+    by the replies but foreign to the criterion ('squad') is not learned."""
+    from cxlens.nlp.qa._phrases import criterion_words, learned_phrases
 
     card = scorecard_from_dict({"name": "tune", "steps": [
-        {"id": "refer", "description": "hand the case to the dm team", "examples": ["dm your username"]},
+        {"id": "refer", "description": "hand the case to the specialist team", "examples": ["dm your username"]},
         {"id": "refund", "description": "refund money", "examples": ["refund", "money refund"]},
     ]}, source="tune.yaml")
     rows = []
     for k in range(20):
-        rows += [(f"our squad will look into it {k}", 1, 0), (f"thanks for waiting {k}", 0, 0),
+        rows += [(f"our team will look into it {k}", 1, 0), (f"thanks for waiting {k}", 0, 0),
                  (f"your refund money is on its way {k}", 0, 1)]
     texts = [r[0] for r in rows]
     labels = pd.DataFrame([r[1:] for r in rows], columns=["refer", "refund"]).astype(bool)
-    assert learned_phrases(texts, labels)["refer"] == ["squad"]
+    grounds = {"refer": criterion_words("refer", "hand the case to the specialist team")}
+    assert learned_phrases(texts, labels, grounds=grounds)["refer"] == ["team"]
+    squad = [t.replace("team", "squad") for t in texts]
+    assert "refer" not in learned_phrases(squad, labels, grounds=grounds)
+    assert learned_phrases(squad, labels)["refer"] == ["squad"]  # without grounds any marking word goes
     _, plain = tune_scorecard(card, texts, labels, encoder=BagEncoder(), per_step=5, seed=0, learn_phrases=False)
-    detector, report = tune_scorecard(card, texts, labels, encoder=BagEncoder(), per_step=5, seed=0)
+    detector, report = tune_scorecard(card, texts, labels, encoder=BagEncoder(), per_step=5, seed=0,
+                                      learn_phrases=True)
     refer = report.set_index("step").loc["refer"]
-    assert refer["learned_phrases"] == "squad" and refer["f1"] == 1.0
+    assert refer["learned_phrases"] == "team" and refer["f1"] == 1.0
     assert plain.set_index("step").loc["refer", "f1"] < 0.8
     step = tuned_scorecard(detector).scripts[0].steps[0]
-    assert "squad" in step.phrases
+    assert "team" in step.phrases

@@ -132,3 +132,65 @@ def test_grouping_by_a_column_no_schema_declares(tmp_path):
     a = compute_kpis(kpi_tables(whole), by=["true_sentiment"]).to_dict()
     b = compute_kpis(grouped, by=["true_sentiment"]).to_dict()
     assert len(a["groups"]) >= 3 and _close(a["groups"], b["groups"])
+
+
+def _same_as_loading(paths, tmp_path, **kwargs):
+    whole = load_dataset(**paths)
+    tables, checks = streamed_kpi_tables(paths, out=tmp_path / "q", chunk_rows=100, **kwargs)
+    assert [c.as_row() for c in checks] == whole.summary()
+    for check in checks:
+        assert check.reasons == reason_counts(whole.tables[check.table].quarantine), check.table
+    assert _close(compute_kpis(kpi_tables(whole)).to_dict()["kpis"], compute_kpis(tables).to_dict()["kpis"])
+    return checks
+
+
+def test_columns_no_kpi_reads_are_still_validated(tmp_path):
+    """A message author or mention author with a control character is quarantined, as loading whole does."""
+    paths = _spoilt(tmp_path, "csv")
+    m = pd.read_csv(paths["messages"], dtype=str, keep_default_na=False)
+    m.loc[[20, 400], "author_id"] = "agent\x017"
+    m.to_csv(paths["messages"], index=False)
+    mentions = pd.read_csv(paths["mentions"], dtype=str, keep_default_na=False)
+    mentions.loc[[3], "author"] = "bob\x01"
+    mentions.to_csv(paths["mentions"], index=False)
+    checks = _same_as_loading(paths, tmp_path)
+    assert {c.table: c.quarantined for c in checks}["mentions"] == 1
+
+
+def test_messages_without_tickets_and_messages_all_orphans(tmp_path):
+    paths = _spoilt(tmp_path, "csv")
+    alone = {k: v for k, v in paths.items() if k != "tickets"}
+    checks = _same_as_loading(alone, tmp_path / "alone")
+    assert next(c for c in checks if c.table == "messages").reasons[
+        "duplicate message_id (the first occurrence is kept)"] == 3
+    m = pd.read_csv(paths["messages"], dtype=str, keep_default_na=False)
+    m["ticket_id"] = "zzz"
+    m.to_csv(paths["messages"], index=False)
+    _same_as_loading(paths, tmp_path / "orphans")          # every message an orphan: quarantined, KPIs computed
+
+
+def test_a_folder_whose_files_differ_and_headers_in_errors(tmp_path):
+    from cxlens.errors import DuplicateColumnsError, MissingColumnsError
+
+    paths = _spoilt(tmp_path, "csv")
+    t = pd.read_csv(paths["tickets"], dtype=str, keep_default_na=False)
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    t.iloc[:400].to_csv(folder / "a.csv", index=False)
+    t.iloc[400:].drop(columns=["created_at"]).to_csv(folder / "b.csv", index=False)
+    checks = _same_as_loading({**paths, "tickets": str(folder)}, tmp_path / "f")
+    assert next(c for c in checks if c.table == "tickets").reasons["created_at is empty"] == len(t) - 400
+    renamed = tmp_path / "renamed.csv"
+    t.rename(columns={"ticket_id": "Ticket ID"}).to_csv(renamed, index=False)
+    with pytest.raises(MissingColumnsError, match="Ticket ID"):
+        streamed_kpi_tables({"tickets": str(renamed)}, out=tmp_path / "q2")
+    with pytest.raises(DuplicateColumnsError):
+        streamed_kpi_tables({"tickets": paths["tickets"]}, out=tmp_path / "q3", mapping={"subject": "text"})
+
+
+def test_csat_coverage_with_integer_ticket_ids():
+    from cxlens.metrics import make_tables
+
+    tickets = pd.DataFrame({"ticket_id": [1, 2, 3], "created_at": pd.to_datetime(["2024-01-01"] * 3, utc=True),
+                            "csat": [5.0, None, 3.0]})
+    assert compute_kpis(make_tables(tickets=tickets)).kpis["csat_coverage"] == pytest.approx(200 / 3)

@@ -106,3 +106,14 @@ def test_qa_cli_answers_questions_and_audits_evidence(card, tmp_path):
     restart = evidence[evidence["item"] == "restart_device"].iloc[0]
     assert restart["fired"] == "semantic" and restart["sentence"] == "Please restart your phone."
     assert set(evidence["item"]) == {"give_link", "restart_device"}
+
+
+def test_qa_cli_scorecard_tune_learns_phrases_when_asked(card, tmp_path, capsys):
+    labelled = tmp_path / "labelled.csv"
+    labelled_rows().to_csv(labelled, index=False)
+    out = tmp_path / "tuned.yaml"
+    assert main(["scorecard", "tune", str(card), "--labelled", str(labelled), "--text-column", "Text",
+                 "--per-step", "4", "--encoder", "tfidf", "--learn-phrases", "--out", str(out), "--format", "csv"]) == 0
+    report = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("step")
+    assert report.loc["restart_device", "learned_phrases"] == "restart"   # a word of the step's own criterion
+    assert "restart" in {s.id: s for s in load_scorecard(out).scripts[0].steps}["restart_device"].phrases
