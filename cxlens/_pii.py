@@ -34,9 +34,11 @@ PII_TYPES = ("EMAIL", "IBAN", "CARD", "SSN", "IP", "PHONE", "ADDRESS", "PERSON",
 
 Span = tuple[int, int, str]
 
-EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])")
-EMAIL_SPELLED = re.compile(r"(?i)\b[\w.+-]+\s*(?:\[at\]|\(at\)|\s+at\s+)\s*[\w-]+\s*(?:\[dot\]|\(dot\)|\s+dot\s+)\s*"
+# bounded repeats (a local part has at most 64 characters, a label 63): linear time on long runs of digits and dots
+EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?){0,8}\.[A-Za-z]{2,24}(?![\w-])")
+EMAIL_SPELLED = re.compile(r"(?i)(?<![\w.+-])[\w.+-]{1,64}\s{0,3}(?:\[at\]|\(at\)|\s+at\s+)\s{0,3}[\w-]{1,63}\s{0,3}"
+                           r"(?:\[dot\]|\(dot\)|\s+dot\s+)\s{0,3}"
                            r"(?:com|net|org|edu|gov|co|io|de|fr|uk|in)\b")
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{1,15}(?![\w@])")
 CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")

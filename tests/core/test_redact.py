@@ -261,3 +261,4 @@ def test_redacted_kpi_keys_stay_distinct_and_match_the_tables_pseudonyms():
     assert set(top) == set(out.tickets["account_id"])  # the same pseudonyms as the rows
     assert out.tickets["team"].nunique() == 2  # two teams named like people stay two groups
     assert dataclasses.replace(out, kpis=None).manifest["redacted"]["EMAIL"] >= 2
+
