@@ -61,11 +61,13 @@ PHONE_CUE = re.compile(r"(?i)\b(?:phone|call(?:ed)?|tel|telephone|mobile|cell|wh
 #: a phone word within 40 characters: a bare ten-digit North American number then counts ("call us back ... 7403607771")
 PHONE_WORD = re.compile(r"(?i)\b(?:call(?:ed|ing)?|phone|mobile|cell|dial(?:ed)?|ring|reach (?:me|us)|text me|tel)\b")
 BARE_NANP = re.compile(r"^1?[2-9]\d{2}[2-9]\d{6}$")
+#: words that make the number after them an id or a code, not a phone (both cue lists below start from them)
+ID_WORDS = (r"order|ticket|case|ref|reference|invoice|tracking|track|account|acct|id|serial|error|code|confirmation|"
+            r"booking|claim|reservation|file")
 #: words near a bare number that make it something else: "refund 2345678901", "tracking shows 9405511899",
 #: "8881234567 reward points"
-NOT_PHONE_NEAR = re.compile(r"(?i)\b(?:refund|tracking|track|shows|invoice|inv|order|account|acct|points?|ticket|"
-                            r"case|ref|reference|confirmation|reservation|booking|claim|serial|member|customer|"
-                            r"total|balance|amount|id|file|error|code)\b\W*(?:\w+\W+)?$")
+NOT_PHONE_NEAR = re.compile(r"(?i)\b(?:" + ID_WORDS + r"|refund|shows|inv|points?|member|customer|total|balance|"
+                            r"amount)\b\W*(?:\w+\W+)?$")
 NOT_PHONE_AFTER = re.compile(r"(?i)\W*(?:(?:as|is)\s+(?:the|my|your|an?)\s+)?(?:points?|pts|miles|reward|dollars|usd|"
                              r"eur|gbp|bytes|kb|mb|gb|order|reference|ref|ticket|case|invoice)\b")
 TOLL_FREE = re.compile(r"^(?:\+?1[ .-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[ .-]?\d{3}[ .-]?\d{4}$")
@@ -73,11 +75,9 @@ TOLL_FREE = re.compile(r"^(?:\+?1[ .-]?)?\(?8(?:00|33|44|55|66|77|88)\)?[ .-]?\d
 VANITY = re.compile(r"(?<![\w-])(?:1[ -]?)?8(?:00|33|44|55|66|77|88)[ -]?"
                     r"((?=[A-Z0-9-]*[A-Z])[A-Za-z0-9][A-Za-z0-9-]{5,11})"
                     r"(?![\w-])")
-NOT_PHONE_CUE = re.compile(r"(?i)(?:order|ticket|case|ref|reference|invoice|tracking|track|account|acct|id|i\.d\.?|"
-                           r"serial|sku|model|version|build|error|code|receipt|transaction|confirmation|"
-                           r"booking|claim|policy|imei|pnr|flight|item|part|product|tag|bag|baggage|luggage|seat|"
-                           r"gate|reservation|locator|file)\W{0,6}(?:numbers?|nos?\.?|num|#|ids?)?(?:\W+(?:is|was))?"
-                           r"\W{0,6}$")
+NOT_PHONE_CUE = re.compile(r"(?i)(?:" + ID_WORDS + r"|i\.d\.?|sku|model|version|build|receipt|transaction|policy|"
+                           r"imei|pnr|flight|item|part|product|tag|bag|baggage|luggage|seat|gate|locator)"
+                           r"\W{0,6}(?:numbers?|nos?\.?|num|#|ids?)?(?:\W+(?:is|was))?\W{0,6}$")
 LIST_TAIL = re.compile(r"(?:\d[\d ()./-]*\d\s*(?:,|\band\b|&)\s*)+$")
 DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 STREET_SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
