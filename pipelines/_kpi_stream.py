@@ -39,7 +39,6 @@ __all__ = ["streamed_kpi_tables"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int | None], None]
-#: the columns of each table no KPI reads (a required one is read and validated, then dropped)
 #: columns validated (or not read at all) that no KPI reads: dropped from the kept tables
 UNUSED = {"tickets": ("subject", "text"), "mentions": ("text", "author"), "accounts": (), "surveys": (),
           "messages": ()}
@@ -55,7 +54,7 @@ class _Reader:
                  by: tuple[str, ...] = ()) -> None:
         self.table, self.path, self.mapping = table, path, dict(mapping or {})
         self.schema = get_schema(table)
-        self.key = self.schema.key
+        self.kinds = {c.name: c.kind for c in self.schema.columns}
         if table == "messages":  # message ids are de-duplicated by hash across chunks, not by pandas per chunk
             self.schema = replace(self.schema, key=None)
         self.options = dict(chunk_rows=chunk_rows, encoding=encoding, follow_symlinks=follow_symlinks)
@@ -70,7 +69,7 @@ class _Reader:
         """Read every schema column but the optional free texts (validated columns stay validated); columns of
         no schema only when a KPI or the grouping reads them."""
         name = self.mapping.get(raw_name, raw_name)
-        kind = {c.name: c.kind for c in self.schema.columns}.get(name)
+        kind = self.kinds.get(name)
         if kind is not None:
             return kind != "text" or name in self.schema.required
         return name in self.extra
@@ -138,6 +137,8 @@ def _header_names(path, *, encoding: str, follow_symlinks: bool) -> list[str] | 
     names: list[str] = []
     for file in input_files(path, follow_symlinks=follow_symlinks):
         fmt = file_format(file)
+        if file.stat().st_size == 0:  # the reader says what is wrong with an empty file
+            return None
         try:
             if fmt == "parquet":
                 import pyarrow.parquet as pq
