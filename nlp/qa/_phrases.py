@@ -5,9 +5,9 @@ labelled on replies that say *team*), which no description or example written in
 From the tuning replies, :func:`learned_phrases` picks for each step the word sequences (1 to 3 tokens, as
 spaCy's English tokenizer splits them, lower case) made of the criterion's own words, that occur in enough of
 the step's replies and in none of the others, greedily by how many of the step's replies they add, at most
-``most`` per step. They become the
-step's ``phrases`` (matched like any phrase a user writes), so the tuned scorecard shows them and the audit
-trail says a rule fired.
+``most`` per step. They become the step's ``phrases`` (matched like any phrase a user writes), so the tuned
+scorecard shows them and the audit trail says a rule fired. ``cxlens scorecard tune --learn-phrases``; off by
+default (docs/benchmarks.md: it helps where labels follow a keyword and can hurt steps with few replies).
 """
 
 from __future__ import annotations
