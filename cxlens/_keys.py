@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["IdIndex", "SeenHashes", "id_hashes"]
+__all__ = ["IdIndex", "SeenHashes", "id_hashes", "string_buffers"]
 
 _PRIME = np.uint64(0x100000001B3)
 _SEED = np.uint64(0xCBF29CE484222325)
@@ -45,6 +45,17 @@ def _arrow_strings(values: pd.Series | np.ndarray):
     return array
 
 
+def string_buffers(array) -> tuple[np.ndarray, np.ndarray]:
+    """An Arrow string array's offsets (int64, ``len + 1`` of them, slice offset applied) and its data bytes."""
+    import pyarrow as pa
+
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return offsets.astype(np.int64), data
+
+
 def id_hashes(values) -> np.ndarray:
     """A uint64 hash per id (missing ids hash to 0, which no string gets in practice).
 
@@ -56,12 +67,7 @@ def id_hashes(values) -> np.ndarray:
     out = np.zeros(n, dtype=np.uint64)
     if not n:
         return out
-    import pyarrow as pa
-
-    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + n + 1].astype(np.int64)
-    data = array.buffers()[2]
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    offsets, data = string_buffers(array)
     starts, lengths = offsets[:-1], np.diff(offsets)
     words = (lengths + 7) // 8
     if words.min() == words.max():  # the usual case: one fold over every id

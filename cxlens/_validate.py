@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cxlens._keys import string_buffers
 from cxlens.errors import DuplicateColumnsError, ConfigProblem, InvalidConfigError, MissingColumnsError
 from cxlens.schema import Column, TableSchema
 
@@ -354,13 +355,9 @@ def _may_need_strip(values: pd.Series) -> bool:
     for chunk in chunks:
         if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             return True
-        if not len(chunk) or chunk.buffers()[2] is None:
-            if len(chunk) and chunk.null_count < len(chunk):
-                return True  # non-null empty strings
+        if not len(chunk):
             continue
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        offsets, data = string_buffers(chunk)
         valid = np.asarray(chunk.is_valid())
         starts, ends = offsets[:-1][valid], offsets[1:][valid]
         if (ends <= starts).any():
@@ -372,11 +369,10 @@ def _may_need_strip(values: pd.Series) -> bool:
 
 
 def _buffer_has_control(array) -> bool:
-    if not len(array) or array.buffers()[2] is None:
+    if not len(array):
         return False
-    width = np.int64 if str(array.type) == "large_string" else np.int32
-    offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + len(array) + 1]
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    offsets, data = string_buffers(array)
+    data = data[offsets[0]:offsets[-1]]
     return bool(((data < 0x20) | (data == 0x7F)).any())
 
 

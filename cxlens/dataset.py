@@ -23,7 +23,7 @@ import pandas as pd
 from cxlens.errors import DataError
 from cxlens.io import REASON_COL, LoadedTable, ValueRules, load_table, write_quarantine
 
-__all__ = ["Dataset", "derive_ticket_fields", "fill_derived", "load_dataset", "ticket_positions"]
+__all__ = ["Dataset", "derive_ticket_fields", "fill_derived", "load_dataset", "reply_figures", "ticket_positions"]
 
 log = logging.getLogger(__name__)
 TABLES = ("tickets", "messages", "accounts", "surveys", "mentions")
@@ -96,18 +96,26 @@ def derive_ticket_fields(tickets: pd.DataFrame, messages: pd.DataFrame, *,
     "agent"``) sent at or after the ticket was created.  ``positions`` (from
     :func:`ticket_positions`) may be passed when already computed.
     """
-    n = len(tickets)
     if positions is None:
         positions = ticket_positions(tickets["ticket_id"], messages["ticket_id"])
+    return fill_derived(tickets, *reply_figures(messages, positions, _ns(tickets["created_at"])))
+
+
+def reply_figures(messages: pd.DataFrame, positions: np.ndarray,
+                  created_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ticket, from ``messages`` (``positions``: each one's ticket row, -1 for none; ``created_ns``: the
+    tickets' creation times): the first agent reply sent at or after creation (ns; int64 max: none), how many
+    such replies, and whether the ticket has any message. Figures of several chunks of messages combine by
+    minimum, sum and or (:func:`fill_derived` takes them)."""
+    n = len(created_ns)
     known = positions >= 0
     agent = known & (messages["author_role"] == "agent").to_numpy(dtype=bool, na_value=False)
     rows, sent = positions[agent], _ns(messages["sent_at"])[agent]
-    in_time = sent >= _ns(tickets["created_at"])[rows]
+    in_time = sent >= created_ns[rows]
     rows, sent = rows[in_time], sent[in_time]
     first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_ns, rows, sent)
-    has_messages = np.bincount(positions[known], minlength=n) > 0
-    return fill_derived(tickets, first_ns, np.bincount(rows, minlength=n), has_messages)
+    return first_ns, np.bincount(rows, minlength=n), np.bincount(positions[known], minlength=n) > 0
 
 
 def fill_derived(tickets: pd.DataFrame, first_ns: np.ndarray, replies: np.ndarray,

@@ -17,6 +17,7 @@ What crosses chunks: per ticket 8 bytes of hash, its position, and the three der
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -27,10 +28,10 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from cxlens._keys import IdIndex, SeenHashes, id_hashes
-from cxlens.dataset import fill_derived
+from cxlens.dataset import fill_derived, reply_figures
 from cxlens.errors import ConfigError
-from cxlens.io import ROW_COL, SOURCE_COL, ValueRules, reason_counts, validate_frame
-from cxlens.io_stream import RecordCount, check_accounted, iter_raw_chunks
+from cxlens.io import ROW_COL, SOURCE_COL, ValueRules, file_format, reading_encoding, reason_counts, validate_frame
+from cxlens.io_stream import RecordCount, check_accounted, input_files, iter_raw_chunks
 from cxlens.metrics import Tables, make_tables
 from cxlens.pipelines.validate import QuarantineFile, TableCheck, rows_set_aside
 from cxlens.schema import get_schema
@@ -129,11 +130,6 @@ class _Reader:
 
 def _header_names(path, *, encoding: str, follow_symlinks: bool) -> list[str] | None:
     """The union of the column names of the table's CSV, TSV and Parquet files (``None`` with JSON files)."""
-    import csv
-
-    from cxlens.io import file_format, reading_encoding
-    from cxlens.io_stream import input_files
-
     names: list[str] = []
     for file in input_files(path, follow_symlinks=follow_symlinks):
         fmt = file_format(file)
@@ -269,17 +265,12 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
         positions = index.positions(valid["ticket_id"])
         orphan = positions < 0
         parts.append(rows_set_aside(valid, orphan, ORPHAN))
-        positions = positions[~orphan]
         reader.set_aside(parts)
-        out.used += len(positions)
-        out.has[positions] = True
-        agent = (valid["author_role"] == "agent").to_numpy(dtype=bool, na_value=False)[~orphan]
-        sent = valid["sent_at"].dt.as_unit("ns").array.asi8[~orphan]
-        rows, sent = positions[agent], sent[agent]
-        in_time = sent >= created_ns[rows]
-        rows, sent = rows[in_time], sent[in_time]
-        np.minimum.at(out.first_ns, rows, sent)
-        out.replies += np.bincount(rows, minlength=n)
+        out.used += int((~orphan).sum())
+        first_ns, replies, has = reply_figures(valid, positions, created_ns)
+        np.minimum(out.first_ns, first_ns, out=out.first_ns)
+        out.replies += replies
+        out.has |= has
     return out
 
 

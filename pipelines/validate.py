@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens._csv_safety import write_csv
+from cxlens._keys import id_hashes
 from cxlens.errors import DataError, NoUsableRowsError
 from cxlens.io import REASON_COL, ValueRules, reason_counts, top_reasons, validate_frame
 from cxlens.io_stream import RecordCount, check_accounted, iter_raw_chunks
@@ -68,7 +69,7 @@ class _SeenKeys:
 
     @staticmethod
     def hashes(values: pd.Series) -> np.ndarray:
-        return pd.util.hash_array(values.astype(object).to_numpy(), categorize=False)
+        return id_hashes(values)  # from the Arrow buffers, as `kpis compute` hashes ids (cxlens._keys)
 
     def contains(self, hashes: np.ndarray) -> np.ndarray:
         pos = np.searchsorted(self.sorted, hashes)
