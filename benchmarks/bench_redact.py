@@ -11,12 +11,15 @@ Two labelled sets:
   (``benchmarks/data/pii_ibm_dev_gold.json`` says which messages and what is in them), and 384 tweets to airlines,
   to @SpotifyCares and to @AmazonHelp (``benchmarks/pii_real_sample.py`` draws them: every message with an email-,
   phone- or IP-like candidate plus random ones; ``benchmarks/data/pii_real/labels_a.csv`` / ``labels_b.csv``
-  hold two annotators' labels as character offsets, never the values; ``guideline.md`` is what they followed).
+  hold two annotators' labels as character offsets, never the values; ``guideline.md`` is what they followed);
+  and two fresh samples of such tweets for person names (``benchmarks/data/pii_real_names``, 380, and
+  ``pii_real_names_test``, 357; drawn 7 Dec from the messages the samples before left: name-like contexts and random
+  ones): the first became the name tagger's development set, the second measures the final detector once.
 
 An entity is found when a detected span of the same type overlaps it; a detected span is right when it overlaps
 a labelled entity of its type. Usage::
 
-    python benchmarks/bench_redact.py [--n 400] [--seed 24] [--repeat 5]
+    python benchmarks/bench_redact.py [--n 400] [--seed 24] [--repeat 5] [--only names] [--errors]
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from cxlens._pii import PII_TYPES, find_pii, luhn_valid
+from cxlens._pii import PII_TYPES, find_pii, luhn_valid, may_hold_tagged_name
+from cxlens._name_tagger import tag_names
 from cxlens.redact import redact_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +172,8 @@ def generated(n: int, seed: int) -> list[tuple[str, list[tuple[str, int, int]]]]
 
 def real(*, held_out: bool = False) -> list[tuple[str, list[tuple[str, int, int]]]]:
     """The hand-labelled IBM dev messages (the first set, or the held-out one); @handles by Twitter's syntax."""
+    from pii_real_sample import locate
+
     conversations = json.loads(DEV.read_text(encoding="utf-8"))
     texts = [turn.get("message") or "" for conv in conversations for turn in conv["dialogContent"]]
     gold = json.loads(GOLD.read_text(encoding="utf-8"))
@@ -185,24 +191,24 @@ def real(*, held_out: bool = False) -> list[tuple[str, list[tuple[str, int, int]
     out = []
     for i in chosen:
         text = texts[i]
-        spans, pos = [], {}
+        spans = []
         for kind, surface in labels.get(str(i), []):
-            start = text.index(surface, pos.get(surface, 0))
-            pos[surface] = start + len(surface)
+            start = locate(text, surface, [(s, e) for _, s, e in spans])  # not "@TuckerCarlson"'s Tucker
             spans.append((kind, start, start + len(surface)))
         spans += [("HANDLE", m.start(), m.end()) for m in re.finditer(r"(?<![\w@])@[A-Za-z0-9_]{1,15}(?![\w@])", text)]
         out.append((text, spans))
     return out
 
 
-def real_tweets(annotator: str = "a") -> list[tuple[str, list[tuple[str, int, int]]]]:
-    """The 384 labelled tweets of ``benchmarks/data/pii_real`` (texts read from ``../shared/data``)."""
+def real_tweets(annotator: str = "a", which: str = "tweets") -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """The labelled tweets of sample ``which`` (``tweets``: ``benchmarks/data/pii_real``, 384; ``names``:
+    ``benchmarks/data/pii_real_names``, 380), texts read from ``../shared/data``."""
     import pandas as pd
 
-    from pii_real_sample import sample_texts
+    from pii_real_sample import SETS, sample_texts
 
-    texts = dict(zip(*sample_texts()[["key", "text"]].T.values))
-    labels = pd.read_csv(ROOT / "benchmarks" / "data" / "pii_real" / f"labels_{annotator}.csv", keep_default_na=False)
+    texts = dict(zip(*sample_texts(which)[["key", "text"]].T.values))
+    labels = pd.read_csv(SETS[which] / f"labels_{annotator}.csv", keep_default_na=False)
     out = []
     for key, rows in labels.groupby("key", sort=False):
         text = texts[key]
@@ -212,21 +218,28 @@ def real_tweets(annotator: str = "a") -> list[tuple[str, list[tuple[str, int, in
     return out
 
 
-def agreement() -> str:
-    """How often the two annotators of the tweet set gave the same (message, type, span)."""
+def agreement(which: str = "tweets") -> str:
+    """How often the two annotators of a tweet sample gave the same (message, type, span)."""
     import pandas as pd
 
-    folder = ROOT / "benchmarks" / "data" / "pii_real"
-    a, b = (set(map(tuple, pd.read_csv(folder / f"labels_{x}.csv", keep_default_na=False).astype(str).to_numpy()))
+    from pii_real_sample import SETS
+
+    a, b = (set(map(tuple, pd.read_csv(SETS[which] / f"labels_{x}.csv", keep_default_na=False).astype(str).to_numpy()))
             for x in "ab")
     return f"{len(a & b)} of {len(a | b)} label rows identical ({len(a & b) / len(a | b):.1%})"
 
 
-def score(items) -> dict[str, dict[str, float]]:
+def score(items, names: str = "tagger") -> dict[str, dict[str, float]]:
     tp_gold, n_gold, tp_pred, n_pred = Counter(), Counter(), Counter(), Counter()
     misses = []
+    texts = [text for text, _ in items]
+    tagged = {}
+    if names == "tagger":  # as redact_texts does: the tagger only reads texts with a word that could pass its filter
+        candidates = [t for t in texts if may_hold_tagged_name(t)]
+        tagged = dict(zip(candidates, tag_names(candidates)))
     for text, gold in items:
-        pred = find_pii(text)
+        spans = tagged.get(text, ())
+        pred = find_pii(text, tagged=spans)
         for kind, s, e in gold:
             n_gold[kind] += 1
             if any(k == kind and ps < e and pe > s for ps, pe, k in pred):
@@ -254,14 +267,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=5, help="passes over the dev texts for throughput")
     parser.add_argument("--errors", action="store_true", help="print every miss and false hit")
+    parser.add_argument("--only", choices=["generated", "ibm", "ibm-held-out", "tweets", "names", "names-test"],
+                        action="append", help="measure only these sets (repeatable; default all)")
+    parser.add_argument("--names", choices=["tagger", "rules"], default="tagger",
+                        help="person names by the rules and the name tagger (default) or the rules alone")
     args = parser.parse_args()
-    sets = (("generated hard cases", generated(args.n, args.seed)),
-            ("IBM dev, hand-labelled (the rules were revised after seeing its errors)", real()),
-            ("IBM dev, held-out (labelled before the detector ran on it)", real(held_out=True)),
-            ("tweets to airlines, Spotify and Amazon (phone and name rules revised after seeing their errors; "
-             f"annotators: {agreement()})", real_tweets()))
+    sets = {"generated": lambda: ("generated hard cases", generated(args.n, args.seed)),
+            "ibm": lambda: ("IBM dev, hand-labelled (the rules were revised after seeing its errors)", real()),
+            "ibm-held-out": lambda: ("IBM dev, held-out (labelled before the detector ran on it)",
+                                     real(held_out=True)),
+            "tweets": lambda: ("tweets to airlines, Spotify and Amazon (phone and name rules revised after seeing their "
+                               f"errors; annotators: {agreement()})", real_tweets()),
+            "names": lambda: ("fresh tweets for person names (the name tagger's development set; annotators: "
+                              f"{agreement('names')})", real_tweets(which="names")),
+            "names-test": lambda: ("tweets for person names, test (measured once, at the end; annotators: "
+                                   f"{agreement('names_test')})", real_tweets(which="names_test"))}
+    sets = [load() for key, load in sets.items() if not args.only or key in args.only]
     for name, items in sets:
-        result = score(items)
+        result = score(items, args.names)
         print(f"\n{name}: {len(items)} texts")
         print("| type | labelled | found | precision | recall |\n|---|---:|---:|---:|---:|")
         for kind, row in result["table"].items():
@@ -274,7 +297,7 @@ def main() -> None:
     chars = sum(map(len, texts))
     start = time.perf_counter()
     for _ in range(args.repeat):
-        redact_texts([t + " " for t in texts])  # a fresh string each pass: redact_texts caches repeats in a call
+        redact_texts([t + " " for t in texts], names=args.names)  # fresh strings: redact_texts caches repeats
     seconds = (time.perf_counter() - start) / args.repeat
     print(f"\nthroughput (one process): {len(texts) / seconds:,.0f} texts/s, {chars / seconds / 1e6:.2f} M chars/s "
           f"({len(texts)} IBM dev messages, mean {chars / len(texts):.0f} chars, {args.repeat} passes)")

@@ -9,6 +9,8 @@ This scores the same labelled texts both ways with the shipped models:
   primary labels), accuracy.
 
     python benchmarks/bench_redact_cost.py [--n 1500]
+
+Texts are redacted both ways person names can be found (``names="rules"`` and ``"tagger"``, the default).
 """
 
 from __future__ import annotations
@@ -47,11 +49,14 @@ def main() -> None:
 
     texts, truth = airline_tweets(SHARED)
     texts, truth = texts[:args.n], truth[:args.n]
-    redacted, counts = redact_texts(texts)
-    changed = sum(a != b for a, b in zip(texts, redacted))
-    print(f"sentiment: {len(texts)} airline tweets, {changed} changed by redaction ({dict(counts)})")
+    versions = [("raw", texts)]
+    for names in ("rules", "tagger"):
+        redacted, counts = redact_texts(texts, names=names)
+        changed = sum(a != b for a, b in zip(texts, redacted))
+        print(f"sentiment: {len(texts)} airline tweets, names by {names}: {changed} changed ({dict(counts)})")
+        versions.append((f"redacted, names by {names}", redacted))
     print("| texts | accuracy | macro-F1 | s |\n|---|---:|---:|---:|")
-    for name, batch in (("raw", texts), ("redacted", redacted)):
+    for name, batch in versions:
         start = time.perf_counter()
         pred = list(score_sentiment(batch)["sentiment"])
         seconds = time.perf_counter() - start
@@ -67,13 +72,16 @@ def main() -> None:
     dev = labels()
     model = load_request_type_model()
     raw = list(dev["text"])
-    red, counts = redact_texts(raw)
     truth = list(dev["primary_a"])
-    print(f"\nrequest type: {len(raw)} dev messages, {sum(a != b for a, b in zip(raw, red))} changed by redaction "
-          f"({dict(counts)})")
+    versions = [("raw", raw)]
+    for names in ("rules", "tagger"):
+        red, counts = redact_texts(raw, names=names)
+        print(f"\nrequest type: {len(raw)} dev messages, names by {names}: {sum(a != b for a, b in zip(raw, red))} "
+              f"changed by redaction ({dict(counts)})")
+        versions.append((f"redacted, names by {names}", red))
     print("| texts | accuracy (annotator A) | agreement with raw |\n|---|---:|---:|")
     base = list(model.predict(raw))
-    for name, batch in (("raw", raw), ("redacted", red)):
+    for name, batch in versions:
         pred = base if name == "raw" else list(model.predict(batch))
         accuracy = float(np.mean([p == t for p, t in zip(pred, truth)]))
         agree = float(np.mean([p == b for p, b in zip(pred, base)]))

@@ -101,6 +101,7 @@ STRONG_CUE = re.compile(r"(?i:\b(?:my name is|my name's|name's|call me|ask for|a
                         r"it'?s|im)\b[,:]?\s+)([A-Za-z][a-z]+(?:['-][A-Za-z]?[a-z]+)?)(?:\s+(" + NAME + r"))?")
 FULL_NAME = re.compile(r"(?<![@\w])(" + NAME + r")[ \t]+(" + NAME + r")\b")
 WORD = re.compile(r"(?<![@\w])" + NAME + r"\b")
+WORDS = re.compile(r"[A-Za-z]+")
 #: a greeting, then a capitalised word and punctuation: a name even when it is not listed ("Hi Mathew,")
 GREETING = re.compile(r"(?i:\b(?:hi|hello|hey|dear|morning|afternoon|evening|thanks|thank you|regards|cheers))"
                       r",?[ \t]+(" + NAME + r")(?:[ \t]+(" + NAME + r"))?(?=[ \t]*(?:[,.!?:;]|$|\n))")
@@ -146,17 +147,27 @@ LOWER_CASE_CUES = ("my name is", "my name's", "name's", "call me", "i'm", "im", 
 NAME_ONLY_CUES = ("hi", "hello", "hey", "dear", "morning", "afternoon", "evening", "thanks", "thank you", "thx", "ty",
                   "best", "cheers", "regards", "sincerely", "i'm", "im", "i am", "this is", "it's", "its", "from",
                   "called", "agent", "rep", "manager")
+#: greetings, after which a listed surname is a name too ("Hi Tucker"); never alone (surnames are often words)
+GREETING_CUES = ("hi", "hello", "hey", "dear")
 
 
 @cache
-def _names() -> tuple[frozenset[str], frozenset[str]]:
+def _names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(given names, given names that are also English words, surnames), lower case."""
     folder = resources.files("cxlens").joinpath("data", "pii")
 
     def words(name: str) -> frozenset[str]:
         text = folder.joinpath(name).read_text(encoding="utf-8")
         return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
-    return words("first_names.txt") - NOT_NAMES, words("ambiguous_names.txt") - NOT_NAMES
+    return words("first_names.txt") - NOT_NAMES, words("ambiguous_names.txt") - NOT_NAMES, words("surnames.txt")
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    """English words that are often written in lower case (``common_words.txt``): not an unlisted given name."""
+    text = resources.files("cxlens").joinpath("data", "pii", "common_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
 def luhn_valid(digits: str) -> bool:
@@ -297,8 +308,11 @@ def _addresses(text: str) -> Iterable[Span]:
 
 
 def _persons(text: str) -> Iterable[Span]:
-    names, ambiguous = _names()
+    names, ambiguous, surnames = _names()
     for m in TITLE_CUE.finditer(text):
+        low = m.group(1).split()[0].lower()
+        if low in _common_words() and low not in names and low not in ambiguous and low not in surnames:
+            continue  # "Mr. Robot", "Mr. Big", "Dr. Pepper": a title before a word, not a name ("Mr. Brown" stays)
         yield m.start(1), m.end(1), "PERSON"
     pos = 0
     while (m := STRONG_CUE.search(text, pos)) is not None:
@@ -308,7 +322,7 @@ def _persons(text: str) -> Iterable[Span]:
         cue = text[m.start():m.start(1)].strip(" ,:").lower()
         if low in NOT_NAMES or (low not in names and (cue == "from" or _place_follows(text, m.end(1)))):
             continue  # "from Paris", "called Paris office": places (a listed name stays: "Karen office manager")
-        listed = low in names or low in ambiguous
+        listed = low in names or low in ambiguous or (cue in GREETING_CUES and low in surnames)  # "Hi Tucker"
         if not listed and (cue in NAME_ONLY_CUES or not word[0].isupper()):
             continue
         if not word[0].isupper() and cue not in LOWER_CASE_CUES:  # "this is odd" is not Odd
@@ -330,9 +344,12 @@ def _persons(text: str) -> Iterable[Span]:
         first, last = m.group(1).lower(), m.group(2).lower()
         if PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) or _place_follows(text, m.end()):
             continue
-        if (first in names or first in ambiguous) and last not in NOT_NAMES and last not in ambiguous \
-                and (last not in names or first in names):
-            yield m.start(), m.end(), "PERSON"
+        if (first in names or first in ambiguous) and (last not in NOT_NAMES and last not in ambiguous
+                                                        and (last not in names or first in names)
+                                                        or last in surnames and last not in PLACE_WORDS):
+            yield m.start(), m.end(), "PERSON"  # a listed surname after a given name: "Taylor Swift", "Jack Black"
+        elif last in surnames and _unlisted_name(first) and _unlisted_name(last) and last not in PLACE_WORDS:
+            yield m.start(), m.end(), "PERSON"  # a word that is no English word before a listed surname: "Alvina Lam"
     for m in WORD.finditer(text):
         low = m.group().lower()
         if low in names and not PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) \
@@ -344,6 +361,54 @@ def _persons(text: str) -> Iterable[Span]:
         if m.group(1).lower() in names and last not in NOT_NAMES and last not in ambiguous \
                 and len(last) > 2 and last not in PLACE_WORDS:
             yield m.start(1), m.end(2), "PERSON"
+
+
+def _unlisted_name(low: str) -> bool:
+    """A capitalised word that may be a name nobody listed: not a common English word, a brand or a stop word."""
+    return len(low) >= 3 and low not in NOT_NAMES and low not in _common_words()
+
+
+def tagged_name_ok(span: str) -> bool:
+    """Whether a span the name tagger called a person is kept: it holds a listed given name or a listed surname
+    that is no English word, or starts with a given name that is also a word and goes on capitalised, or every word
+    of it is capitalised (``Alvina``, not ``CCTV``) and neither an English
+    word, a brand, a place nor a place word (the tagger alone also tags ``Battery``, ``Nashville``, ``Adobe``)."""
+    words = re.findall(r"[A-Za-z]+", span)
+    lows = [w.lower() for w in words]
+    excluded = _not_names()
+    if not words or any(w in excluded or w in PLACE_WORDS for w in lows):
+        return False
+    names, ambiguous, surnames = _names()
+    common = _common_words()
+    if any(w in names or (w in surnames and w not in common) for w in lows):
+        return True
+    if len(words) > 1 and lows[0] in ambiguous and words[-1][0].isupper():
+        return True  # a given name that is also a word, before another capitalised one: "Justin Biebers"
+    return all(low not in common and low not in ambiguous and len(word) > 2 and word[0].isupper() and word[1:].islower()
+               for low, word in zip(lows, words))
+
+
+def may_hold_tagged_name(text: str) -> bool:
+    """Whether a span of ``text`` could pass :func:`tagged_name_ok` at all (a word of it would make it pass): texts
+    without one are not given to the tagger, which is ten times slower than the rules."""
+    names, ambiguous, surnames = _names()
+    common, excluded = _common_words(), _not_names()
+    for m in WORDS.finditer(text):
+        word = m.group()
+        low = word.lower()
+        if low in names or (low in surnames and low not in common):
+            return True
+        if word[0].isupper() and (low in ambiguous or (len(word) > 2 and word[1:].islower() and low not in common
+                                                      and low not in excluded)):
+            return True
+    return False
+
+
+@cache
+def _not_names() -> frozenset[str]:
+    """:data:`NOT_NAMES` and the brands, places and demonyms of ``not_names.txt`` (for the tagger's spans)."""
+    text = resources.files("cxlens").joinpath("data", "pii", "not_names.txt").read_text(encoding="utf-8")
+    return NOT_NAMES | frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
 def _state_after_city(text: str, start: int, end: int, low: str) -> bool:
@@ -370,9 +435,12 @@ DETECTORS = {"EMAIL": _emails, "IBAN": _ibans, "CARD": _cards, "SSN": _ssns, "IP
              "ADDRESS": _addresses, "PERSON": _persons, "HANDLE": _handles}
 
 
-def find_pii(text: str, *, types: Iterable[str] = PII_TYPES) -> list[Span]:
+def find_pii(text: str, *, types: Iterable[str] = PII_TYPES, tagged: Iterable[tuple[int, int]] = ()) -> list[Span]:
     """The personal data in ``text``: ``(start, end, type)`` spans, sorted, not overlapping (an earlier type in
-    :data:`PII_TYPES` wins an overlap, then the longer span)."""
+    :data:`PII_TYPES` wins an overlap, then the longer span).
+
+    ``tagged``: spans the name tagger (:mod:`cxlens._name_tagger`) called a person; those :func:`tagged_name_ok`
+    accepts are names too, next to the rules' own."""
     if not text:
         return []
     wanted = [t for t in PII_TYPES if t in set(types)]
@@ -381,6 +449,8 @@ def find_pii(text: str, *, types: Iterable[str] = PII_TYPES) -> list[Span]:
         for start, end, label in DETECTORS[kind](text):
             if end > start:
                 found.append((rank, start, end, label))
+        if kind == "PERSON":
+            found += [(rank, start, end, "PERSON") for start, end in tagged if tagged_name_ok(text[start:end])]
     found.sort(key=lambda s: (s[0], -(s[2] - s[1]), s[1]))
     taken: list[Span] = []
     for _, start, end, label in found:

@@ -10,8 +10,8 @@
   be parsed quarantined (their raw text redacted too) and counts per type (never values).
 
 Detection is in :mod:`cxlens._pii` (what each type matches, and what it leaves: order numbers, versions, dates,
-prices stay). Names are found by a heuristic, not spaCy NER: spaCy's English models are not published on PyPI
-by their makers (docs/trust-and-safety.md).
+prices stay). Names: rules (name lists and cues) plus a small spaCy NER that cxlens trains and ships
+(:mod:`cxlens._name_tagger`; spaCy's own English models are not on PyPI). ``names="rules"`` leaves the tagger out.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cxlens._pii import PII_TYPES, find_pii
+from cxlens._name_tagger import tag_names
+from cxlens._pii import PII_TYPES, find_pii, may_hold_tagged_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,12 +58,29 @@ class Pseudonyms:
         return self.seen[value]
 
 
-def redact_text(text: Any, *, types: Iterable[str] = PII_TYPES) -> tuple[Any, Counter]:
+#: how person names are found: the rules and the shipped name tagger (default), or the rules alone (faster)
+NAME_MODES = ("tagger", "rules")
+
+
+def _check_names(names: str) -> None:
+    if names not in NAME_MODES:
+        raise ValueError(f"names={names!r}: use one of {', '.join(NAME_MODES)}")
+
+
+def redact_text(text: Any, *, types: Iterable[str] = PII_TYPES, names: str = "tagger") -> tuple[Any, Counter]:
     """``text`` with each piece of personal data replaced by ``[TYPE]``, and a count per type. Anything that is not
-    a string (None, NaN, a number) is returned as it is."""
+    a string (None, NaN, a number) is returned as it is. ``names``: ``"tagger"`` (rules and the name tagger) or
+    ``"rules"``."""
+    _check_names(names)
     if not isinstance(text, str) or not text:
         return text, Counter()
-    spans = find_pii(text, types=types)
+    types = tuple(types)
+    tagged = tag_names([text])[0] if names == "tagger" and "PERSON" in types and may_hold_tagged_name(text) else ()
+    return _replaced(text, find_pii(text, types=types, tagged=tagged))
+
+
+def _replaced(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, Counter]:
+    """``text`` with each span replaced by ``[TYPE]``, and the count per type."""
     if not spans:
         return text, Counter()
     parts, last = [], 0
@@ -74,15 +92,22 @@ def redact_text(text: Any, *, types: Iterable[str] = PII_TYPES) -> tuple[Any, Co
     return "".join(parts), Counter(kind for _, _, kind in spans)
 
 
-def redact_texts(texts: Iterable[Any], *, types: Iterable[str] = PII_TYPES) -> tuple[list[Any], Counter]:
-    """:func:`redact_text` over many texts (each distinct text once), with the total count per type."""
+def redact_texts(texts: Iterable[Any], *, types: Iterable[str] = PII_TYPES, names: str = "tagger",
+                 ) -> tuple[list[Any], Counter]:
+    """:func:`redact_text` over many texts (each distinct text once, the name tagger over them in batches), with the
+    total count per type."""
+    _check_names(names)
     types = tuple(types)
-    cache: dict[str, tuple[Any, Counter]] = {}
+    texts = list(texts)
+    distinct = list(dict.fromkeys(t for t in texts if isinstance(t, str) and t))
+    tagged: dict[str, list[tuple[int, int]]] = {}
+    if names == "tagger" and "PERSON" in types:
+        candidates = [t for t in distinct if may_hold_tagged_name(t)]
+        tagged = dict(zip(candidates, tag_names(candidates)))
+    cache = {t: _replaced(t, find_pii(t, types=types, tagged=tagged.get(t, ()))) for t in distinct}
     out, total = [], Counter()
     for text in texts:
-        if isinstance(text, str):
-            if text not in cache:
-                cache[text] = redact_text(text, types=types)
+        if isinstance(text, str) and text:
             new, counts = cache[text]
         else:
             new, counts = text, Counter()
@@ -110,7 +135,7 @@ def _numbers_with_pii(values: pd.Series, types: tuple[str, ...]) -> bool:
 
 
 def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseudonyms: Pseudonyms | None = None,
-                 ) -> tuple[pd.DataFrame, Counter]:
+                 names: str = "tagger") -> tuple[pd.DataFrame, Counter]:
     """A copy of ``frame`` with personal data replaced in every text column, and the count per type.
 
     Text columns (object, string, categorical) get ``[TYPE]`` placeholders; id columns (:data:`ID_COLUMNS`,
@@ -143,14 +168,15 @@ def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseud
                 else:
                     new.append(cell)
         else:
-            new, counts = redact_texts(cells, types=types)
+            new, counts = redact_texts(cells, types=types, names=names)
             total.update(counts)
         out.isetitem(i, pd.Series(new, index=frame.index, dtype=object))
     return out, total
 
 
 def redact_frames(frames: Mapping[str, pd.DataFrame | None], *, types: Iterable[str] = PII_TYPES,
-                  pseudonyms: Pseudonyms | None = None) -> tuple[dict[str, pd.DataFrame | None], Counter]:
+                  pseudonyms: Pseudonyms | None = None, names: str = "tagger",
+                  ) -> tuple[dict[str, pd.DataFrame | None], Counter]:
     """:func:`redact_frame` over several tables with one set of pseudonyms (joins across them keep working)."""
     pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
     total: Counter = Counter()
@@ -159,13 +185,13 @@ def redact_frames(frames: Mapping[str, pd.DataFrame | None], *, types: Iterable[
         if frame is None:
             out[name] = None
             continue
-        out[name], counts = redact_frame(frame, types=types, pseudonyms=pseudonyms)
+        out[name], counts = redact_frame(frame, types=types, pseudonyms=pseudonyms, names=names)
         total.update(counts)
     return out, total
 
 
 def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
-                 pseudonyms: Pseudonyms | None = None) -> tuple[Any, Counter]:
+                 pseudonyms: Pseudonyms | None = None, names: str = "tagger") -> tuple[Any, Counter]:
     """Every string inside ``value`` (a JSON-like tree of dicts, lists and scalars) redacted.
 
     Dict keys holding personal data become pseudonyms (the same as in the tables given the same
@@ -185,7 +211,7 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
-            text, counts = redact_text(node, types=types)
+            text, counts = redact_text(node, types=types, names=names)
             total.update(counts)
             return text
         if isinstance(node, Mapping):
@@ -197,7 +223,7 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
     return walk(value), total
 
 
-def redact_converted(result: Converted, *, types: Iterable[str] = PII_TYPES) -> Converted:
+def redact_converted(result: Converted, *, types: Iterable[str] = PII_TYPES, names: str = "tagger") -> Converted:
     """An adapter's result with personal data replaced in tickets, messages, surveys, the quarantine (raw records
     included) and the vendor comparison; ``redactions`` holds the count per type."""
     pseudonyms = Pseudonyms()
@@ -208,13 +234,14 @@ def redact_converted(result: Converted, *, types: Iterable[str] = PII_TYPES) -> 
         if frame is None:
             tables[name] = None
             continue
-        tables[name], counts = redact_frame(frame, types=types, pseudonyms=pseudonyms)
+        tables[name], counts = redact_frame(frame, types=types, pseudonyms=pseudonyms, names=names)
         total.update(counts)
     return replace(result, **tables, redactions=dict(total))
 
 
 def redact_tables(paths: Mapping[str, str | Path], out_dir: str | Path, *, types: Iterable[str] = PII_TYPES,
-                  encoding: str = "utf-8", follow_symlinks: bool = False) -> tuple[dict[str, Path], dict[str, dict]]:
+                  encoding: str = "utf-8", follow_symlinks: bool = False, names: str = "tagger",
+                  ) -> tuple[dict[str, Path], dict[str, dict]]:
     """Redacted copies of canonical table files (``{"tickets": path, ...}``, each a file or a folder of files).
 
     Each table is written to ``out_dir/<table>.<same format>`` (a folder of files becomes one file), its
@@ -231,13 +258,13 @@ def redact_tables(paths: Mapping[str, str | Path], out_dir: str | Path, *, types
     for table, path in paths.items():
         frame, bad, counts = read_files(path, encoding=encoding, follow_symlinks=follow_symlinks)
         frame = frame.drop(columns=[c for c in frame.columns if str(c).startswith("_")])
-        redacted, found = redact_frame(frame, types=types, pseudonyms=pseudonyms)
+        redacted, found = redact_frame(frame, types=types, pseudonyms=pseudonyms, names=names)
         first = table_files(Path(path), follow_symlinks=follow_symlinks)[0]
         fmt = file_format(first)
         suffix = {"json": "jsonl", "tsv": "csv"}.get(fmt, fmt)
         written[table] = write_table(redacted, out / f"{table}.{suffix}")
         if len(bad):
-            bad_redacted, bad_found = redact_frame(bad, types=types, pseudonyms=pseudonyms)
+            bad_redacted, bad_found = redact_frame(bad, types=types, pseudonyms=pseudonyms, names=names)
             found.update(bad_found)
             written[f"quarantine/{table}"] = write_table(bad_redacted, out / "quarantine" / f"{table}.csv")
         read = sum(c.records for c in counts)

@@ -31,6 +31,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     red.add_argument("--out", required=True, metavar="DIR", help="where to write the redacted tables")
     red.add_argument("--types", metavar="TYPE,...", default=",".join(PII_TYPES),
                      help=f"what to redact (default all: {','.join(PII_TYPES)})")
+    red.add_argument("--names", choices=("tagger", "rules"), default="tagger",
+                     help="how person names are found: cxlens's rules plus its small name tagger (default; finds more "
+                          "names, about a quarter of the rules' speed) or the rules alone (faster, misses more)")
     red.set_defaults(func=redact_command)
 
 
@@ -53,8 +56,8 @@ def redact_command(args: argparse.Namespace) -> int:
                         "as --tickets PATH.")
     prepare_output_dir(args.out, inputs=list(paths.values()), create=False)
     written, report = redact_tables(paths, args.out, types=types, encoding=args.encoding,
-                                    follow_symlinks=args.follow_symlinks)
-    write_report({"types": list(types), "tables": report}, f"{args.out}/redaction.json")
+                                    follow_symlinks=args.follow_symlinks, names=args.names)
+    write_report({"types": list(types), "names": args.names, "tables": report}, f"{args.out}/redaction.json")
     for table, counts in report.items():
         found = ", ".join(f"{k} {v:,}" for k, v in counts["redacted"].items()) or "nothing found"
         sys.stderr.write(f"cxlens: {table}: read {counts['read']:,}, written {counts['written']:,}, quarantined "
