@@ -30,10 +30,12 @@ cut into batches of ``batch_size`` and padded only to the longest text of each b
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -210,6 +212,10 @@ class MiniLMEncoder:
         return vectors if len(unique) == len(texts) else vectors[rows]
 
     def _encode_distinct(self, texts: list[str]) -> np.ndarray:
+        with _gc_paused():
+            return self._encode_batches(texts)
+
+    def _encode_batches(self, texts: list[str]) -> np.ndarray:
         ids = self.tokenize(texts)
         result = np.empty((len(texts), MINILM_DIM), dtype=np.float32)
         pad_id = self._tokenizer.pad_token_id or 0
@@ -230,6 +236,31 @@ class MiniLMEncoder:
                 for idx, vectors in zip(part, runs):
                     result[idx] = vectors
         return _normalise(result)
+
+
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = [0, False]  # calls inside _gc_paused now, and whether the collector was on when the first began
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused while texts are encoded. Tokenizing and padding allocate many short-lived
+    objects and no cycles; each allocation burst could start a full collection over every object the process
+    holds (300,000 with a scorecard and the tokenizer loaded), which holds the GIL that the encoder's worker
+    threads need between batches: measured at about 10 % of `cxlens qa`'s time per message (docs/benchmarks.md,
+    issue 22). Calls may nest or run in several threads: the collector is restored when the last one ends."""
+    with _GC_LOCK:
+        if _GC_PAUSES[0] == 0:
+            _GC_PAUSES[1] = gc.isenabled()
+            gc.disable()
+        _GC_PAUSES[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES[0] -= 1
+            if _GC_PAUSES[0] == 0 and _GC_PAUSES[1]:
+                gc.enable()
 
 
 def length_sorted_batches(ids: Sequence[Sequence[int]], batch_size: int) -> list[np.ndarray]:

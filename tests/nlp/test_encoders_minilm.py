@@ -127,3 +127,30 @@ def test_encoders_minilm_bad_backend():
 
     with pytest.raises(UnknownNameError, match="backend"):
         MiniLMEncoder(backend="tensorrt")
+
+
+def test_the_cycle_collector_is_paused_only_while_encoding_and_restored_after_nesting_and_errors():
+    import gc
+
+    from cxlens.nlp.encoders._encoders import _gc_paused
+
+    assert gc.isenabled()
+    with _gc_paused():
+        assert not gc.isenabled()
+        with _gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer call is still encoding
+    assert gc.isenabled()
+    try:
+        with _gc_paused():
+            raise RuntimeError("a batch failed")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had switched it off keeps it off
+    finally:
+        gc.enable()
