@@ -1,11 +1,12 @@
-"""Rebuild cxlens/data/pii/first_names.txt, ambiguous_names.txt and surnames.txt (issue 24). A development tool, not
-a dependency.
+"""Rebuild cxlens/data/pii/first_names.txt, ambiguous_names.txt, surnames.txt and common_words.txt (issue 24). A
+development tool, not a dependency.
 
 Given names: Faker's person providers (MIT licence, https://github.com/joke2k/faker) for 31 Latin-script locales,
-folded to ASCII, 3+ letters, plus the hand-made list kept at the top of first_names.txt. A name is *ambiguous*
-(a name only after a cue or before a surname) when it is also an English word: it appears in lower case at least
-twice in public support texts (Bitext customer support, Banking77, Spotify support tweets; not the IBM set the
-redaction is measured on). Surnames: the same providers' last names, folded the same way; the heuristic reads them
+folded to ASCII, 3+ letters, plus the hand-made list kept in first_names.txt (nicknames). A name is *ambiguous* (a
+name only after a cue or before a surname) when it is also an English word: it appears in lower case at least twice
+in licence-clean text (Bitext customer support, BANKING77, GoEmotions, whose authors masked people's names, so a
+lower-case name there is the word), or it is in :data:`HAND_AMBIGUOUS`. Until 7 Dec the count also read tweets to
+@SpotifyCares (TWCS, non-commercial: for measuring only), and the file was its own input; both stopped. Surnames: the same providers' last names, folded the same way; the heuristic reads them
 only next to a given name or after a greeting, never alone (many are English words: Young, Price, Field). Usage::
 
     pip install --no-deps --target /tmp/fk faker
@@ -27,9 +28,14 @@ DATA = ROOT.parent / "shared" / "data"
 LOCALES = ["en_US", "en_GB", "en_IE", "en_IN", "en_NG", "en_KE", "en_PK", "en_NZ", "es_ES", "es_MX", "es_AR", "pt_BR",
            "pt_PT", "fr_FR", "de_DE", "it_IT", "pl_PL", "tr_TR", "nl_NL", "sv_SE", "da_DK", "no_NO", "fi_FI", "cs_CZ",
            "ro_RO", "hu_HU", "id_ID", "sw", "ha_NG", "ig_NG", "yo_NG"]
-CORPORA = [(DATA / "bitext" / "bitext_customer_support.csv", ("instruction", "response")),
-           (DATA / "banking77" / "train.csv", ("text",)),
-           (DATA / "twcs" / "spotifycares_support_requests.csv", ("text",))]
+CORPORA = [(DATA / "bitext" / "bitext_customer_support.csv", ("instruction", "response"), ","),
+           (DATA / "banking77" / "train.csv", ("text",), ","),
+           (DATA / "goemotions" / "train.tsv", (0,), "\t"), (DATA / "goemotions" / "dev.tsv", (0,), "\t")]
+#: given names that are words, brands or places however they are written (months, gems, flowers, cities ...)
+HAND_AMBIGUOUS = set("""april august june autumn alexa siri amber crystal daisy dawn destiny harmony holly iris ivy
+jewel lily ruby sierra sterling safari german nada pero una del jo mercedes paris austin jordan georgia victoria
+lincoln dallas houston phoenix denver ed rod herb will pat rob al rich art ray mark frank max jack guy gene bill don
+drew sue""".split())
 #: licence-clean English text for the common-word list (what a capitalised word usually is when written mid-sentence)
 WORD_CORPORA = [(DATA / "bitext" / "bitext_customer_support.csv", ("instruction", "response"), ","),
                 (DATA / "banking77" / "train.csv", ("text",), ","),
@@ -79,7 +85,6 @@ def common_words() -> set[str]:
 
 def main() -> None:
     names = words(OUT / "first_names.txt")
-    hand_ambiguous = words(OUT / "ambiguous_names.txt")
     surnames: set[str] = set()
     for locale in LOCALES:
         try:
@@ -93,12 +98,13 @@ def main() -> None:
             values = getattr(provider, attr, None) or ()
             surnames.update(filter(None, map(fold, values.keys() if isinstance(values, dict) else values)))
     lower = Counter()
-    for path, columns in CORPORA:
+    for path, columns, sep in CORPORA:
         with path.open(newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
+            for row in csv.reader(f, delimiter=sep) if sep == "\t" else csv.DictReader(f):
                 for column in columns:
-                    lower.update(re.findall(r"(?<=[a-z,;:] )[a-z]+", row.get(column) or ""))
-    ambiguous = hand_ambiguous | {n for n in names if lower[n] >= 2}
+                    lower.update(re.findall(r"(?<=[a-z,;:] )[a-z]+", row[column] or ""))
+    names |= HAND_AMBIGUOUS
+    ambiguous = HAND_AMBIGUOUS | {n for n in names if lower[n] >= 2}
     for name, values in (("first_names.txt", names - ambiguous), ("ambiguous_names.txt", ambiguous),
                          ("surnames.txt", surnames), ("common_words.txt", common_words())):
         body = sorted(values)
