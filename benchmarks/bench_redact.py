@@ -276,8 +276,8 @@ def main() -> None:
             "ibm": lambda: ("IBM dev, hand-labelled (the rules were revised after seeing its errors)", real()),
             "ibm-held-out": lambda: ("IBM dev, held-out (labelled before the detector ran on it)",
                                      real(held_out=True)),
-            "tweets": lambda: ("tweets to airlines, Spotify and Amazon (phone and name rules revised after seeing their "
-                               f"errors; annotators: {agreement()})", real_tweets()),
+            "tweets": lambda: ("tweets to airlines, Spotify and Amazon (phone and name rules revised after seeing "
+                               f"their errors; annotators: {agreement()})", real_tweets()),
             "names": lambda: ("fresh tweets for person names (the name tagger's development set; annotators: "
                               f"{agreement('names')})", real_tweets(which="names")),
             "names-test": lambda: ("tweets for person names, test (measured once, at the end; annotators: "

@@ -9,7 +9,7 @@ History}}``-style placeholders become the capitalised words they stand for) and 
 the negatives: capitalised words that are not names. Nothing the redaction is measured on (IBM, airline, TWCS
 tweets, the generated cases of ``bench_redact.py``) is read here.
 
-    python benchmarks/train_pii_ner.py                       # writes cxlens/data/pii/ner/ (about 10 minutes, 2 cores)
+    python benchmarks/train_pii_ner.py                       # writes cxlens/data/pii/ner/ (about 12 minutes, 2 cores)
     python benchmarks/train_pii_ner.py --out /tmp/ner --epochs 3
 """
 
@@ -20,6 +20,7 @@ import csv
 import json
 import random
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -133,8 +134,10 @@ def main() -> None:
                      "spacy_version": ">=3.7.0,<4.0.0", "author": "cxlens",
                      "description": "Person names for cxlens's PII redaction (docs/models/name_tagger.md)"})
     nlp.to_disk(args.out)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     (args.out / "training.json").write_text(json.dumps(
-        {"texts": len(items), "with_names": sum(1 for _, s in items if s), "epochs": args.epochs, "seed": args.seed,
+        {"commit": commit.strip() or None, "texts": len(items), "with_names": sum(1 for _, s in items if s),
+         "epochs": args.epochs, "seed": args.seed,
          "sources": ["goemotions train+dev ([NAME] filled from cxlens/data/pii name lists; a third copied with "
                      "DISTRACTORS)", "bitext instructions", "banking77 train"]}, indent=2) + "\n", encoding="utf-8")
 

@@ -14,18 +14,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 __all__ = ["load_name_tagger", "tag_names"]
 
 
+#: texts longer than this are tagged in pieces cut at white space (spaCy refuses texts over a million characters and
+#: its memory grows with a text's length)
+PIECE_CHARS = 10_000
+
+
 @cache
 def load_name_tagger():
-    """The shipped spaCy pipeline, or ``None`` when spaCy cannot be imported (names then come from the rules alone,
-    and a warning says so once)."""
+    """The shipped spaCy pipeline, or ``None`` when it cannot be loaded: spaCy missing, or the package installed in
+    a form the model folder cannot be read from (names then come from the rules alone, and a warning says so).
+
+    Loaded once per process (a read-only model; :func:`tag_names` keeps its vocabulary from growing)."""
     try:
         import spacy
     except ImportError:  # spaCy is a dependency; a trimmed environment still redacts with the rules
@@ -33,14 +42,47 @@ def load_name_tagger():
                     "pip install spacy)")
         return None
     folder = resources.files("cxlens").joinpath("data", "pii", "ner")
-    with resources.as_file(folder) as path:
-        return spacy.load(path)
+    try:
+        if isinstance(folder, Path):
+            return spacy.load(folder)
+        with resources.as_file(folder) as path:  # a zipped install: a folder needs Python 3.12 here
+            return spacy.load(path)
+    except (OSError, ValueError) as exc:
+        log.warning("the name tagger could not be loaded (%s): person names are found by cxlens's rules only",
+                    exc)
+        return None
+
+
+def _pieces(text: str) -> list[tuple[int, str]]:
+    """``text`` as (offset, piece) parts of at most about :data:`PIECE_CHARS` characters, cut at white space."""
+    if len(text) <= PIECE_CHARS:
+        return [(0, text)]
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + PIECE_CHARS)
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = cut + 1 if cut > start else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 def tag_names(texts: Sequence[str], *, batch_size: int = 256) -> list[list[tuple[int, int]]]:
-    """Character spans the tagger calls a person, per text (empty lists when no tagger is available)."""
+    """Character spans the tagger calls a person, per text (empty lists when no tagger is available). Long texts
+    are tagged in pieces; the model's vocabulary does not grow with what it reads (spaCy's memory zones)."""
     nlp = load_name_tagger()
     if nlp is None or not texts:
         return [[] for _ in texts]
-    return [[(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]
-            for doc in nlp.pipe(texts, batch_size=batch_size)]
+    owners, offsets, pieces = [], [], []
+    for i, text in enumerate(texts):
+        for offset, piece in _pieces(text):
+            owners.append(i)
+            offsets.append(offset)
+            pieces.append(piece)
+    out: list[list[tuple[int, int]]] = [[] for _ in texts]
+    zone = nlp.memory_zone() if hasattr(nlp, "memory_zone") else nullcontext()
+    with zone:
+        for owner, offset, doc in zip(owners, offsets, nlp.pipe(pieces, batch_size=batch_size)):
+            out[owner] += [(offset + e.start_char, offset + e.end_char) for e in doc.ents if e.label_ == "PERSON"]
+    return out

@@ -23,6 +23,7 @@ order and keeps the first of overlapping spans. Validation keeps numbers that ar
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -99,9 +100,11 @@ STRONG_CUE = re.compile(r"(?i:\b(?:my name is|my name's|name's|call me|ask for|a
                         r"adviser|colleague|manager|supervisor|named|called|from|regards|sincerely|cheers|thanks|"
                         r"thank you|thx|ty|best|hi|hello|hey|dear|morning|afternoon|evening|i'?m|i am|this is|"
                         r"it'?s|im)\b[,:]?\s+)([A-Za-z][a-z]+(?:['-][A-Za-z]?[a-z]+)?)(?:\s+(" + NAME + r"))?")
-FULL_NAME = re.compile(r"(?<![@\w])(" + NAME + r")[ \t]+(" + NAME + r")\b")
+#: two capitalised words, overlapping matches ("Watching Taylor Swift" tries "Watching Taylor" and "Taylor Swift")
+FULL_NAME = re.compile(r"(?<![@\w])(?=(" + NAME + r")[ \t]+(" + NAME + r")\b)")
 WORD = re.compile(r"(?<![@\w])" + NAME + r"\b")
-WORDS = re.compile(r"[A-Za-z]+")
+#: words of letters in any script ("Zoë", "Yılmaz"), looked up in the ASCII-folded lists by :func:`_fold`
+WORDS = re.compile(r"[^\W\d_]+")
 #: a greeting, then a capitalised word and punctuation: a name even when it is not listed ("Hi Mathew,")
 GREETING = re.compile(r"(?i:\b(?:hi|hello|hey|dear|morning|afternoon|evening|thanks|thank you|regards|cheers))"
                       r",?[ \t]+(" + NAME + r")(?:[ \t]+(" + NAME + r"))?(?=[ \t]*(?:[,.!?:;]|$|\n))")
@@ -342,14 +345,15 @@ def _persons(text: str) -> Iterable[Span]:
                 yield m.start(1), m.end(1), "PERSON"
     for m in FULL_NAME.finditer(text):
         first, last = m.group(1).lower(), m.group(2).lower()
-        if PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) or _place_follows(text, m.end()):
+        start, end = m.start(1), m.end(2)
+        if PLACE_PREFIX.search(text[max(0, start - 8):start]) or _place_follows(text, end):
             continue
         if (first in names or first in ambiguous) and (last not in NOT_NAMES and last not in ambiguous
                                                         and (last not in names or first in names)
                                                         or last in surnames and last not in PLACE_WORDS):
-            yield m.start(), m.end(), "PERSON"  # a listed surname after a given name: "Taylor Swift", "Jack Black"
+            yield start, end, "PERSON"  # a listed surname after a given name: "Taylor Swift", "Jack Black"
         elif last in surnames and _unlisted_name(first) and _unlisted_name(last) and last not in PLACE_WORDS:
-            yield m.start(), m.end(), "PERSON"  # a word that is no English word before a listed surname: "Alvina Lam"
+            yield start, end, "PERSON"  # a word that is no English word before a listed surname: "Alvina Lam"
     for m in WORD.finditer(text):
         low = m.group().lower()
         if low in names and not PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) \
@@ -365,7 +369,7 @@ def _persons(text: str) -> Iterable[Span]:
 
 def _unlisted_name(low: str) -> bool:
     """A capitalised word that may be a name nobody listed: not a common English word, a brand or a stop word."""
-    return len(low) >= 3 and low not in NOT_NAMES and low not in _common_words()
+    return len(low) >= 3 and low not in _not_names() and low not in _common_words()
 
 
 def tagged_name_ok(span: str) -> bool:
@@ -373,8 +377,8 @@ def tagged_name_ok(span: str) -> bool:
     that is no English word, or starts with a given name that is also a word and goes on capitalised, or every word
     of it is capitalised (``Alvina``, not ``CCTV``) and neither an English
     word, a brand, a place nor a place word (the tagger alone also tags ``Battery``, ``Nashville``, ``Adobe``)."""
-    words = re.findall(r"[A-Za-z]+", span)
-    lows = [w.lower() for w in words]
+    words = WORDS.findall(span)
+    lows = [_fold(w) for w in words]
     excluded = _not_names()
     if not words or any(w in excluded or w in PLACE_WORDS for w in lows):
         return False
@@ -388,6 +392,13 @@ def tagged_name_ok(span: str) -> bool:
                for low, word in zip(lows, words))
 
 
+def _fold(word: str) -> str:
+    """A word as the name lists hold it: lower case, accents dropped ("Zoë" -> "zoe", "Yılmaz" -> "ylmaz")."""
+    if word.isascii():
+        return word.lower()
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
 def may_hold_tagged_name(text: str) -> bool:
     """Whether a span of ``text`` could pass :func:`tagged_name_ok` at all (a word of it would make it pass): texts
     without one are not given to the tagger, which is ten times slower than the rules."""
@@ -395,7 +406,7 @@ def may_hold_tagged_name(text: str) -> bool:
     common, excluded = _common_words(), _not_names()
     for m in WORDS.finditer(text):
         word = m.group()
-        low = word.lower()
+        low = _fold(word)
         if low in names or (low in surnames and low not in common):
             return True
         if word[0].isupper() and (low in ambiguous or (len(word) > 2 and word[1:].islower() and low not in common

@@ -96,18 +96,19 @@ def note_in_manifest(out: str | Path, key: str, entry: dict) -> None:
 
 
 def score_redacted(config: ScoreConfig, *, progress: Progress | None = None,
-                   types: Iterable[str] = PII_TYPES) -> ScoreSummary:
-    """:func:`cxlens.score` on redacted copies of ``config``'s inputs (see the module docstring)."""
+                   types: Iterable[str] = PII_TYPES, names: str = "tagger") -> ScoreSummary:
+    """:func:`cxlens.score` on redacted copies of ``config``'s inputs (see the module docstring); ``names``: how
+    person names are found (:data:`cxlens.redact.NAME_MODES`), recorded in the manifest."""
     types = tuple(types)
     config.validate()
     work = prepared_folder(config.out, "redacted")
     _claim(work, config.out, [config.archive, *config.table_paths().values()])
     written, report = redact_tables(config.table_paths(), work, types=types, encoding=config.encoding,
-                                    follow_symlinks=config.follow_symlinks)
+                                    follow_symlinks=config.follow_symlinks, names=names)
     tables = {t: str(p) for t, p in written.items() if t in TABLES}
     redacted = dataclasses.replace(config, archive=None, encoding="utf-8", **{t: tables.get(t) for t in TABLES})
     summary = score(redacted, progress=progress)
-    entry = {"types": list(types), "tables": report}
+    entry = {"types": list(types), "names": names, "tables": report}
     note_in_manifest(config.out, "redaction", entry)
     summary.manifest["redaction"] = entry
     if summary.manifest.get("status") == "complete":

@@ -100,10 +100,7 @@ def redact_texts(texts: Iterable[Any], *, types: Iterable[str] = PII_TYPES, name
     types = tuple(types)
     texts = list(texts)
     distinct = list(dict.fromkeys(t for t in texts if isinstance(t, str) and t))
-    tagged: dict[str, list[tuple[int, int]]] = {}
-    if names == "tagger" and "PERSON" in types:
-        candidates = [t for t in distinct if may_hold_tagged_name(t)]
-        tagged = dict(zip(candidates, tag_names(candidates)))
+    tagged = _tagged(distinct, types, names)
     cache = {t: _replaced(t, find_pii(t, types=types, tagged=tagged.get(t, ()))) for t in distinct}
     out, total = [], Counter()
     for text in texts:
@@ -114,6 +111,14 @@ def redact_texts(texts: Iterable[Any], *, types: Iterable[str] = PII_TYPES, name
         out.append(new)
         total.update(counts)
     return out, total
+
+
+def _tagged(cells: Iterable[Any], types: tuple[str, ...], names: str) -> dict[str, list[tuple[int, int]]]:
+    """The name tagger's spans for each distinct string cell that could hold a name it finds (none in rules mode)."""
+    if names != "tagger" or "PERSON" not in types:
+        return {}
+    candidates = list(dict.fromkeys(c for c in cells if isinstance(c, str) and c and may_hold_tagged_name(c)))
+    return dict(zip(candidates, tag_names(candidates)))
 
 
 def _is_id(column: str) -> bool:
@@ -145,6 +150,7 @@ def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseud
     """
     import pandas as pd
 
+    _check_names(names)
     types = tuple(types)
     pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
     out = frame.copy()
@@ -160,8 +166,9 @@ def redact_frame(frame: pd.DataFrame, *, types: Iterable[str] = PII_TYPES, pseud
             cells = values.astype(object).tolist()
         if _is_id(str(column)):
             new = []
+            tagged = _tagged(cells, types, names)
             for cell in cells:
-                spans = find_pii(cell, types=types) if isinstance(cell, str) else []
+                spans = find_pii(cell, types=types, tagged=tagged.get(cell, ())) if isinstance(cell, str) else []
                 if spans:
                     total[spans[0][2]] += 1
                     new.append(pseudonyms.of(cell, spans[0][2]))
@@ -196,6 +203,7 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
 
     Dict keys holding personal data become pseudonyms (the same as in the tables given the same
     ``pseudonyms``), so two accounts keyed by their emails stay two entries."""
+    _check_names(names)
     types = tuple(types)
     pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
     total: Counter = Counter()
@@ -203,7 +211,7 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
     def key(name: Any) -> Any:
         if not isinstance(name, str):
             return name
-        spans = find_pii(name, types=types)
+        spans = find_pii(name, types=types, tagged=_tagged([name], types, names).get(name, ()))
         if not spans:
             return name
         total[spans[0][2]] += 1

@@ -33,7 +33,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
                      help=f"what to redact (default all: {','.join(PII_TYPES)})")
     red.add_argument("--names", choices=("tagger", "rules"), default="tagger",
                      help="how person names are found: cxlens's rules plus its small name tagger (default; finds more "
-                          "names, about a quarter of the rules' speed) or the rules alone (faster, misses more)")
+                          "names, about 0.3x the rules' speed) or the rules alone (faster, misses more)")
     red.set_defaults(func=redact_command)
 
 

@@ -88,3 +88,26 @@ def test_unknown_name_mode_is_a_clear_error():
         redact_text("x", names="ner")
     with pytest.raises(ValueError, match="tagger, rules"):
         redact_frame(pd.DataFrame({"text": ["x"]}), names="spacy")
+
+
+def test_long_texts_are_tagged_in_pieces_with_offsets_into_the_whole_text():
+    long = "word " * 3000 + "I spoke with Shirin Farahani about it. " + "more " * 3000
+    spans, = _name_tagger.tag_names([long])
+    assert any(long[s:e].startswith("Shirin") for s, e in spans), spans
+    huge = ("x" * 50 + " ") * 50_000  # 2.5 million characters: spaCy alone refuses over one million
+    pieces = _name_tagger._pieces(huge)
+    assert "".join(p for _, p in pieces) == huge and all(len(p) <= _name_tagger.PIECE_CHARS for _, p in pieces)
+    assert all(huge[o:o + len(p)] == p for o, p in pieces)
+
+
+def test_names_in_id_columns_accents_and_overlapping_pairs():
+    import pandas as pd
+
+    frame = pd.DataFrame({"agent_name": ["Shirin Farahani", "team-a"], "text": ["Watching Taylor Swift live", "ok"]})
+    out, counts = redact_frame(frame)
+    assert out["agent_name"].tolist() == ["[PERSON-1]", "team-a"]
+    assert out["text"].tolist() == ["Watching [PERSON] live", "ok"]
+    assert redact_text("I talked to Zoë yesterday")[0] == "I talked to [PERSON] yesterday"
+    # "unknown word + listed surname" is a name unless the pair is a place (not_names.txt)
+    assert redact_text("We flew to Sri Lanka")[0] == "We flew to Sri Lanka"
+    assert redact_text("In this clip, founder Alvina Lam, chats")[0] == "In this clip, founder [PERSON], chats"

@@ -195,7 +195,9 @@ def test_score_redact_leaves_no_raw_value_in_any_output_or_report(pii_archive, t
     tickets = pd.read_parquet(out / "tickets").set_index("ticket_id")
     assert tickets.loc["t1", "account_id"] == "[EMAIL-1]" and "[CARD]" in tickets.loc["t1", "text"]
     assert "order #A-991" in tickets.loc["t1", "text"]  # order numbers stay
-    redaction = json.loads((out / "manifest.json").read_text())["redaction"]["tables"]
+    redaction = json.loads((out / "manifest.json").read_text())["redaction"]
+    assert redaction["names"] == "tagger"  # the default way person names were found
+    redaction = redaction["tables"]
     assert redaction["messages"]["redacted"]["CARD"] == 1 and redaction["messages"]["quarantined"] == 1
     assert redaction["tickets"]["redacted"]["EMAIL"] == 1
 
