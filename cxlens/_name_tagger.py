@@ -27,6 +27,8 @@ __all__ = ["load_name_tagger", "tag_names"]
 #: texts longer than this are tagged in pieces cut at white space (spaCy refuses texts over a million characters and
 #: its memory grows with a text's length)
 PIECE_CHARS = 10_000
+#: pieces tagged inside one spaCy memory zone (the new words of a zone are forgotten when it closes)
+ZONE_PIECES = 10_000
 
 
 @cache
@@ -81,8 +83,10 @@ def tag_names(texts: Sequence[str], *, batch_size: int = 256) -> list[list[tuple
             offsets.append(offset)
             pieces.append(piece)
     out: list[list[tuple[int, int]]] = [[] for _ in texts]
-    zone = nlp.memory_zone() if hasattr(nlp, "memory_zone") else nullcontext()
-    with zone:
-        for owner, offset, doc in zip(owners, offsets, nlp.pipe(pieces, batch_size=batch_size)):
-            out[owner] += [(offset + e.start_char, offset + e.end_char) for e in doc.ents if e.label_ == "PERSON"]
+    for block in range(0, len(pieces), ZONE_PIECES):  # the strings a zone adds are dropped when it closes
+        part = slice(block, block + ZONE_PIECES)
+        with nlp.memory_zone() if hasattr(nlp, "memory_zone") else nullcontext():
+            docs = nlp.pipe(pieces[part], batch_size=batch_size)
+            for owner, offset, doc in zip(owners[part], offsets[part], docs):
+                out[owner] += [(offset + e.start_char, offset + e.end_char) for e in doc.ents if e.label_ == "PERSON"]
     return out
