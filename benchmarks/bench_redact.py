@@ -33,9 +33,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from cxlens._pii import PII_TYPES, find_pii, luhn_valid, may_hold_tagged_name
-from cxlens._name_tagger import tag_names
-from cxlens.redact import redact_texts
+from cxlens._pii import PII_TYPES, find_pii, luhn_valid
+from cxlens.redact import _tagged, redact_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "ibm_twitter_cdp" / "dev.json"
@@ -233,10 +232,7 @@ def score(items, names: str = "tagger") -> dict[str, dict[str, float]]:
     tp_gold, n_gold, tp_pred, n_pred = Counter(), Counter(), Counter(), Counter()
     misses = []
     texts = [text for text, _ in items]
-    tagged = {}
-    if names == "tagger":  # as redact_texts does: the tagger only reads texts with a word that could pass its filter
-        candidates = [t for t in texts if may_hold_tagged_name(t)]
-        tagged = dict(zip(candidates, tag_names(candidates)))
+    tagged = _tagged(texts, PII_TYPES, names)  # the texts redact_texts would give the tagger, and its spans
     for text, gold in items:
         spans = tagged.get(text, ())
         pred = find_pii(text, tagged=spans)

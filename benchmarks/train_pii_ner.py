@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from cxlens._pii import _word_list
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 NAMES = ROOT / "cxlens" / "data" / "pii"
@@ -49,11 +51,6 @@ Roku|Fire TV|Apple TV|Sonos|Bose|Tesla|Ford|Toyota|Honda|Boeing|Airbus|Marriott|
 Amex|Chase|Citi|Wells Fargo|Barclays|HSBC|Revolut|Monzo|Bitcoin|Ethereum""".replace("\n", "").split("|")
 
 
-def _words(name: str) -> list[str]:
-    text = (NAMES / name).read_text(encoding="utf-8")
-    return sorted(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
-
-
 def _name(rng: random.Random, given: list[str], surnames: list[str]) -> str:
     first, last = rng.choice(given).capitalize(), rng.choice(surnames).capitalize()
     form = rng.random()
@@ -66,8 +63,8 @@ def _name(rng: random.Random, given: list[str], surnames: list[str]) -> str:
 def examples(seed: int = 0) -> list[tuple[str, list[tuple[int, int]]]]:
     """(text, person spans) for training: GoEmotions with names filled in, and the negatives."""
     rng = random.Random(seed)
-    given = _words("first_names.txt") + _words("ambiguous_names.txt")
-    surnames = _words("surnames.txt")
+    given = sorted(_word_list("first_names.txt")) + sorted(_word_list("ambiguous_names.txt"))  # the order drawn from
+    surnames = sorted(_word_list("surnames.txt"))
     out, negatives = [], []
     for split in ("train.tsv", "dev.tsv"):
         with (DATA / "goemotions" / split).open(encoding="utf-8", newline="") as f:

@@ -155,22 +155,22 @@ GREETING_CUES = ("hi", "hello", "hey", "dear")
 
 
 @cache
-def _names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(given names, given names that are also English words, surnames), lower case."""
-    folder = resources.files("cxlens").joinpath("data", "pii")
-
-    def words(name: str) -> frozenset[str]:
-        text = folder.joinpath(name).read_text(encoding="utf-8")
-        return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
-
-    return words("first_names.txt") - NOT_NAMES, words("ambiguous_names.txt") - NOT_NAMES, words("surnames.txt")
+def _word_list(name: str) -> frozenset[str]:
+    """The words of ``cxlens/data/pii/<name>`` (lines starting with ``#`` are comments)."""
+    text = resources.files("cxlens").joinpath("data", "pii", name).read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
 
 
 @cache
+def _names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(given names, given names that are also English words, surnames), lower case."""
+    return (_word_list("first_names.txt") - NOT_NAMES, _word_list("ambiguous_names.txt") - NOT_NAMES,
+            _word_list("surnames.txt"))
+
+
 def _common_words() -> frozenset[str]:
     """English words that are often written in lower case (``common_words.txt``): not an unlisted given name."""
-    text = resources.files("cxlens").joinpath("data", "pii", "common_words.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+    return _word_list("common_words.txt")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -418,8 +418,7 @@ def may_hold_tagged_name(text: str) -> bool:
 @cache
 def _not_names() -> frozenset[str]:
     """:data:`NOT_NAMES` and the brands, places and demonyms of ``not_names.txt`` (for the tagger's spans)."""
-    text = resources.files("cxlens").joinpath("data", "pii", "not_names.txt").read_text(encoding="utf-8")
-    return NOT_NAMES | frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+    return NOT_NAMES | _word_list("not_names.txt")
 
 
 def _state_after_city(text: str, start: int, end: int, low: str) -> bool:
