@@ -94,6 +94,6 @@ def test_csat_cli_writes_estimates_and_the_satisfaction_page_shows_both(archive,
 def test_csat_estimate_in_batches_gives_the_same_estimates(estimate, monkeypatch):
     import cxlens.pipelines.csat as csat
 
-    monkeypatch.setattr(csat, "BATCH_ROWS", 7)
+    monkeypatch.setattr(csat, "BATCH_ROWS", 701)  # 3,000 tickets: four full batches and a partial one
     again = csat.estimated_csat(estimate.source)
     pd.testing.assert_frame_equal(again.estimates, estimate.estimates)
