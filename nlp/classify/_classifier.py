@@ -104,6 +104,36 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multi_label: bool = Fa
     return float(np.exp(res.x))
 
 
+class _GroupFolds:
+    """Leave-one-group-out folds (a ``split`` like scikit-learn's splitters), for calibration_groups."""
+
+    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        self.parts = parts
+
+    @classmethod
+    def of(cls, groups: np.ndarray, Y: np.ndarray) -> _GroupFolds | None:
+        """The folds, or ``None`` (logged) when there are fewer than two groups or leaving a group out leaves a
+        label without a training row."""
+        names = pd.unique(pd.Series(groups, dtype=object).astype(str))
+        if len(names) < 2:
+            log.warning("calibration_groups has one group: stratified folds are used instead")
+            return None
+        keys = pd.Series(groups, dtype=object).astype(str).to_numpy()
+        parts = []
+        for name in names:
+            held = keys == name
+            missing = set(np.unique(Y)) - set(np.unique(Y[~held]))
+            if missing:
+                log.warning("calibration_groups: leaving out group %r leaves %d label(s) with no training row; "
+                            "stratified folds are used instead", name, len(missing))
+                return None
+            parts.append((np.flatnonzero(~held), np.flatnonzero(held)))
+        return cls(parts)
+
+    def split(self, X=None, y=None):
+        yield from self.parts
+
+
 class TextClassifier(ClassifierMixin, BaseEstimator):
     """Encoder + linear head with calibrated confidence and an ``other`` fallback.
 
@@ -269,12 +299,17 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         return classes.astype(object), idx
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, X, y, *, sample_weight=None, calibrate_on=None, progress=None) -> TextClassifier:
+    def fit(self, X, y, *, sample_weight=None, calibrate_on=None, calibration_groups=None,
+            progress=None) -> TextClassifier:
         """Fit the head(s) and the calibration on texts (or embeddings) ``X`` and labels ``y``.
 
         ``sample_weight``: single-label, a weight per row for the heads (e.g. more for messages like the ones the
         model will see). ``calibrate_on``: a boolean mask of the rows whose out-of-fold logits fit the
         temperatures (default all; e.g. only real messages, so that confidence means the same on real text).
+        ``calibration_groups``: single-label, a group per row (e.g. the source a message comes from): the
+        out-of-fold logits then come from leaving one whole group out at a time, so the temperatures learn how
+        sure the model should be on a kind of text it was not trained on (the case of a new domain). Falls back to
+        stratified folds, with a warning, when leaving a group out would leave a label with no training row.
         ``progress(stage, done, total)``: called while fine-tuning (``head="finetune"``).
         """
         self._check_params()
@@ -284,8 +319,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise DataError(f"X has {len(X)} rows but y has {n}.")
         weights = self._row_values(sample_weight, n, "sample_weight", float)
         calib = self._row_values(calibrate_on, n, "calibrate_on", bool)
+        groups = self._row_values(calibration_groups, n, "calibration_groups", object)
         if weights is not None and self.multi_label:
             raise ConfigError("sample_weight is for single-label models.")
+        if groups is not None and self.multi_label:
+            raise ConfigError("calibration_groups is for single-label models.")
         if len(classes) < 2 and not self.multi_label:
             raise DataError(f"TextClassifier needs at least two labels in y, got {list(classes)}.")
         self.encoder_dir_ = None
@@ -293,7 +331,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             self.encoder_dir_ = self._finetune(X, Y, progress)
         heads = self._make_heads()
         inputs = self._inputs(X, heads)
-        folds = self._folds(Y)
+        folds = self._folds(Y, groups)
         oof = {}
         for kind, est in heads.items():
             if folds is not None and (self.calibration == "temperature" or self.threshold == "auto"
@@ -337,9 +375,13 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                                 lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress,
                                 **extra)
 
-    def _folds(self, Y):
+    def _folds(self, Y, groups=None):
         from sklearn.model_selection import KFold, StratifiedKFold
 
+        if groups is not None:
+            folds = _GroupFolds.of(groups, Y)
+            if folds is not None:
+                return folds
         if self.multi_label:
             k = min(self.cv, len(Y))
             return KFold(k, shuffle=True, random_state=self.random_state) if k >= 2 else None

@@ -110,7 +110,9 @@ def train_default_model(data_dir: str | Path, *, out_dir: str | Path | None = No
     params = {**DEFAULT_PARAMS, **overrides, "encoder": encoder, "random_state": random_state}
     texts = Texts(frame["text"].tolist())
     texts.vectors(TextClassifier(encoder=encoder).text_encoder())  # encoded once, for every fit below
-    held = TextClassifier(**params).fit(texts[tr], y[tr], sample_weight=weight[tr], calibrate_on=real[tr])
+    # temperatures from leave-one-source-out logits on the real messages: how sure to be on a new domain
+    held = TextClassifier(**params).fit(texts[tr], y[tr], sample_weight=weight[tr], calibrate_on=real[tr],
+                                        calibration_groups=source[tr])
     proba = held.predict_proba(texts[te])
     argmax = held.classes_[proba.argmax(1)]
     labels, _ = held.predict_confidence(texts[te])
@@ -122,7 +124,7 @@ def train_default_model(data_dir: str | Path, *, out_dir: str | Path | None = No
         "accuracy_with_other_rule": float(accuracy_score(y[te], labels)),
         "share_other_in_scope": float(np.mean(labels[y[te] != "other"] == "other")),
         "out_of_scope_probes_other": float(np.mean(probe_labels == "other")),
-        "temperatures": held.temperatures_,
+        "temperatures": held.temperatures_, "calibration": "leave-one-source-out logits of the real messages",
         "per_source_accuracy": {s: float(accuracy_score(y[te][m], argmax[m]))
                                 for s in sorted(set(source)) for m in [source[te] == s]},
         "report": classification_report(y[te], argmax, output_dict=True, zero_division=0),
@@ -130,7 +132,7 @@ def train_default_model(data_dir: str | Path, *, out_dir: str | Path | None = No
         "source_counts": {s: frame.loc[frame["source"] == s, "request_type"].value_counts().to_dict()
                           for s in sorted(set(source))},
     }
-    model = TextClassifier(**params).fit(texts, y, sample_weight=weight, calibrate_on=real)
+    model = TextClassifier(**params).fit(texts, y, sample_weight=weight, calibrate_on=real, calibration_groups=source)
     if out_dir is not None:
         model.save(out_dir)
     return model, metrics

@@ -197,3 +197,45 @@ def test_textclassifier_sample_weight_and_calibration_rows_are_checked():
     with pytest.raises(DataError, match="selects no row"):
         TextClassifier().fit(X, y, calibrate_on=np.zeros(len(y), dtype=bool))
     assert isinstance(pd.DataFrame(plain.annotate(mid)), pd.DataFrame)
+
+
+def _two_sources(seed: int = 0):
+    """Two labels, two sources: 'shifted' moves label a towards b's side, so a model trained without it is
+    confidently wrong there."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for shift in (0.0, 0.9):
+        k = rng.integers(0, 2, 200)
+        sign = np.where(k == 1, 1.0, -1.0)
+        parts.append((np.c_[sign + shift, -sign - shift] + rng.normal(0, 0.3, (200, 2)), k))
+    X = np.r_[parts[0][0], parts[1][0]]
+    y = np.array(["a", "b"], dtype=object)[np.r_[parts[0][1], parts[1][1]]]
+    return X, y, np.array(["clean"] * 200 + ["shifted"] * 200, dtype=object)
+
+
+def test_textclassifier_calibration_groups_learn_how_sure_to_be_on_an_unseen_source():
+    from cxlens.nlp.classify import TextClassifier
+
+    X, y, source = _two_sources()
+    stratified = TextClassifier(threshold=0.0).fit(X, y)
+    grouped = TextClassifier(threshold=0.0).fit(X, y, calibration_groups=source)
+    # leaving a source out shows the model is often wrong on a source it has not seen: less sure
+    assert grouped.temperatures_["emb"] > 1.5 * stratified.temperatures_["emb"]
+    # the heads themselves are fitted on every row either way: same labels, only the confidence differs
+    assert (grouped.predict(X) == stratified.predict(X)).all()
+    assert grouped.predict_proba(X).max(1).mean() < stratified.predict_proba(X).max(1).mean()
+
+
+def test_textclassifier_calibration_groups_fall_back_when_a_source_holds_a_whole_label(caplog):
+    from cxlens.nlp.classify import TextClassifier
+
+    X, y, source = _two_sources()
+    source = np.where(y == "b", "only_b", source)  # leaving 'only_b' out leaves b with no training row
+    with caplog.at_level("WARNING"):
+        grouped = TextClassifier(threshold=0.0).fit(X, y, calibration_groups=source)
+    assert "no training row" in caplog.text
+    assert grouped.temperatures_ == TextClassifier(threshold=0.0).fit(X, y).temperatures_
+    with pytest.raises(DataError, match="calibration_groups has 3 values for 400 rows"):
+        TextClassifier().fit(X, y, calibration_groups=["a", "b", "c"])
+    with pytest.raises(ConfigError, match="single-label"):
+        TextClassifier(multi_label=True).fit(X, [[v] for v in y], calibration_groups=source)
