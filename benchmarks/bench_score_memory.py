@@ -65,7 +65,7 @@ def main() -> None:
     import cxlens.pipelines.score._run as score
 
     marks: list = []
-    for owner, names in ((score, ("_scored_tickets_for_models", "_accounts_stage")),
+    for owner, names in ((score, ("_scored_tickets_for_models", "_accounts_stage", "_csat_stage")),
                          (metrics, ("compute_kpis", "make_tables")), (labels, ("build_features",)),
                          (churn.ChurnModel, ("_oof_logits", "_fit")),
                          (accounts, ("training_set", "train_churn", "score_accounts", "recent_problem_tickets"))):

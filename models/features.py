@@ -37,6 +37,7 @@ from cxlens.errors import DataError
 
 __all__ = [
     "ACCOUNT_RESERVED",
+    "FEATURE_TICKET_COLUMNS",
     "FeatureTables",
     "active_accounts",
     "as_utc",
@@ -122,7 +123,7 @@ def _with_account(tickets: pd.DataFrame | None) -> pd.DataFrame | None:
     rows, so on a big archive the scored text and model columns would be copied with them)."""
     if tickets is None or "account_id" not in tickets:
         return None
-    return tickets.loc[tickets["account_id"].notna(), [c for c in tickets.columns if c in _FEATURE_TICKET_COLUMNS]]
+    return tickets.loc[tickets["account_id"].notna(), [c for c in tickets.columns if c in FEATURE_TICKET_COLUMNS]]
 
 
 def _resolved_before(tickets: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
@@ -334,7 +335,8 @@ TICKET_FEATURES: dict[str, tuple[TicketFeature, tuple[str, ...]]] = {
     "script_adherence_mean_90d": (script_adherence_mean_90d, ("script_adherence", "resolved_at")),
 }
 # Every ticket column a feature reads: the keys, the windows' dates, the SLA policy's keys, the survey answers.
-_FEATURE_TICKET_COLUMNS = frozenset({"ticket_id", "account_id", "created_at", "priority", "csat", "nps", "ces"}
+#: every ticket column the features read (the rest of a scored ticket table is never copied into them)
+FEATURE_TICKET_COLUMNS = frozenset({"ticket_id", "account_id", "created_at", "priority", "csat", "nps", "ces"}
                                     .union(*(needs for _, needs in TICKET_FEATURES.values())))
 # Counts that are 0 (not unknown) for an account with no tickets in the window.
 ZERO_WHEN_ABSENT = ("ticket_volume_90d", "ticket_trend_30d", "unresolved_tickets", "sla_breaches_90d",

@@ -29,7 +29,7 @@ from cxlens.models.explain import Explanation, Reason
 from cxlens.models.features import sla_breached
 from cxlens.models.signals import BEHAVIOUR, SIGNALS, is_descriptor, on_risk_side, signal_for
 
-__all__ = ["NEVER_CITED", "account_reasons", "peer_references", "reason_evidence"]
+__all__ = ["EVIDENCE_TICKET_COLUMNS", "NEVER_CITED", "account_reasons", "peer_references", "reason_evidence"]
 
 #: account columns that describe size and price: never cited, not even in the profile line
 NEVER_CITED = frozenset({"plan", "mrr", "seats", "tenure_days"})
@@ -113,6 +113,11 @@ def _phrase(feature: str, v: float, peer: float | None, plan: object, history: d
     return f"{name} {v:,.4g}{fall} {who} ({p:,.4g})"
 
 
+#: the ticket columns :func:`reason_evidence` reads (``channel`` and ``priority``: the SLA targets)
+EVIDENCE_TICKET_COLUMNS = frozenset({"ticket_id", "account_id", "created_at", "resolved_at", "csat", "reopened", "sentiment",
+                               "first_response_at", "channel", "priority"})
+
+
 def reason_evidence(tickets: pd.DataFrame | None, *, as_of: pd.Timestamp,
                     sla: SLAPolicy | None = None) -> dict[str, dict[str, object]]:
     """The tickets behind the reasons and the account's own history, per account id, in the windows of the
@@ -122,8 +127,11 @@ def reason_evidence(tickets: pd.DataFrame | None, *, as_of: pd.Timestamp,
     ratings in 365 days)."""
     if tickets is None or "account_id" not in tickets or "created_at" not in tickets:
         return {}
-    t = tickets.loc[tickets["account_id"].notna() & (tickets["created_at"] < as_of)]
-    t = t.loc[t["created_at"] >= as_of - pd.Timedelta(days=365)].sort_values("created_at", ascending=False)
+    year = (tickets["account_id"].notna() & (tickets["created_at"] < as_of)
+            & (tickets["created_at"] >= as_of - pd.Timedelta(days=365))).to_numpy(dtype=bool)
+    # only the columns read below: on a big archive the year's tickets are most of them, copied here
+    t = tickets.loc[year, [c for c in tickets.columns if c in EVIDENCE_TICKET_COLUMNS]]
+    t = t.sort_values("created_at", ascending=False)
     resolved = (t["resolved_at"] < as_of).fillna(False).astype(bool) if "resolved_at" in t else \
         pd.Series(False, index=t.index)
     recent = (t["created_at"] >= as_of - pd.Timedelta(days=180)).to_numpy()
@@ -139,10 +147,11 @@ def reason_evidence(tickets: pd.DataFrame | None, *, as_of: pd.Timestamp,
     if "first_response_at" in t:
         masks["sla"] = sla_breached(t, as_of=as_of, sla=sla).to_numpy() & quarter
     out: dict[str, dict[str, object]] = {}
-    ids = t["ticket_id"].astype(str).to_numpy()
-    accounts = t["account_id"].astype(str).to_numpy()
+    listed = np.logical_or.reduce(list(masks.values()))  # ids as Python strings only for the rows listed
+    ids = t.loc[listed, "ticket_id"].astype(str).to_numpy()
+    accounts = t.loc[listed, "account_id"].astype(str).to_numpy()
     for kind, mask in masks.items():
-        for account, ticket in zip(accounts[mask], ids[mask]):
+        for account, ticket in zip(accounts[mask[listed]], ids[mask[listed]]):
             out.setdefault(account, {}).setdefault(kind, []).append(ticket)
     if masks["open"].any():
         age = ((as_of - t.loc[masks["open"], "created_at"]) / pd.Timedelta(days=1)).groupby(

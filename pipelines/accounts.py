@@ -31,16 +31,16 @@ from cxlens._estimator_store import is_pickle_file, load_pickle
 from cxlens.config import KPIConfig
 from cxlens.errors import ConfigError, ConfigProblem, DataError, InvalidConfigError, UntrustedModelError
 from cxlens.models.churn import MODEL_FILES, ChurnModel
-from cxlens.models.features import FeatureTables, as_utc, build_features, default_as_of
+from cxlens.models.features import FEATURE_TICKET_COLUMNS, FeatureTables, as_utc, build_features, default_as_of
 from cxlens.models.health import HealthConfig, component_scores, fit_weights, health_scores
 from cxlens.models.labels import TrainingSet, sampled_by_account, time_splits, training_set
-from cxlens.models.reasons import account_reasons, reason_evidence
+from cxlens.models.reasons import EVIDENCE_TICKET_COLUMNS, account_reasons, reason_evidence
 from cxlens.models.risk import DEFAULT_RISK_RULE, RiskRule
 from cxlens.pipelines._accounts_backtest import backtest_records, backtest_rule
 from cxlens.pipelines._accounts_backtest import risk_backtest as _risk_backtest
 
 __all__ = [
-    "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "at_risk_review", "backtest_rule", "evaluation_metrics",
+    "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "REVIEW_TICKET_COLUMNS", "at_risk_review", "backtest_rule", "evaluation_metrics",
     "flagged_accounts",
     "feature_tables", "fitted_health_config", "load_churn_model", "recent_problem_tickets",
     "retention_metrics", "risk_backtest", "save_churn_model", "score_accounts", "track_churn_training",
@@ -303,6 +303,13 @@ def flagged_accounts(table: pd.DataFrame, *, rule: RiskRule = DEFAULT_RISK_RULE)
 # ---------------------------------------------------------------- the review
 
 
+#: every ticket column :func:`at_risk_review` reads (features, reasons' evidence, the problem tickets, "now"):
+#: ``cxlens score`` reads only these for the accounts stage, so the rest of a scored table is not held meanwhile
+REVIEW_TICKET_COLUMNS = FEATURE_TICKET_COLUMNS | EVIDENCE_TICKET_COLUMNS | frozenset(
+    {"ticket_id", "account_id", "created_at", "resolved_at", "first_response_at", "subject", "sentiment", "reopened",
+     "csat"})
+
+
 def recent_problem_tickets(tickets: pd.DataFrame | None, *, as_of: pd.Timestamp, days: float = 90.0,
                            limit: int = 5) -> pd.DataFrame:
     """Tickets of the last ``days`` before ``as_of`` that were negative, unresolved, reopened or rated low.
@@ -386,6 +393,7 @@ def at_risk_review(tables: FeatureTables, *, model: ChurnModel | None = None, ho
         model = training.model
         model_info = {"trained": "on the fly from this history", **training.params,
                       **{f"validation_{k}": v for k, v in training.metrics.items()}}
+        del training  # its training set (up to 500,000 rows of features) is not needed to score: free it now
     else:
         model_info = {"trained": "given", "model": getattr(model, "model_kind_", "?"),
                       "validation": getattr(model, "validation_", "?")}

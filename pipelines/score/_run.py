@@ -240,19 +240,21 @@ def _small_table(path: str, name: str, inputs: ScoreInputs):
                       rules=inputs.rules(), follow_symlinks=inputs.follow_symlinks)
 
 
-def _scored_tickets_for_models(out: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Timestamp | None]:
-    """Every scored ticket without its text columns, the customer messages (3 columns) the account
-    features count, and the last message time: what the last stage needs, and no more (it holds
-    them all at once, so on big archives this decides the run's peak memory)."""
+def _scored_tickets_for_models(out: Path, *, only: frozenset[str] | None = None, messages: bool = True,
+                               ) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.Timestamp | None]:
+    """Every scored ticket without its text columns (``only``: just these columns), the customer messages
+    (3 columns) the account features count, and the last message time: what a step of the last stage
+    needs, and no more (on big archives the last stage decides the run's peak memory). ``messages=False``:
+    the tickets alone."""
     import pyarrow.parquet as pq
 
     from cxlens.pipelines.score._output import read_parts
 
     parts = sorted((out / "tickets").glob("part-*.parquet"))
-    columns = [c for c in pq.read_schema(parts[0]).names if c not in TEXT_COLUMNS]
+    columns = [c for c in pq.read_schema(parts[0]).names if c not in TEXT_COLUMNS and (only is None or c in only)]
     tickets = read_parts(out / "tickets", columns=columns)
     message_parts = sorted((out / "messages").glob("part-*.parquet")) if (out / "messages").is_dir() else []
-    if not message_parts:
+    if not message_parts or not messages:
         return tickets, None, None
     last, customer = None, []
     for part in message_parts:  # one read per part; only its customer rows are kept
@@ -449,13 +451,18 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         _count_small(manifest, work, loaded)
         surveys = loaded.frame
         _write_part(surveys, out / "surveys.parquet")
-    tickets, messages, last_message = _scored_tickets_for_models(out)
     if inputs.accounts:
+        from cxlens.pipelines.accounts import REVIEW_TICKET_COLUMNS
+
+        # the accounts stage reads only the ticket columns it uses; its tables are freed before the KPIs' are read
+        tickets, messages, last_message = _scored_tickets_for_models(out, only=REVIEW_TICKET_COLUMNS)
         accounts = _accounts_stage(out, work, inputs, manifest, tickets, messages, last_message, surveys,
                                    kpi_config)
+        del tickets, messages
+    # no KPI reads messages: the ticket fields derived from them are on the tickets
+    tickets, _, _ = _scored_tickets_for_models(out, messages=False)
     if "csat" in tickets.columns and tickets["csat"].notna().any():
         tickets = _csat_stage(out, manifest, tickets, kpi_config)
-    del messages  # no KPI reads messages: the ticket fields derived from them are on the tickets
     report = compute_kpis(make_tables(tickets=tickets, accounts=accounts, surveys=surveys,
                                       mentions=mentions), config=kpi_config)
     (out / "kpis.json").write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")

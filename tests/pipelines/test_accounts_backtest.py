@@ -112,3 +112,28 @@ def test_accounts_review_page_shows_the_rule_and_the_backtest(tables, tmp_path):
     page = write_at_risk_review(review, tmp_path)["html"].read_text(encoding="utf-8")
     for words in ("At risk</b> =", "revenue at risk", "Back-test", "precision@20", "Lift = precision / base rate"):
         assert words in page
+
+
+def test_accounts_review_reads_only_its_ticket_columns(tables, review):
+    """``cxlens score`` gives the accounts stage only REVIEW_TICKET_COLUMNS: the review must be the same as
+    with every column, including the scored ones features and reasons read (sentiment, script adherence)."""
+    import dataclasses
+
+    from cxlens.pipelines.accounts import REVIEW_TICKET_COLUMNS, at_risk_review
+
+    t = tables.tickets.copy()
+    rng = np.random.default_rng(3)
+    t["sentiment"] = rng.choice(["negative", "neutral", "positive"], len(t))
+    t["sentiment_score"] = rng.uniform(-1, 1, len(t))
+    t["script_adherence"] = rng.uniform(0, 100, len(t))
+    t["request_type"] = "refund"  # a scored column the review does not read
+    whole = dataclasses.replace(tables, tickets=t)
+    narrow = dataclasses.replace(tables, tickets=t[[c for c in t.columns if c in REVIEW_TICKET_COLUMNS]])
+    assert "request_type" not in narrow.tickets and "sentiment" in narrow.tickets
+    a = at_risk_review(whole, model_kind="logistic")
+    b = at_risk_review(narrow, model_kind="logistic")
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.tickets, b.tickets)
+    assert a.summary == b.summary
+    # and the scored columns matter: without them the reasons differ
+    assert not a.table.equals(review.table)
