@@ -24,6 +24,9 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     clf.add_argument("--label-col", required=True, metavar="COL",
                      help="label column; with --multi-label, labels joined by --label-sep (or several 0/1 columns "
                           "given as --label-col a,b,c)")
+    clf.add_argument("--source-col", metavar="COL",
+                     help="column naming where each text comes from (channel, brand, data set): confidences are "
+                          "calibrated on predictions for sources left out of training, so they hold on new ones")
     clf.add_argument("--multi-label", action="store_true", help="a text can have several labels (one-vs-rest)")
     clf.add_argument("--label-sep", default="|", help="separator of several labels in one cell (default '|')")
     clf.add_argument("--head", choices=HEAD_CHOICES, default="logreg",
@@ -120,7 +123,7 @@ def train_classifier_cmd(args: argparse.Namespace) -> int:
                                      multi_label=args.multi_label, label_sep=args.label_sep, head=args.head,
                                      encoder=args.encoder, threshold=threshold, C=args.C, epochs=args.epochs,
                                      learning_rate=args.lr, loss=args.loss, device=args.device,
-                                     random_state=args.seed, progress=progress)
+                                     random_state=args.seed, source_col=args.source_col, progress=progress)
     model = trained.model
     model.save(args.out)
     sys.stderr.write(f"cxlens: trained {args.head} classifier on {trained.n_texts:,} texts, {len(model.classes_)} "
@@ -144,7 +147,8 @@ def _train_taxonomy(args: argparse.Namespace, threshold) -> int:
         raise ConfigError("--taxonomy trains the single-label default head; leave out --multi-label and --head.")
     options = {"threshold": threshold, "C": args.C, "random_state": args.seed}
     trained = trained_taxonomy_classifier(args.taxonomy, args.data, text_col=args.text_col, label_col=args.label_col,
-                                          encoder=args.encoder, train_options={k: v for k, v in options.items() if v is not None})
+                                          encoder=args.encoder, source_col=args.source_col,
+                                          train_options={k: v for k, v in options.items() if v is not None})
     trained.model.save(args.out)
     sys.stderr.write(f"cxlens: trained the taxonomy {trained.model.taxonomy_.name} on {trained.n_texts:,} texts in "
                      f"{trained.fit_seconds:.1f}s; saved to {args.out} (use --taxonomy {args.out})\n")

@@ -99,8 +99,9 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
             return "trained"
         return "few-shot" if tax.min_examples() >= self.min_examples else "zero-shot"
 
-    def fit(self, X=None, y=None) -> TaxonomyClassifier:
-        """Build the classifier the taxonomy allows; with labelled ``(X, y)``, train one on them."""
+    def fit(self, X=None, y=None, *, calibration_groups=None) -> TaxonomyClassifier:
+        """Build the classifier the taxonomy allows; with labelled ``(X, y)``, train one on them
+        (``calibration_groups``: see :meth:`TextClassifier.fit`)."""
         tax = self._load_taxonomy()
         mode = self._resolve_mode(tax, labelled=y is not None)
         other = tax.other_label
@@ -114,7 +115,7 @@ class TaxonomyClassifier(ClassifierMixin, BaseEstimator):
             opts = {"class_weight": "balanced", "other_label": other, **(self.train_options or {})}
             if tax.min_confidence is not None:
                 opts.setdefault("threshold", tax.min_confidence)
-            model = TextClassifier(encoder=self.encoder, **opts).fit(X, y)
+            model = TextClassifier(encoder=self.encoder, **opts).fit(X, y, calibration_groups=calibration_groups)
         elif mode == "trained":
             model = load_classifier(tax.model, trust_model=self.trust_model)
         elif mode == "few-shot":

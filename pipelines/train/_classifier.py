@@ -60,7 +60,7 @@ def trained_classifier(data: Data, *, text_col: str, label_col: str, multi_label
                        label_sep: str = "|", head: str = "logreg", encoder: str = "minilm",
                        threshold: float | str | None = None, C: float | None = None, epochs: int = 4,
                        learning_rate: float = 5e-5, loss: str = "cross-entropy", device: str = "auto",
-                       random_state: int = 0,
+                       random_state: int = 0, source_col: str | None = None,
                        progress: Callable[[str, int, int], None] | None = None) -> TrainedModel:
     """A :class:`~cxlens.nlp.classify.TextClassifier` fitted on the labelled texts in ``data`` (a file,
     a folder of files, or a frame).
@@ -68,18 +68,22 @@ def trained_classifier(data: Data, *, text_col: str, label_col: str, multi_label
     ``head``: ``logreg`` (on the encoder's vectors), ``tfidf``, ``ensemble`` or ``finetune`` (tunes the
     encoder itself first: ``epochs``, ``learning_rate``, ``loss``, ``device``). ``threshold``: the
     confidence below which the label is ``other`` (multi-label: the per-label keep threshold, or ``"auto"``).
+    ``source_col``: a column naming where each text comes from (a channel, a brand, a data set); the
+    confidences are then calibrated on predictions for sources left out of training, so that they hold on a
+    source the model has not seen (``TextClassifier.fit(calibration_groups=...)``; single-label).
     ``progress(stage, done, total)`` is called as fitting goes.
     """
     from cxlens.nlp.classify import TextClassifier
 
-    frame = input_frame(data, columns=[text_col, *label_columns(label_col)])
+    frame = input_frame(data, columns=[text_col, *label_columns(label_col), *([source_col] if source_col else [])])
     y = classifier_labels(frame, label_col, multi_label=multi_label, sep=label_sep)
     texts = _texts(frame, text_col)
     model = TextClassifier(encoder=encoder, head=head, multi_label=multi_label, threshold=threshold, C=C,
                            epochs=epochs, learning_rate=learning_rate, device=device, random_state=random_state,
                            finetune_options={"loss": loss} if head == "finetune" else None)
     t0 = time.perf_counter()
-    model.fit(texts, y, progress=progress)
+    groups = None if source_col is None else frame[source_col].astype("string").fillna("").to_numpy(dtype=object)
+    model.fit(texts, y, calibration_groups=groups, progress=progress)
     return TrainedModel(model=model, n_texts=len(texts), fit_seconds=time.perf_counter() - t0,
                         data=source_name(data), text_col=text_col, label_col=label_col)
 
@@ -175,7 +179,7 @@ def trained_request_types(data_dir: str | Path, *, out_dir: str | Path, threshol
     if reviewed:
         from cxlens.pipelines.train._taxonomy import labelled_texts
 
-        texts, labels = labelled_texts(reviewed, text_col=text_col, label_col=label_col)
+        texts, labels, _ = labelled_texts(reviewed, text_col=text_col, label_col=label_col)
         extra = pd.DataFrame({"text": texts, "request_type": labels})
     _, metrics = train_default_model(data_dir, out_dir=out_dir, reviewed=extra, **overrides)
     out = Path(out_dir)

@@ -32,31 +32,38 @@ def taxonomy_classifier(taxonomy: str | Path | None = None, *, mode: str = "auto
                               secondary_min=secondary_min).fit()
 
 
-def labelled_texts(data: Sequence, *, text_col: str, label_col: str) -> tuple[list[str], list[str]]:
-    """``(texts, labels)`` of every row with a label in the files (or frames) of ``data``."""
+def labelled_texts(data: Sequence, *, text_col: str, label_col: str,
+                   source_col: str | None = None) -> tuple[list[str], list[str], list[str] | None]:
+    """``(texts, labels, sources)`` of every row with a label in the files (or frames) of ``data``; ``sources``
+    is the ``source_col`` value per row (``None`` without ``source_col``)."""
     texts: list[str] = []
     labels: list[str] = []
+    sources: list[str] | None = [] if source_col else None
     for item in data:
-        frame = input_frame(item, columns=[text_col, label_col])
+        frame = input_frame(item, columns=[text_col, label_col, *([source_col] if source_col else [])])
         label = frame[label_col].fillna("").astype(str).str.strip()
         keep = label != ""
         if (~keep).any():
             log.info("%s: %d rows without a label skipped", source_name(item), int((~keep).sum()))
         texts += frame.loc[keep, text_col].fillna("").astype(str).tolist()
         labels += label[keep].tolist()
-    return texts, labels
+        if sources is not None:
+            sources += frame.loc[keep, source_col].fillna("").astype(str).tolist()
+    return texts, labels, sources
 
 
 def trained_taxonomy_classifier(taxonomy: str | Path | None, data: Sequence, *, text_col: str, label_col: str,
-                                encoder: str = "minilm", train_options: dict | None = None) -> TrainedModel:
+                                encoder: str = "minilm", train_options: dict | None = None,
+                                source_col: str | None = None) -> TrainedModel:
     """A :class:`~cxlens.nlp.classify.TaxonomyClassifier` trained on the labelled rows of ``data`` (files or
-    frames); every label must be one of the taxonomy's (or its ``other`` label)."""
+    frames); every label must be one of the taxonomy's (or its ``other`` label). ``source_col``: confidences
+    calibrated for sources left out of training (:func:`cxlens.pipelines.train.trained_classifier`)."""
     from cxlens.nlp.classify import TaxonomyClassifier
 
-    texts, labels = labelled_texts(data, text_col=text_col, label_col=label_col)
+    texts, labels, sources = labelled_texts(data, text_col=text_col, label_col=label_col, source_col=source_col)
     model = TaxonomyClassifier(taxonomy=taxonomy, mode="trained", encoder=encoder, train_options=train_options)
     t0 = time.perf_counter()
-    model.fit(texts, labels)
+    model.fit(texts, labels, calibration_groups=sources)
     return TrainedModel(model=model, n_texts=len(texts), fit_seconds=time.perf_counter() - t0,
                         data=", ".join(source_name(d) for d in data), text_col=text_col, label_col=label_col)
 

@@ -82,3 +82,31 @@ def test_classify_cli_logs_to_mlflow(data, tmp_path, monkeypatch):
     model = mlflow.pyfunc.load_model("models:/test-intents@champion")
     out = model.predict(pd.DataFrame({"text": ["cancel my order please"]}))
     assert list(out) == ["cancel"]
+
+
+EMAIL_ROWS = [("Please terminate the contract effective immediately", "cancel"),
+              ("I no longer wish to continue, terminate it", "cancel"), ("Kindly terminate my membership", "cancel"),
+              ("The courier never came with the parcel", "delivery"), ("Parcel still missing after a week", "delivery"),
+              ("Courier left the parcel at the wrong house", "delivery"), ("Locked out after too many attempts", "account"),
+              ("Two-factor code never arrives, locked out", "account"), ("My credentials are rejected", "account")]
+
+
+def test_classify_cli_source_col_calibrates_for_an_unseen_source(tmp_path):
+    frame = pd.DataFrame(ROWS * 2 + EMAIL_ROWS * 2, columns=["body", "intent"])
+    frame["channel"] = ["chat"] * (2 * len(ROWS)) + ["email"] * (2 * len(EMAIL_ROWS))
+    data = tmp_path / "train.csv"
+    frame.to_csv(data, index=False)
+    args = ["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "intent",
+            "--head", "tfidf", "--encoder", "tfidf", "--no-tracking"]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*args, "--out", str(tmp_path / "by_source"), "--source-col", "channel"]) == 0
+    plain, by_source = (json.loads((tmp_path / m / "params.json").read_text()) for m in ("plain", "by_source"))
+    # the chat and email wordings share no word: a model trained on one is unsure on the other
+    assert by_source["temperatures"]["tfidf"] > 1.5 * plain["temperatures"]["tfidf"]
+
+
+def test_classify_cli_source_col_errors(data, tmp_path, capsys):
+    args = ["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "intent",
+            "--encoder", "tfidf", "--no-tracking", "--source-col"]
+    assert main([*args, "brand", "--out", str(tmp_path / "m")]) == 2
+    assert "brand" in capsys.readouterr().err

@@ -101,3 +101,26 @@ def test_score_with_a_zero_shot_taxonomy_writes_its_labels_and_a_second_type(fil
     bad.write_text("labels: {refund: x}\n", encoding="utf-8")
     assert main(["-q", "score", "--archive", str(small_archive), "--request-types", str(bad), "--out",
                  str(tmp_path / "o2")]) == 2
+
+
+def test_train_with_a_taxonomy_calibrates_by_source(files, tmp_path):
+    """--source-col with --taxonomy: the rows without a label are skipped with their source, and the
+    confidences are calibrated for a source left out of training."""
+    tax, data, _ = files
+    email = [("Kindly reimburse the amount charged", "refund"), ("Reimbursement still pending", "refund"),
+             ("Courier never turned up with the box", "shipping_delivery"),
+             ("Box missing, courier unreachable", "shipping_delivery"), ("Terminate the contract", "cancellation"),
+             ("Contract termination request", "cancellation")]
+    frame = pd.concat([pd.DataFrame(ROWS * 2, columns=["text", "label"]).assign(channel="chat"),
+                       pd.DataFrame(email * 2, columns=["text", "label"]).assign(channel="email"),
+                       pd.DataFrame({"text": ["no label here"], "label": [""], "channel": ["email"]})])
+    both = tmp_path / "both.csv"
+    write_csv(frame, both)
+    args = ["train", "classifier", "--taxonomy", str(tax), "--data", str(both), "--text-col", "text",
+            "--label-col", "label", "--encoder", "tfidf", "--no-tracking"]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+    assert main([*args, "--out", str(tmp_path / "by_source"), "--source-col", "channel"]) == 0
+    import json
+
+    plain, by_source = (json.loads((tmp_path / m / "params.json").read_text()) for m in ("plain", "by_source"))
+    assert by_source["temperatures"]["emb"] > 1.5 * plain["temperatures"]["emb"]
