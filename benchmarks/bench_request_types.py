@@ -7,7 +7,8 @@
   texts are read from ``../shared/data``). A prediction is right when it matches either annotator's primary
   label. Reported: accuracy, macro-F1 (against the matching annotator, else annotator A), per source and per
   class, the share of in-scope messages (both annotators say not ``other``) sent to ``other``, coverage, the
-  expected calibration error (10 bins), and how often the second label is one an annotator gave.
+  expected calibration error (10 bins; its bins, a bootstrap interval, the mean confidence), and how often the
+  second label is one an annotator gave.
 * **example archive**: agreement with the generator's ``true_request_type`` and the share of ``other``.
 * **speed**: the request-type head per text on vectors computed once (the shared encoder's cost is the same for
   both), new model vs the baseline model from git (``--baseline-rev``), measured in one run; the CPU model is
@@ -62,6 +63,26 @@ def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
+def confidence_bins(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[dict]:
+    """The bins behind :func:`ece`: messages, mean confidence and share right in each."""
+    edges = np.linspace(0, 1, bins + 1)
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any():
+            out.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(m.sum()), "confidence": round(float(conf[m].mean()), 3),
+                        "right": round(float(correct[m].mean()), 3)})
+    return out
+
+
+def ece_bootstrap(conf: np.ndarray, correct: np.ndarray, n: int = 1000, seed: int = 0) -> list[float]:
+    """2.5 and 97.5 percentiles of :func:`ece` over ``n`` resamples of the messages (biased upwards: resampled
+    duplicates add binning noise)."""
+    rng = np.random.default_rng(seed)
+    values = [ece(conf[b], correct[b]) for b in (rng.integers(0, len(conf), len(conf)) for _ in range(n))]
+    return [round(float(v), 3) for v in np.percentile(values, [2.5, 97.5])]
+
+
 def macro_f1(truth: np.ndarray, pred: np.ndarray) -> float:
     from sklearn.metrics import f1_score
 
@@ -84,6 +105,8 @@ def dev_metrics(model) -> dict:
         "n": int(len(frame)), "accuracy": float(right.mean()), "macro_f1": macro_f1(truth, pred),
         "other_share_in_scope": float((pred[in_scope] == "other").mean()),
         "coverage": float((pred != "other").mean()), "ece": ece(conf, right),
+        "mean_confidence": float(conf.mean()), "confidence_bins": confidence_bins(conf, right),
+        "ece_bootstrap_95": ece_bootstrap(conf, right),
         "annotator_agreement": float((a == b).mean()),
         "per_source": {s: {"n": int(m.sum()), "accuracy": float(right[m].mean()),
                            "macro_f1": macro_f1(truth[m], pred[m])}

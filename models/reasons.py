@@ -114,8 +114,8 @@ def _phrase(feature: str, v: float, peer: float | None, plan: object, history: d
 
 
 #: the ticket columns :func:`reason_evidence` reads (``channel`` and ``priority``: the SLA targets)
-EVIDENCE_TICKET_COLUMNS = frozenset({"ticket_id", "account_id", "created_at", "resolved_at", "csat", "reopened", "sentiment",
-                               "first_response_at", "channel", "priority"})
+EVIDENCE_TICKET_COLUMNS = frozenset({"ticket_id", "account_id", "created_at", "resolved_at", "csat", "reopened",
+                                     "sentiment", "first_response_at", "channel", "priority"})
 
 
 def reason_evidence(tickets: pd.DataFrame | None, *, as_of: pd.Timestamp,

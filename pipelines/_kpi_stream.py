@@ -28,6 +28,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from cxlens._keys import IdIndex, SeenHashes, id_hashes
+from cxlens._memory import give_back_memory
 from cxlens.dataset import fill_derived, reply_figures
 from cxlens.errors import ConfigError
 from cxlens.io import ROW_COL, SOURCE_COL, ValueRules, file_format, reading_encoding, reason_counts, validate_frame
@@ -98,7 +99,7 @@ class _Reader:
                                         rules=self.rules)
             yield valid, [bad, raw.unreadable]
             del valid, bad, raw, frame
-            _give_back_memory()
+            give_back_memory()
             self.progress(f"read {self.table}", self.check.read, None)
         self.counts = counts
 
@@ -197,19 +198,6 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
     return frame.drop(columns=[SOURCE_COL, ROW_COL], errors="ignore")
 
 
-def _give_back_memory() -> None:
-    """Return freed memory to the system (Arrow's pool and the C heap keep it otherwise, and the peak grows)."""
-    import ctypes
-
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
 def _joined(chunks: list[dict[str, pd.Series]]) -> pd.DataFrame:
     """The chunks as one frame, joined a column at a time: the peak is the table plus one column, not twice it."""
     if not chunks:
@@ -224,7 +212,7 @@ def _joined(chunks: list[dict[str, pd.Series]]) -> pd.DataFrame:
         else:
             columns[col] = pd.concat(parts, ignore_index=True)
         del parts
-        _give_back_memory()
+        give_back_memory()
     return pd.DataFrame(columns, copy=False)
 
 

@@ -40,7 +40,8 @@ from cxlens.pipelines._accounts_backtest import backtest_records, backtest_rule
 from cxlens.pipelines._accounts_backtest import risk_backtest as _risk_backtest
 
 __all__ = [
-    "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "REVIEW_TICKET_COLUMNS", "at_risk_review", "backtest_rule", "evaluation_metrics",
+    "AtRiskReview", "ChurnTraining", "RETENTION_KPIS", "REVIEW_TICKET_COLUMNS", "at_risk_review", "backtest_rule",
+    "evaluation_metrics",
     "flagged_accounts",
     "feature_tables", "fitted_health_config", "load_churn_model", "recent_problem_tickets",
     "retention_metrics", "risk_backtest", "save_churn_model", "score_accounts", "track_churn_training",

@@ -42,6 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
 from cxlens.nlp import Texts
+from cxlens.nlp.classify._calibration import GroupFolds, _sigmoid, fit_temperature  # noqa: F401 (re-exported)
 from cxlens.nlp.classify._classifier_files import read_classifier, write_classifier
 from cxlens.nlp.encoders import FINETUNE_DEFAULTS
 
@@ -76,62 +77,6 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
-
-def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multi_label: bool = False) -> float:
-    """The temperature T > 0 minimising the negative log-likelihood of ``softmax(logits / T)``.
-
-    ``y`` is the class index per row (single-label) or a 0/1 indicator matrix (multi-label, sigmoid).
-    """
-    from scipy.optimize import minimize_scalar
-
-    logits = np.asarray(logits, dtype=np.float64)
-
-    def nll(log_t: float) -> float:
-        z = logits / np.exp(log_t)
-        if multi_label:
-            p = np.clip(_sigmoid(z), 1e-12, 1 - 1e-12)
-            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return float(-np.mean(logp[np.arange(len(y)), y]))
-
-    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-    return float(np.exp(res.x))
-
-
-class _GroupFolds:
-    """Leave-one-group-out folds (a ``split`` like scikit-learn's splitters), for calibration_groups."""
-
-    def __init__(self, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        self.parts = parts
-
-    @classmethod
-    def of(cls, groups: np.ndarray, Y: np.ndarray) -> _GroupFolds | None:
-        """The folds, or ``None`` (logged) when there are fewer than two groups or leaving a group out leaves a
-        label without a training row."""
-        names = pd.unique(pd.Series(groups, dtype=object).astype(str))
-        if len(names) < 2:
-            log.warning("calibration_groups has one group: stratified folds are used instead")
-            return None
-        keys = pd.Series(groups, dtype=object).astype(str).to_numpy()
-        parts = []
-        for name in names:
-            held = keys == name
-            missing = set(np.unique(Y)) - set(np.unique(Y[~held]))
-            if missing:
-                log.warning("calibration_groups: leaving out group %r leaves %d label(s) with no training row; "
-                            "stratified folds are used instead", name, len(missing))
-                return None
-            parts.append((np.flatnonzero(~held), np.flatnonzero(held)))
-        return cls(parts)
-
-    def split(self, X=None, y=None):
-        yield from self.parts
 
 
 class TextClassifier(ClassifierMixin, BaseEstimator):
@@ -306,10 +251,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         ``sample_weight``: single-label, a weight per row for the heads (e.g. more for messages like the ones the
         model will see). ``calibrate_on``: a boolean mask of the rows whose out-of-fold logits fit the
         temperatures (default all; e.g. only real messages, so that confidence means the same on real text).
-        ``calibration_groups``: single-label, a group per row (e.g. the source a message comes from): the
-        out-of-fold logits then come from leaving one whole group out at a time, so the temperatures learn how
-        sure the model should be on a kind of text it was not trained on (the case of a new domain). Falls back to
-        stratified folds, with a warning, when leaving a group out would leave a label with no training row.
+        ``calibration_groups``: single-label, frozen encoder; a group per row (e.g. the source a message comes
+        from): the out-of-fold logits then come from holding out whole groups (one at a time up to ``cv`` groups,
+        else ``cv`` folds of groups), so the temperatures learn how sure the model should be on a kind of text it
+        was not trained on (the case of a new domain). Falls back to stratified folds, with a warning, when
+        holding a fold out would leave a label with no training row; a missing group is a group of its own.
         ``progress(stage, done, total)``: called while fine-tuning (``head="finetune"``).
         """
         self._check_params()
@@ -324,6 +270,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise ConfigError("sample_weight is for single-label models.")
         if groups is not None and self.multi_label:
             raise ConfigError("calibration_groups is for single-label models.")
+        if groups is not None and self.head == "finetune":
+            raise ConfigError("calibration_groups needs a frozen encoder: with head='finetune' the encoder is tuned "
+                              "on every source, so no source would be unseen. Use head='logreg' or 'ensemble'.")
         if len(classes) < 2 and not self.multi_label:
             raise DataError(f"TextClassifier needs at least two labels in y, got {list(classes)}.")
         self.encoder_dir_ = None
@@ -331,7 +280,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             self.encoder_dir_ = self._finetune(X, Y, progress)
         heads = self._make_heads()
         inputs = self._inputs(X, heads)
-        folds = self._folds(Y, groups)
+        folds = self._folds(Y, groups, calib)
         oof = {}
         for kind, est in heads.items():
             if folds is not None and (self.calibration == "temperature" or self.threshold == "auto"
@@ -375,11 +324,11 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                                 lr=self.learning_rate, seed=self.random_state, device=self.device, progress=progress,
                                 **extra)
 
-    def _folds(self, Y, groups=None):
+    def _folds(self, Y, groups=None, calib=None):
         from sklearn.model_selection import KFold, StratifiedKFold
 
         if groups is not None:
-            folds = _GroupFolds.of(groups, Y)
+            folds = GroupFolds.of(groups, Y, cv=self.cv, calibrate_on=calib)
             if folds is not None:
                 return folds
         if self.multi_label:

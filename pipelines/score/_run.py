@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from cxlens._csv_safety import write_csv
+from cxlens._memory import give_back_memory
 from cxlens.nlp import VectorStore
 from cxlens.errors import ConfigProblem, InvalidConfigError
 from cxlens.pipelines.score._folder import MANIFEST, claimed_output, read_paths, run_fingerprint, run_settings, \
@@ -262,7 +263,9 @@ def _scored_tickets_for_models(out: Path, *, only: frozenset[str] | None = None,
         latest = frame["sent_at"].max()
         last = latest if last is None or latest > last else last
         customer.append(frame[frame["author_role"] == "customer"])
-    return tickets, pd.concat(customer, ignore_index=True), last
+    customer = pd.concat(customer, ignore_index=True)
+    give_back_memory()  # what reading the parts freed (Arrow's pool keeps it otherwise)
+    return tickets, customer, last
 
 
 def _accounts_stage(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, tickets: pd.DataFrame,
@@ -459,6 +462,7 @@ def _downstream(out: Path, work: Path, inputs: ScoreInputs, manifest: dict, kpi_
         accounts = _accounts_stage(out, work, inputs, manifest, tickets, messages, last_message, surveys,
                                    kpi_config)
         del tickets, messages
+        give_back_memory()
     # no KPI reads messages: the ticket fields derived from them are on the tickets
     tickets, _, _ = _scored_tickets_for_models(out, messages=False)
     if "csat" in tickets.columns and tickets["csat"].notna().any():

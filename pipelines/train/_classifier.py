@@ -179,7 +179,7 @@ def trained_request_types(data_dir: str | Path, *, out_dir: str | Path, threshol
     if reviewed:
         from cxlens.pipelines.train._taxonomy import labelled_texts
 
-        texts, labels, _ = labelled_texts(reviewed, text_col=text_col, label_col=label_col)
+        texts, labels = labelled_texts(reviewed, text_col=text_col, label_col=label_col)
         extra = pd.DataFrame({"text": texts, "request_type": labels})
     _, metrics = train_default_model(data_dir, out_dir=out_dir, reviewed=extra, **overrides)
     out = Path(out_dir)

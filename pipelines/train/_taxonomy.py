@@ -32,10 +32,15 @@ def taxonomy_classifier(taxonomy: str | Path | None = None, *, mode: str = "auto
                               secondary_min=secondary_min).fit()
 
 
-def labelled_texts(data: Sequence, *, text_col: str, label_col: str,
+def labelled_texts(data: Sequence, *, text_col: str, label_col: str) -> tuple[list[str], list[str]]:
+    """``(texts, labels)`` of every row with a label in the files (or frames) of ``data``."""
+    texts, labels, _ = _labelled_rows(data, text_col=text_col, label_col=label_col)
+    return texts, labels
+
+
+def _labelled_rows(data: Sequence, *, text_col: str, label_col: str,
                    source_col: str | None = None) -> tuple[list[str], list[str], list[str] | None]:
-    """``(texts, labels, sources)`` of every row with a label in the files (or frames) of ``data``; ``sources``
-    is the ``source_col`` value per row (``None`` without ``source_col``)."""
+    """:func:`labelled_texts` and the ``source_col`` value of each of those rows (``None`` without it)."""
     texts: list[str] = []
     labels: list[str] = []
     sources: list[str] | None = [] if source_col else None
@@ -60,7 +65,7 @@ def trained_taxonomy_classifier(taxonomy: str | Path | None, data: Sequence, *, 
     calibrated for sources left out of training (:func:`cxlens.pipelines.train.trained_classifier`)."""
     from cxlens.nlp.classify import TaxonomyClassifier
 
-    texts, labels, sources = labelled_texts(data, text_col=text_col, label_col=label_col, source_col=source_col)
+    texts, labels, sources = _labelled_rows(data, text_col=text_col, label_col=label_col, source_col=source_col)
     model = TaxonomyClassifier(taxonomy=taxonomy, mode="trained", encoder=encoder, train_options=train_options)
     t0 = time.perf_counter()
     model.fit(texts, labels, calibration_groups=sources)

@@ -235,7 +235,33 @@ def test_textclassifier_calibration_groups_fall_back_when_a_source_holds_a_whole
         grouped = TextClassifier(threshold=0.0).fit(X, y, calibration_groups=source)
     assert "no training row" in caplog.text
     assert grouped.temperatures_ == TextClassifier(threshold=0.0).fit(X, y).temperatures_
+    with pytest.raises(ConfigError, match="frozen encoder"):
+        TextClassifier(head="finetune").fit([f"text {i}" for i in range(len(y))], y, calibration_groups=source)
     with pytest.raises(DataError, match="calibration_groups has 3 values for 400 rows"):
         TextClassifier().fit(X, y, calibration_groups=["a", "b", "c"])
     with pytest.raises(ConfigError, match="single-label"):
         TextClassifier(multi_label=True).fit(X, [[v] for v in y], calibration_groups=source)
+
+
+def test_calibration_group_folds_missing_values_many_groups_and_calibration_rows():
+    from cxlens.nlp.classify._calibration import GroupFolds, group_keys
+
+    assert list(group_keys(["a", None, np.nan, pd.NA, 1, 1.0, 2.5])) == ["a", "", "", "", "1", "1", "2.5"]
+    X, y, source = _two_sources()
+    Y = (y == "b").astype(int)
+    groups = np.array(["clean", None] * 200, dtype=object)  # a missing source is a group of its own
+    folds = GroupFolds.of(groups, Y)
+    assert [len(te) for _, te in folds.split()] == [200, 200]
+    many = np.arange(400) % 40  # 40 sources: cv folds of whole sources, not 40 fits
+    parts = list(GroupFolds.of(many, Y, cv=5).split())
+    assert len(parts) == 5 and sorted(np.concatenate([te for _, te in parts]).tolist()) == list(range(400))
+    assert all(not set(many[tr]) & set(many[te]) for tr, te in parts)
+    # only the folds holding calibration rows are fitted
+    calib = np.zeros(400, dtype=bool)
+    calib[source == "shifted"] = True
+    held = [te for _, te in GroupFolds.of(source, Y, calibrate_on=calib).split()]
+    assert len(held) == 1 and (source[held[0]] == "shifted").all()
+    from cxlens.nlp.classify import TextClassifier
+
+    nan_groups = np.where(source == "shifted", np.nan, source).astype(object)
+    assert TextClassifier(threshold=0.0).fit(X, y, calibration_groups=nan_groups).temperatures_["emb"] > 1.0
