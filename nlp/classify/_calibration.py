@@ -8,12 +8,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-__all__ = ["GroupFolds", "fit_temperature"]
+__all__ = ["GroupFolds", "fit_temperature", "group_keys", "sigmoid"]
 
 log = logging.getLogger(__name__)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
@@ -29,7 +29,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multi_label: bool = Fa
     def nll(log_t: float) -> float:
         z = logits / np.exp(log_t)
         if multi_label:
-            p = np.clip(_sigmoid(z), 1e-12, 1 - 1e-12)
+            p = np.clip(sigmoid(z), 1e-12, 1 - 1e-12)
             return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
         z = z - z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))

@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from cxlens.errors import ConfigError, DataError, NotFittedError, UnknownNameError
 from cxlens.nlp import Texts
-from cxlens.nlp.classify._calibration import GroupFolds, _sigmoid, fit_temperature  # noqa: F401 (re-exported)
+from cxlens.nlp.classify._calibration import GroupFolds, fit_temperature, sigmoid  # noqa: F401 (re-exported)
 from cxlens.nlp.classify._classifier_files import read_classifier, write_classifier
 from cxlens.nlp.encoders import FINETUNE_DEFAULTS
 
@@ -422,7 +422,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def _combine(self, logits: dict, *, output: bool = True) -> np.ndarray:
         temps = getattr(self, "temperatures_", None) or {}
         if self.multi_label:
-            probs = [_sigmoid(z / temps.get(kind, 1.0)) for kind, z in logits.items()]
+            probs = [sigmoid(z / temps.get(kind, 1.0)) for kind, z in logits.items()]
             return np.mean(probs, axis=0)
         logp = [np.log(np.clip(_softmax(z / temps.get(kind, 1.0)), 1e-12, 1.0)) for kind, z in logits.items()]
         return _softmax(np.mean(logp, axis=0) / (temps.get("output", 1.0) if output else 1.0))

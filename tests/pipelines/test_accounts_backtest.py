@@ -130,10 +130,18 @@ def test_accounts_review_reads_only_its_ticket_columns(tables, review):
     whole = dataclasses.replace(tables, tickets=t)
     narrow = dataclasses.replace(tables, tickets=t[[c for c in t.columns if c in REVIEW_TICKET_COLUMNS]])
     assert "request_type" not in narrow.tickets and "sentiment" in narrow.tickets
-    a = at_risk_review(whole, model_kind="logistic")
-    b = at_risk_review(narrow, model_kind="logistic")
+    model = _model(whole)  # trained on every column once; training reads the features, as scoring does
+    a = at_risk_review(whole, model=model)
+    b = at_risk_review(narrow, model=model)
+    pd.testing.assert_frame_equal(_features(narrow), _features(whole))  # what training and scoring read
     pd.testing.assert_frame_equal(a.table, b.table)
     pd.testing.assert_frame_equal(a.tickets, b.tickets)
     assert a.summary == b.summary
     # and the scored columns matter: without them the reasons differ
     assert not a.table.equals(review.table)
+
+
+def _features(tables):
+    from cxlens.models.features import build_features
+
+    return build_features(tables, as_of=default_as_of(tables))
