@@ -18,9 +18,10 @@ from __future__ import annotations
 import csv
 import importlib
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
+
+from cxlens._pii import _fold
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "cxlens" / "data" / "pii"
@@ -57,8 +58,10 @@ HEADER = {"first_names.txt": "# Given names for cxlens's name heuristic (no spaC
 
 
 def fold(name: str) -> str | None:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return text.lower() if text.isalpha() and len(text) >= 3 else None
+    """A name as the lists hold it (:func:`cxlens._pii._fold`, what the detector looks words up with), or ``None``
+    when it is shorter than 3 letters or not only letters."""
+    text = _fold(name)
+    return text if text.isalpha() and len(text) >= 3 else None
 
 
 def words(path: Path) -> set[str]:

@@ -207,11 +207,12 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
     types = tuple(types)
     pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
     total: Counter = Counter()
+    tagged = _tagged(_strings(value), types, names)  # the tagger reads the tree's strings in one batch
 
     def key(name: Any) -> Any:
         if not isinstance(name, str):
             return name
-        spans = find_pii(name, types=types, tagged=_tagged([name], types, names).get(name, ()))
+        spans = find_pii(name, types=types, tagged=tagged.get(name, ()))
         if not spans:
             return name
         total[spans[0][2]] += 1
@@ -219,7 +220,9 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
 
     def walk(node: Any) -> Any:
         if isinstance(node, str):
-            text, counts = redact_text(node, types=types, names=names)
+            if not node:
+                return node
+            text, counts = _replaced(node, find_pii(node, types=types, tagged=tagged.get(node, ())))
             total.update(counts)
             return text
         if isinstance(node, Mapping):
@@ -229,6 +232,20 @@ def redact_value(value: Any, *, types: Iterable[str] = PII_TYPES,
         return node
 
     return walk(value), total
+
+
+def _strings(node: Any) -> Iterable[str]:
+    """Every string of a JSON-like tree, dict keys included."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for k, v in node.items():
+            if isinstance(k, str):
+                yield k
+            yield from _strings(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _strings(v)
 
 
 def redact_converted(result: Converted, *, types: Iterable[str] = PII_TYPES, names: str = "tagger") -> Converted:

@@ -82,7 +82,7 @@ def trained_classifier(data: Data, *, text_col: str, label_col: str, multi_label
                            epochs=epochs, learning_rate=learning_rate, device=device, random_state=random_state,
                            finetune_options={"loss": loss} if head == "finetune" else None)
     t0 = time.perf_counter()
-    groups = None if source_col is None else frame[source_col].astype("string").fillna("").to_numpy(dtype=object)
+    groups = None if source_col is None else frame[source_col].to_numpy(dtype=object)  # keys: GroupFolds
     model.fit(texts, y, calibration_groups=groups, progress=progress)
     return TrainedModel(model=model, n_texts=len(texts), fit_seconds=time.perf_counter() - t0,
                         data=source_name(data), text_col=text_col, label_col=label_col)

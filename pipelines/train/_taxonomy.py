@@ -39,11 +39,11 @@ def labelled_texts(data: Sequence, *, text_col: str, label_col: str) -> tuple[li
 
 
 def _labelled_rows(data: Sequence, *, text_col: str, label_col: str,
-                   source_col: str | None = None) -> tuple[list[str], list[str], list[str] | None]:
+                   source_col: str | None = None) -> tuple[list[str], list[str], list | None]:
     """:func:`labelled_texts` and the ``source_col`` value of each of those rows (``None`` without it)."""
     texts: list[str] = []
     labels: list[str] = []
-    sources: list[str] | None = [] if source_col else None
+    sources: list | None = [] if source_col else None
     for item in data:
         frame = input_frame(item, columns=[text_col, label_col, *([source_col] if source_col else [])])
         label = frame[label_col].fillna("").astype(str).str.strip()
@@ -53,7 +53,7 @@ def _labelled_rows(data: Sequence, *, text_col: str, label_col: str,
         texts += frame.loc[keep, text_col].fillna("").astype(str).tolist()
         labels += label[keep].tolist()
         if sources is not None:
-            sources += frame.loc[keep, source_col].fillna("").astype(str).tolist()
+            sources += frame.loc[keep, source_col].tolist()  # as read: GroupFolds turns them into keys
     return texts, labels, sources
 
 
