@@ -114,8 +114,11 @@ SIGNATURE = re.compile(r"(?im:^[ \t]*(?:kind |best |warm )?(?:regards|respectful
                        r"[ \t]*$")
 #: an agent's signature on social media: ``^Kartik``, ``- Sarah`` at the end (``^SJ`` initials are not names)
 SIGNED = re.compile(r"(?:\^|(?<=\s)[-\u2013\u2014~])[ \t]?([A-Z][a-z]{2,}(?:[ \t]+[A-Z][a-z]+)?)[ \t]*$")
-PLACE_PREFIX = re.compile(r"(?:San|Santa|Santo|St|Saint|Los|Las|Port|Fort|Mount|Lake|New|North|South|East|West)"
-                          r"\.?[ \t]+$")
+PLACE_PREFIX_WORDS = (r"(?:San|Santa|Santo|St|Saint|Los|Las|Port|Fort|Mount|Lake|New|North|South|East|West|Puerto|Costa|"
+                      r"Rio|Porto|Punta|Playa|Bahia|Cabo|Monte|Mont|Cape|Palm|Grand)")
+PLACE_PREFIX = re.compile(PLACE_PREFIX_WORDS + r"\.?[ \t]+$")
+#: a span that opens with a place prefix: "Santa Clara", "Rio Grande", "Puerto Vallarta" are places
+PLACE_OPENING = re.compile(PLACE_PREFIX_WORDS + r"\.?[ \t]+\S")
 #: capitalised words after a cue that are not names (greetings to a team, brands, fillers, street words)
 NOT_NAMES = frozenset("""
 street road avenue lane drive court way place boulevard square terrace close row park station airport store
@@ -346,7 +349,7 @@ def _persons(text: str) -> Iterable[Span]:
     for m in FULL_NAME.finditer(text):
         first, last = m.group(1).lower(), m.group(2).lower()
         start, end = m.start(1), m.end(2)
-        if PLACE_PREFIX.search(text[max(0, start - 8):start]) or _place_follows(text, end):
+        if _in_place_name(text, start, end) or _place_follows(text, end):
             continue
         if (first in names or first in ambiguous) and (last not in NOT_NAMES and last not in ambiguous
                                                         and (last not in names or first in names)
@@ -390,6 +393,12 @@ def tagged_name_ok(span: str) -> bool:
         return True  # a given name that is also a word, before another capitalised one: "Justin Biebers"
     return all(low not in common and low not in ambiguous and len(word) > 2 and word[0].isupper() and word[1:].islower()
                for low, word in zip(lows, words))
+
+
+def _in_place_name(text: str, start: int, end: int) -> bool:
+    """A tagged span that is (part of) a place name: after a place prefix ("Puerto Rico", "Lake Charles") or opening
+    with one ("Santa Clara", "Rio Grande"); the rules make the same check for the names they find."""
+    return PLACE_PREFIX.search(text[max(0, start - 8):start]) is not None or PLACE_OPENING.match(text, start, end) is not None
 
 
 def _fold(word: str) -> str:
@@ -460,7 +469,8 @@ def find_pii(text: str, *, types: Iterable[str] = PII_TYPES, tagged: Iterable[tu
             if end > start:
                 found.append((rank, start, end, label))
         if kind == "PERSON":
-            found += [(rank, start, end, "PERSON") for start, end in tagged if tagged_name_ok(text[start:end])]
+            found += [(rank, start, end, "PERSON") for start, end in tagged if tagged_name_ok(text[start:end])
+                      and not _in_place_name(text, start, end)]
     found.sort(key=lambda s: (s[0], -(s[2] - s[1]), s[1]))
     taken: list[Span] = []
     for _, start, end, label in found:

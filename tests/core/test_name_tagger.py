@@ -35,6 +35,20 @@ def test_tagged_spans_are_filtered(span, kept):
     assert tagged_name_ok(span) is kept
 
 
+@pytest.mark.parametrize("text, person", [
+    ("I moved to Puerto Rico last year and my flight to Puerto Vallarta was cancelled", None),
+    ("moving to Santa Clara, then Lake Charles and Mount Vernon", None),
+    ("parcel stuck in Costa Mesa, the other one in Rio Grande", None),
+    ("flying to Costa Rica with Rico next week", "Rico"),  # a name after the place is still a name
+    ("Isla Fisher called about my order", "Isla Fisher"),  # a given name that is no place prefix
+])
+def test_place_names_that_open_with_a_name_word_are_not_people(text, person):
+    redacted, counts = redact_text(text)
+    assert counts.get("PERSON", 0) == (person is not None), redacted
+    if person is not None:
+        assert person not in redacted
+
+
 def test_rules_mode_never_loads_the_tagger(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the tagger ran")
