@@ -85,7 +85,7 @@ def trained_classifier(data: Data, *, text_col: str, label_col: str, multi_label
     groups = None if source_col is None else frame[source_col].to_numpy(dtype=object)  # keys: GroupFolds
     model.fit(texts, y, calibration_groups=groups, progress=progress)
     return TrainedModel(model=model, n_texts=len(texts), fit_seconds=time.perf_counter() - t0,
-                        data=source_name(data), text_col=text_col, label_col=label_col)
+                        data=source_name(data), text_col=text_col, label_col=label_col, source_col=source_col)
 
 
 def tracked_classifier_run(trained: TrainedModel, *, model_dir: str | Path, experiment: str = "cxlens-classifier",
@@ -98,7 +98,8 @@ def tracked_classifier_run(trained: TrainedModel, *, model_dir: str | Path, expe
     model = trained.model
     params = dict(model.get_params())
     params.update({"data": trained.data, "text_col": trained.text_col, "label_col": trained.label_col,
-                   "classes": ",".join(map(str, model.classes_))})
+                   "classes": ",".join(map(str, model.classes_)),
+                   "calibration_groups": trained.source_col or "none (folds stratified by label)"})
     metrics = {"n_texts": trained.n_texts, "n_labels": len(model.classes_), "fit_seconds": trained.fit_seconds,
                "temperature": model.temperature_}
     return log_run(experiment=experiment, params=params, metrics=metrics, artifacts=[model_dir], model=model,

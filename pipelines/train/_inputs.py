@@ -43,7 +43,8 @@ def input_frame(data: str | os.PathLike[str] | pd.DataFrame, *, columns: Sequenc
 @dataclass(frozen=True)
 class TrainedModel:
     """A fitted model and what it was fitted on: ``n_texts`` texts of column ``text_col`` of ``data``
-    (a path, or ``<DataFrame>``) labelled by ``label_col``, in ``fit_seconds``."""
+    (a path, or ``<DataFrame>``) labelled by ``label_col``, in ``fit_seconds``; ``source_col``: the column whose
+    values grouped the calibration folds (``None``: folds stratified by label)."""
 
     model: Any
     n_texts: int
@@ -51,3 +52,4 @@ class TrainedModel:
     data: str
     text_col: str
     label_col: str
+    source_col: str | None = None

@@ -70,7 +70,8 @@ def trained_taxonomy_classifier(taxonomy: str | Path | None, data: Sequence, *, 
     t0 = time.perf_counter()
     model.fit(texts, labels, calibration_groups=sources)
     return TrainedModel(model=model, n_texts=len(texts), fit_seconds=time.perf_counter() - t0,
-                        data=", ".join(source_name(d) for d in data), text_col=text_col, label_col=label_col)
+                        data=", ".join(source_name(d) for d in data), text_col=text_col, label_col=label_col,
+                        source_col=source_col)
 
 
 def review_list(model, data, *, text_col: str, id_col: str | None = None, n: int = 200) -> pd.DataFrame:

@@ -79,6 +79,7 @@ def test_classify_cli_logs_to_mlflow(data, tmp_path, monkeypatch):
     runs = mlflow.search_runs(experiment_names=["test-clf"])
     assert len(runs) == 1
     assert runs["params.head"].iloc[0] == "tfidf" and runs["metrics.n_texts"].iloc[0] == len(ROWS) * 2
+    assert runs["params.calibration_groups"].iloc[0].startswith("none")  # no --source-col: folds by label
     model = mlflow.pyfunc.load_model("models:/test-intents@champion")
     out = model.predict(pd.DataFrame({"text": ["cancel my order please"]}))
     assert list(out) == ["cancel"]
@@ -103,6 +104,11 @@ def test_classify_cli_source_col_calibrates_for_an_unseen_source(tmp_path):
     plain, by_source = (json.loads((tmp_path / m / "params.json").read_text()) for m in ("plain", "by_source"))
     # the chat and email wordings share no word: a model trained on one is unsure on the other
     assert by_source["temperatures"]["tfidf"] > 1.5 * plain["temperatures"]["tfidf"]
+    from cxlens.pipelines.train import trained_classifier
+
+    trained = trained_classifier(frame, text_col="body", label_col="intent", head="tfidf", encoder="tfidf",
+                                 source_col="channel")
+    assert trained.source_col == "channel"  # what tracked_classifier_run logs as calibration_groups
 
 
 def test_classify_cli_source_col_errors(data, tmp_path, capsys):
