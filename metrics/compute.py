@@ -89,6 +89,30 @@ def available_kpis(tables: Tables, names: Iterable[str] | None = None) -> tuple[
     return ok, skipped
 
 
+def _plain_values(tables: Tables) -> Tables:
+    """``tables`` with categorical columns turned back into their values (a frame without one is not copied).
+
+    The KPIs and the grouping read plain columns: on a categorical one, counts per value list categories no
+    row has, ties break in category order, and a missing group key does not find its own tickets; a frame read
+    from Parquet written by pandas brings its categoricals back. So they are converted where tables enter."""
+    converted: dict[int, pd.DataFrame] = {}
+
+    def plain_frame(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        if id(frame) not in converted:
+            cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+            converted[id(frame)] = frame.assign(**{c: frame[c].astype(frame[c].cat.categories.dtype)
+                                                   for c in cats}) if cats else frame
+        return converted[id(frame)]
+
+    parts = {name: plain_frame(getattr(tables, name))
+             for name in ("tickets", "messages", "accounts", "surveys", "mentions", "tickets_all")}
+    if all(parts[name] is getattr(tables, name) for name in parts):
+        return tables
+    return Tables(**parts, period_start=tables.period_start, period_end=tables.period_end)
+
+
 def compute_kpis(tables: Tables, *, config: KPIConfig | None = None, names: Iterable[str] | None = None,
                  by: Sequence[str] = (), period: str | None = None) -> KPIReport:
     """Every KPI whose inputs are present, overall and per ``by`` group and ``period``.
@@ -100,6 +124,7 @@ def compute_kpis(tables: Tables, *, config: KPIConfig | None = None, names: Iter
     are reported overall only.
     """
     config = config or KPIConfig()
+    tables = _plain_values(tables)
     kpis, skipped = available_kpis(tables, names)
     values, counts = run_kpis(kpis, tables, config)
     report = KPIReport(kpis=values, n=counts, by=tuple(by), period=period, skipped=skipped)
@@ -137,6 +162,7 @@ def explain_kpi(name: str, tables: Tables, *, config: KPIConfig | None = None) -
     missing = kpi.missing_inputs(tables)
     if missing:
         raise ConfigError(f"KPI {name} cannot be computed: missing input(s) {', '.join(missing)}.")
+    tables = _plain_values(tables)
     measure = kpi(tables, config or KPIConfig())
     if measure.ids is None:
         return measure, pd.DataFrame()
