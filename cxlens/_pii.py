@@ -114,11 +114,16 @@ SIGNATURE = re.compile(r"(?im:^[ \t]*(?:kind |best |warm )?(?:regards|respectful
                        r"[ \t]*$")
 #: an agent's signature on social media: ``^Kartik``, ``- Sarah`` at the end (``^SJ`` initials are not names)
 SIGNED = re.compile(r"(?:\^|(?<=\s)[-\u2013\u2014~])[ \t]?([A-Z][a-z]{2,}(?:[ \t]+[A-Z][a-z]+)?)[ \t]*$")
-PLACE_PREFIX_WORDS = (r"(?:San|Santa|Santo|St|Saint|Los|Las|Port|Fort|Mount|Lake|New|North|South|East|West|Puerto|Costa|"
-                      r"Rio|Porto|Punta|Playa|Bahia|Cabo|Monte|Mont|Cape|Palm|Grand)")
-PLACE_PREFIX = re.compile(PLACE_PREFIX_WORDS + r"\.?[ \t]+$")
-#: a span that opens with a place prefix: "Santa Clara", "Rio Grande", "Puerto Vallarta" are places
-PLACE_OPENING = re.compile(PLACE_PREFIX_WORDS + r"\.?[ \t]+\S")
+#: words that open a place name ("San Jose", "Lake Charles", "Puerto Rico", "St. Louis"); none is a listed given
+#: name or surname, except North and West (kept from the first list): "Costa", "Rio", "Monte" open names too
+PLACE_PREFIX_WORDS = (r"(?:San|Santa|Santo|St|Saint|Ste|Sainte|Mt|Ft|Los|Las|Port|Fort|Mount|Lake|New|North|South|East|"
+                      r"West|Puerto|Punta|Playa|Bahia|Mont|Cape|Grand)")
+#: a place prefix right before a position (a whole word: "DaCosta John" is no place)
+PLACE_PREFIX = re.compile(r"(?<![\w.])" + PLACE_PREFIX_WORDS + r"(?:\.[ \t]*|[ \t]+)$")
+#: a span that opens with a place prefix: "Santa Clara", "Puerto Vallarta", "Mt. Vernon" are places
+PLACE_OPENING = re.compile(PLACE_PREFIX_WORDS + r"(?:\.[ \t]*|[ \t]+)\S")
+#: a capitalised word and a space ending the text before a position: "Emily " in "Emily St. John"
+NAME_BEFORE = re.compile(r"(?<!\w)[A-Z][\w'-]*[ \t]+$")
 #: capitalised words after a cue that are not names (greetings to a team, brands, fillers, street words)
 NOT_NAMES = frozenset("""
 street road avenue lane drive court way place boulevard square terrace close row park station airport store
@@ -359,7 +364,7 @@ def _persons(text: str) -> Iterable[Span]:
             yield start, end, "PERSON"  # a word that is no English word before a listed surname: "Alvina Lam"
     for m in WORD.finditer(text):
         low = m.group().lower()
-        if low in names and not PLACE_PREFIX.search(text[max(0, m.start() - 8):m.start()]) \
+        if low in names and not _after_place_prefix(text, m.start()) \
                 and not _place_follows(text, m.end()) \
                 and not _state_after_city(text, m.start(), m.end(), low):
             yield m.start(), m.end(), "PERSON"
@@ -395,10 +400,19 @@ def tagged_name_ok(span: str) -> bool:
                for low, word in zip(lows, words))
 
 
-def _in_place_name(text: str, start: int, end: int) -> bool:
-    """A tagged span that is (part of) a place name: after a place prefix ("Puerto Rico", "Lake Charles") or opening
-    with one ("Santa Clara", "Rio Grande"); the rules make the same check for the names they find."""
-    return PLACE_PREFIX.search(text[max(0, start - 8):start]) is not None or PLACE_OPENING.match(text, start, end) is not None
+def _after_place_prefix(text: str, start: int) -> re.Match | None:
+    """The place prefix right before ``start`` ("Lake " in "Lake Charles"), or ``None``."""
+    return PLACE_PREFIX.search(text, max(0, start - 10), start)
+
+
+def _in_place_name(text: str, start: int, end: int, *, tagged: bool = False) -> bool:
+    """A span that is (part of) a place name: after a place prefix ("Puerto Rico", "Lake Charles") or opening
+    with one ("Santa Clara", "Grand Rapids"). ``tagged``: a span of the name tagger, for which a prefix after a
+    capitalised word is part of a name ("Emily St. John")."""
+    before = _after_place_prefix(text, start)
+    if before is not None and not (tagged and NAME_BEFORE.search(text, max(0, before.start() - 30), before.start())):
+        return True
+    return PLACE_OPENING.match(text, start, end) is not None
 
 
 def _fold(word: str) -> str:
@@ -470,7 +484,7 @@ def find_pii(text: str, *, types: Iterable[str] = PII_TYPES, tagged: Iterable[tu
                 found.append((rank, start, end, label))
         if kind == "PERSON":
             found += [(rank, start, end, "PERSON") for start, end in tagged if tagged_name_ok(text[start:end])
-                      and not _in_place_name(text, start, end)]
+                      and not _in_place_name(text, start, end, tagged=True)]
     found.sort(key=lambda s: (s[0], -(s[2] - s[1]), s[1]))
     taken: list[Span] = []
     for _, start, end, label in found:

@@ -101,9 +101,17 @@ def _plain_values(tables: Tables) -> Tables:
         if frame is None:
             return None
         if id(frame) not in converted:
-            cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
-            converted[id(frame)] = frame.assign(**{c: frame[c].astype(frame[c].cat.categories.dtype)
-                                                   for c in cats}) if cats else frame
+            out = frame
+            for i, dtype in enumerate(frame.dtypes):
+                if isinstance(dtype, pd.CategoricalDtype):
+                    if out is frame:
+                        out = frame.copy(deep=False)
+                    column = frame.iloc[:, i]  # by position: column names need not be strings, nor distinct
+                    # each value as its category holds it; missing values stay missing (int categories become
+                    # float, as the plain column would have been)
+                    values = column.cat.categories.take(column.cat.codes.to_numpy(), allow_fill=True, fill_value=None)
+                    out.isetitem(i, pd.Series(values, index=frame.index))
+            converted[id(frame)] = out
         return converted[id(frame)]
 
     parts = {name: plain_frame(getattr(tables, name))

@@ -281,6 +281,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         heads = self._make_heads()
         inputs = self._inputs(X, heads)
         folds = self._folds(Y, groups, calib)
+        # what the confidences were calibrated on: whole sources held out, label-stratified folds, or nothing
+        self.calibration_folds_ = ("groups" if isinstance(folds, GroupFolds) else
+                                   "none" if folds is None else "stratified")
         oof = {}
         for kind, est in heads.items():
             if folds is not None and (self.calibration == "temperature" or self.threshold == "auto"

@@ -88,6 +88,16 @@ def trained_classifier(data: Data, *, text_col: str, label_col: str, multi_label
                         data=source_name(data), text_col=text_col, label_col=label_col, source_col=source_col)
 
 
+def _calibration_groups(trained: TrainedModel) -> str:
+    """What the run's confidences were calibrated on: the source column when its groups were used, else which
+    folds stood in (a ``--source-col`` with one source, or whose held-out sources take a label away, falls back)."""
+    used = getattr(trained.model, "calibration_folds_", None)
+    if trained.source_col and used == "groups":
+        return trained.source_col
+    asked = f"; --source-col {trained.source_col} could not be used" if trained.source_col else ""
+    return f"none ({used or 'unknown'} folds{asked})"
+
+
 def tracked_classifier_run(trained: TrainedModel, *, model_dir: str | Path, experiment: str = "cxlens-classifier",
                            registered_name: str | None = None, tracking_uri: str | None = None):
     """The MLflow run of a trained classifier (:class:`~cxlens.tracking.TrackedRun`): its parameters, data and
@@ -99,7 +109,7 @@ def tracked_classifier_run(trained: TrainedModel, *, model_dir: str | Path, expe
     params = dict(model.get_params())
     params.update({"data": trained.data, "text_col": trained.text_col, "label_col": trained.label_col,
                    "classes": ",".join(map(str, model.classes_)),
-                   "calibration_groups": trained.source_col or "none (folds stratified by label)"})
+                   "calibration_groups": _calibration_groups(trained)})
     metrics = {"n_texts": trained.n_texts, "n_labels": len(model.classes_), "fit_seconds": trained.fit_seconds,
                "temperature": model.temperature_}
     return log_run(experiment=experiment, params=params, metrics=metrics, artifacts=[model_dir], model=model,

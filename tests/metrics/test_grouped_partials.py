@@ -219,3 +219,17 @@ def test_categorical_columns_give_the_same_report(untidy_tables, by, period):
     plain = compute_kpis(t, config=CONFIGS["default"], by=by, period=period).to_dict()
     found = compute_kpis(cat, config=CONFIGS["default"], by=by, period=period).to_dict()
     _same(plain, found, f"{by} {period}")
+
+
+@pytest.mark.parametrize("name", ["volume_by_channel", "channel_share", "resolution_rate"])
+def test_explain_kpi_reads_categorical_columns_as_plain(untidy_tables, name):
+    from cxlens.metrics import explain_kpi
+
+    t = untidy_tables
+    channel = t.tickets["channel"].astype("category").cat.add_categories(["fax"])  # a channel no ticket has
+    cat = make_tables(tickets=t.tickets.assign(channel=channel), messages=t.messages, accounts=t.accounts,
+                      surveys=t.surveys, mentions=t.mentions)
+    plain, rows = explain_kpi(name, t)
+    found, found_rows = explain_kpi(name, cat)
+    _same(plain.value, found.value, name)
+    assert plain.n == found.n and len(rows) == len(found_rows)

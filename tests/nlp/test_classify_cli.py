@@ -104,11 +104,28 @@ def test_classify_cli_source_col_calibrates_for_an_unseen_source(tmp_path):
     plain, by_source = (json.loads((tmp_path / m / "params.json").read_text()) for m in ("plain", "by_source"))
     # the chat and email wordings share no word: a model trained on one is unsure on the other
     assert by_source["temperatures"]["tfidf"] > 1.5 * plain["temperatures"]["tfidf"]
-    from cxlens.pipelines.train import trained_classifier
 
-    trained = trained_classifier(frame, text_col="body", label_col="intent", head="tfidf", encoder="tfidf",
-                                 source_col="channel")
-    assert trained.source_col == "channel"  # what tracked_classifier_run logs as calibration_groups
+
+@pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="needs mlflow (cxlens[tracking])")
+def test_classify_cli_logs_the_folds_its_confidences_were_calibrated_on(tmp_path, monkeypatch):
+    import mlflow
+
+    monkeypatch.chdir(tmp_path)
+    uri = (tmp_path / "mlruns").as_uri()
+    frame = pd.DataFrame(ROWS * 2 + EMAIL_ROWS * 2, columns=["body", "intent"])
+    frame["channel"] = ["chat"] * (2 * len(ROWS)) + ["email"] * (2 * len(EMAIL_ROWS))
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    only_chat = frame[frame["intent"] != "account"].assign(channel="chat")  # one source: nothing to hold out
+    only_chat.to_csv(tmp_path / "one_source.csv", index=False)
+    for data, experiment in (("train.csv", "by-source"), ("one_source.csv", "one-source")):
+        assert main(["train", "classifier", "--data", str(tmp_path / data), "--text-col", "body", "--label-col",
+                     "intent", "--head", "tfidf", "--encoder", "tfidf", "--source-col", "channel", "--out",
+                     str(tmp_path / experiment), "--tracking-uri", uri, "--experiment", experiment]) == 0
+    mlflow.set_tracking_uri(uri)
+    logged = {e: mlflow.search_runs(experiment_names=[e])["params.calibration_groups"].iloc[0]
+              for e in ("by-source", "one-source")}
+    assert logged["by-source"] == "channel"
+    assert logged["one-source"].startswith("none (stratified folds") and "could not be used" in logged["one-source"]
 
 
 def test_classify_cli_source_col_errors(data, tmp_path, capsys):
