@@ -50,6 +50,16 @@ RAW_COL = "_raw"
 RAW_LIMIT = 1000  # characters of a set-aside record kept in the quarantine file
 
 
+#: the longest CSV field read (Python's default, 131,072 characters, cut long email threads and call transcripts;
+#: a quote left open still ends its record here instead of swallowing the rest of the file)
+FIELD_LIMIT = 16 * 2**20
+
+
+def _allow_long_fields() -> None:
+    if csv.field_size_limit() < FIELD_LIMIT:
+        csv.field_size_limit(FIELD_LIMIT)
+
+
 @dataclass
 class RecordCount:
     """What a reader found in one file: ``records = rows + malformed`` (blank lines are not records)."""
@@ -267,6 +277,7 @@ class _CsvRecords:
 
     def _block(self, lines: list[str], first: int, bad: dict[int, str], *, last: bool):
         """Parse ``lines``; returns the lines of an unfinished record at the end (for the next block)."""
+        _allow_long_fields()
         pos = 0
         while pos < len(lines):
             reader = csv.reader(itertools.islice(lines, pos, None), delimiter=self.sep, strict=True)

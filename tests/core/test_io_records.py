@@ -187,3 +187,15 @@ def test_a_broken_file_in_score_keeps_its_own_advice_and_says_how_to_skip_it(tmp
     cli = error.cli_message(flags_for(error.params))
     assert "b.csv" in cli and "--encoding latin-1" in cli and "--skip-unreadable" in cli
     assert "encoding=" not in cli and "skip_unreadable" not in cli
+
+
+def test_a_field_longer_than_pythons_csv_limit_is_read(tmp_path):
+    """An email thread or a call transcript of 300,000 characters is a value, not an unreadable record (Python's
+    csv module stops at 131,072 by default), and its ticket keeps its messages."""
+    from cxlens.io import read_frame
+
+    path = tmp_path / "tickets.csv"
+    pd.DataFrame({"ticket_id": ["T1", "T2", "T3"], "text": ["short", "x" * 300_000, "after"]}).to_csv(path, index=False)
+    frame, unreadable = read_frame(path)
+    assert len(unreadable) == 0
+    assert frame["text"].str.len().tolist() == [5, 300_000, 5]
