@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from cxlens.cli._common import LEGACY_CLASSIFIER, add_trust_model_arg
 
@@ -188,9 +189,13 @@ def predict_cmd(args: argparse.Namespace) -> int:
         model = taxonomy_classifier(args.taxonomy, trust_model=args.trust_model)
     else:
         model = saved_classifier(args.model, trust_model=args.trust_model)
-    out = predicted_labels(model, args.input, text_col=args.text_col, label_col_name=args.label_col_name)
+    quarantine = Path(args.output).with_name(Path(args.output).stem + ".quarantine.csv")
+    quarantine.unlink(missing_ok=True)  # an earlier run's: this run writes its own when a record is unreadable
+    out = predicted_labels(model, args.input, text_col=args.text_col, label_col_name=args.label_col_name,
+                           quarantine=quarantine)
     write_table(out, args.output)
-    sys.stderr.write(f"cxlens: labelled {len(out):,} texts; written to {args.output}\n")
+    sys.stderr.write(f"cxlens: labelled {len(out):,} texts; written to {args.output}"
+                     + (f" (unreadable records: {quarantine})" if quarantine.exists() else "") + "\n")
     return 0
 
 
@@ -205,7 +210,7 @@ def evaluate_cmd(args: argparse.Namespace) -> int:
     prepare_output_dir(args.out, inputs=[args.data, args.model], create=False)
     model = saved_classifier(args.model, trust_model=args.trust_model)
     result = classifier_evaluation(model, args.data, text_col=args.text_col, label_col=args.label_col,
-                                   label_sep=args.label_sep)
+                                   label_sep=args.label_sep, quarantine=Path(args.out) / "quarantine" / "input.csv")
     paths = write_evaluation(result, args.out)
     scalars = {k: v for k, v in result.items() if k not in ("report", "confusion")}
     sys.stdout.write(json.dumps(scalars, indent=2) + "\n")

@@ -10,6 +10,8 @@ has references. Across agents it is a consistency signal: who answers the same i
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,12 +23,17 @@ from cxlens.nlp.qa._units import split_units, unit_text
 
 __all__ = ["ReferenceReplies", "load_reference_replies"]
 
+log = logging.getLogger(__name__)
+
 
 def load_reference_replies(path: str | Path, *, intent_col: str = "intent", text_col: str = "response") -> pd.DataFrame:
     """``intent``, ``response`` rows from a CSV/JSONL/Parquet file (Bitext's CSV works as is)."""
     from cxlens.io import read_frame
 
-    frame, _ = read_frame(path)
+    frame, unreadable = read_frame(path)
+    if len(unreadable):
+        log.warning("%s: %d reference repl(ies) could not be read and are left out (first: line %s, %s)", path,
+                    len(unreadable), unreadable["_line"].iloc[0], unreadable["_reason"].iloc[0])
     missing = [c for c in (intent_col, text_col) if c not in frame]
     if missing:
         raise DataError(f"{path}: reference replies need the column(s) {', '.join(missing)} "

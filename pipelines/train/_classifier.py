@@ -130,23 +130,26 @@ def saved_classifier(ref: str | Path, *, trust_model: bool = False):
     return load_classifier(ref, trust_model=trust_model)
 
 
-def classifier_evaluation(model, data: Data, *, text_col: str, label_col: str, label_sep: str = "|") -> dict:
+def classifier_evaluation(model, data: Data, *, text_col: str, label_col: str, label_sep: str = "|",
+                          quarantine: str | Path | None = None) -> dict:
     """Accuracy, macro-F1, per-class report and confusion matrix of ``model`` on the labelled texts in ``data``
-    (see :func:`cxlens.nlp.classify.evaluate_classifier`; write it with ``write_evaluation``)."""
+    (see :func:`cxlens.nlp.classify.evaluate_classifier`; write it with ``write_evaluation``); ``quarantine``: where
+    records of ``data`` that cannot be read are written (:func:`input_frame`)."""
     from cxlens.nlp.classify import evaluate_classifier
 
-    frame = input_frame(data, columns=[text_col, *label_columns(label_col)])
+    frame = input_frame(data, columns=[text_col, *label_columns(label_col)], quarantine=quarantine)
     y = classifier_labels(frame, label_col, multi_label=model.multi_label, sep=label_sep)
     return evaluate_classifier(model, _texts(frame, text_col), y)
 
 
-def predicted_labels(model, data: Data, *, text_col: str, label_col_name: str = "label") -> pd.DataFrame:
+def predicted_labels(model, data: Data, *, text_col: str, label_col_name: str = "label",
+                     quarantine: str | Path | None = None) -> pd.DataFrame:
     """The table in ``data`` (without ``_source`` / ``_row``) plus ``label_col_name`` and ``confidence``.
 
     Multi-label models add one 0/1 column and one ``<label>_confidence`` column per label, and the kept
-    labels joined by ``|``.
+    labels joined by ``|``. ``quarantine``: where records of ``data`` that cannot be read are written.
     """
-    frame = input_frame(data, columns=[text_col])
+    frame = input_frame(data, columns=[text_col], quarantine=quarantine)
     texts = _texts(frame, text_col)
     out = frame[[c for c in frame.columns if c not in ("_source", "_row")]].copy()
     if model.multi_label:

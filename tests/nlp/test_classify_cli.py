@@ -133,3 +133,21 @@ def test_classify_cli_source_col_errors(data, tmp_path, capsys):
             "--encoder", "tfidf", "--no-tracking", "--source-col"]
     assert main([*args, "brand", "--out", str(tmp_path / "m")]) == 2
     assert "brand" in capsys.readouterr().err
+
+
+def test_predict_and_evaluate_keep_unreadable_records_in_a_quarantine_file(data, tmp_path):
+    model = tmp_path / "m"
+    assert main(["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "intent",
+                 "--head", "tfidf", "--encoder", "tfidf", "--out", str(model), "--no-tracking"]) == 0
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b'body,intent\n"cancel my order please",cancel\n"a "broken quote,cancel\n'
+                       b"where is my parcel,delivery\nbad \xff byte,delivery\n")
+    out = tmp_path / "typed.csv"
+    assert main(["predict", "--model", str(model), "--input", str(broken), "--text-col", "body",
+                 "--output", str(out)]) == 0
+    kept, quarantined = pd.read_csv(out), pd.read_csv(tmp_path / "typed.quarantine.csv")
+    assert len(kept) + len(quarantined) == 4 and len(quarantined) == 2
+    assert quarantined["_reason"].str.contains("quote").any() and quarantined["_reason"].str.contains("utf-8").any()
+    assert main(["evaluate", "--model", str(model), "--data", str(broken), "--text-col", "body", "--label-col",
+                 "intent", "--out", str(tmp_path / "ev")]) == 0
+    assert len(pd.read_csv(tmp_path / "ev" / "quarantine" / "input.csv")) == 2
