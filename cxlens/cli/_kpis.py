@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from cxlens.cli._common import add_input_args, input_paths, load_inputs, note, print_table
 
 __all__ = ["add_commands"]
+
+
+log = logging.getLogger(__name__)
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -38,7 +42,8 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     add_input_args(explain)
     _add_compute_options(explain, grouping=False)
     explain.add_argument("--where", action="append", default=[], metavar="COL=VALUE",
-                         help="filter tickets first, e.g. --where channel=email (repeatable)")
+                         help="filter tickets first, and their messages and surveys, e.g. --where channel=email or "
+                              "--where reopened=yes; the value is read as the column's type (repeatable)")
     explain.add_argument("--out", metavar="FILE", help="write the rows as CSV")
     explain.set_defaults(func=kpis_explain)
 
@@ -163,7 +168,6 @@ def print_report(report, *, fmt: str = "table",
 
 def kpis_explain(args: argparse.Namespace) -> int:
     from cxlens._csv_safety import write_csv
-    from cxlens.errors import ConfigError
     from cxlens.metrics import explain_kpi, get_kpi
     from cxlens.pipelines.kpi_report import kpi_tables
 
@@ -176,18 +180,64 @@ def kpis_explain(args: argparse.Namespace) -> int:
     dataset = load_inputs(args)
     _quarantine(dataset, args)
     if args.where:
-        tickets = dataset.tickets
-        if tickets is None:
-            raise ConfigError("--where filters tickets; pass --tickets.")
-        for cond in args.where:
-            col, _, value = cond.partition("=")
-            if col not in tickets:
-                raise ConfigError(f"--where {cond}: tickets have no column {col!r}.")
-            tickets = tickets[tickets[col].astype(str) == value]
-        dataset.tables["tickets"].frame = tickets
-        if dataset.messages is not None:
-            dataset.tables["messages"].frame = dataset.messages[dataset.messages["ticket_id"].isin(tickets["ticket_id"])]
+        _filter_tickets(dataset, args.where, get_kpi(args.name))
     measure, rows = explain_kpi(args.name, kpi_tables(dataset), config=config)
     sys.stderr.write(f"cxlens: {args.name} = {measure.value} over n={measure.n}; {len(rows)} rows behind it\n")
     write_csv(rows, args.out or sys.stdout)
     return 0
+
+
+def _filter_tickets(dataset, conditions: list[str], kpi) -> None:
+    """``--where COL=VALUE`` (all of them): the tickets whose column equals the value read as the column's type
+    (``true``/``yes``/``1`` for a flag, a number for a number, a category as the schema writes it), and the
+    messages and surveys of those tickets. A KPI that reads accounts or mentions cannot be narrowed this way."""
+    from cxlens.errors import ConfigError
+    from cxlens.schema import get_schema
+
+    tickets = dataset.tickets
+    if tickets is None:
+        raise ConfigError("--where filters tickets; pass --tickets.")
+    other = sorted({need.partition(".")[0] for option in kpi.requires for need in option.split("|")}
+                   - {"tickets", "messages", "surveys"})
+    if other:
+        raise ConfigError(f"--where narrows tickets (and their messages and surveys), but {kpi.name} reads "
+                          f"{' and '.join(other)}, which have no ticket: run it without --where, or use "
+                          "`cxlens kpis compute --by COLUMN` for a ticket column's groups.")
+    kinds = {c.name: c.kind for c in get_schema("tickets").columns}
+    for cond in conditions:
+        col, sep, value = cond.partition("=")
+        if not sep or col not in tickets:
+            raise ConfigError(f"--where {cond}: give COLUMN=VALUE with a column of the tickets"
+                              + (f" (there is no {col!r})" if sep else "") + ".")
+        tickets = tickets[_equals(tickets[col], value, kinds.get(col), cond)]
+    if not len(tickets):
+        log.warning("--where %s leaves no ticket", " ".join(conditions))
+    dataset.tables["tickets"].frame = tickets
+    for name in ("messages", "surveys"):
+        frame = getattr(dataset, name)
+        if frame is not None and "ticket_id" in frame:
+            dataset.tables[name].frame = frame[frame["ticket_id"].isin(tickets["ticket_id"])]
+
+
+def _equals(column, value: str, kind: str | None, cond: str):
+    """Rows of ``column`` equal to ``value`` read as the column's type."""
+    import pandas as pd
+
+    from cxlens.errors import ConfigError
+
+    text = value.strip()
+    if pd.api.types.is_bool_dtype(column) or kind == "bool":
+        words = {"true": True, "t": True, "yes": True, "y": True, "1": True,
+                 "false": False, "f": False, "no": False, "n": False, "0": False}
+        if text.lower() not in words:
+            raise ConfigError(f"--where {cond}: {text!r} is no flag value (true/false, yes/no, 1/0).")
+        return (column == words[text.lower()]).fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(column):
+        try:
+            number = float(text)
+        except ValueError:
+            raise ConfigError(f"--where {cond}: the column holds numbers, and {text!r} is not one.") from None
+        return (column == number).fillna(False).astype(bool)
+    if kind == "category":  # categories are read lower-cased, spaces as underscores
+        text = text.lower().replace(" ", "_")
+    return (column.astype("str") == text).fillna(False).astype(bool)

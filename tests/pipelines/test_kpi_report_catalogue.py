@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cxlens.cli import main
 from cxlens.metrics import get_kpi_names
 from cxlens.pipelines.kpi_report import kpi_catalogue, kpi_catalogue_markdown
@@ -31,3 +33,38 @@ def test_kpi_report_unknown_kpi_is_a_clear_error(capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "Unknown KPI" in err and "first_response_time_mean_s" in err
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory):
+    from cxlens.example_data import write_example_archive
+
+    folder = tmp_path_factory.mktemp("explain-where")
+    write_example_archive(folder, n_tickets=400, seed=3, fmt="csv")
+    return folder
+
+
+def _explained(capsys, *args) -> str:
+    assert main(["kpis", "explain", *args]) == 0
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_explain_where_reads_values_as_the_columns_type_and_narrows_surveys(small_archive, capsys):
+    archive = ["--archive", str(small_archive)]
+    for same in (["channel=email", "channel=Email"], ["reopened=true", "reopened=yes"], ["contacts=1", "contacts=1.0"]):
+        first, second = (_explained(capsys, "ticket_volume", *archive, "--where", w) for w in same)
+        assert first == second and " = 0 " not in first, (same, first)
+    # a survey KPI of one channel is that channel's value (kpis compute --by channel), not every channel's
+    line = _explained(capsys, "csat", *archive, "--where", "channel=email")
+    assert main(["kpis", "compute", *archive, "--by", "channel", "--kpi", "csat", "--format", "json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["groups"]
+    email = next(g for g in groups if g["channel"] == "email")["kpis"]["csat"]
+    assert f"csat = {email} " in line
+
+
+def test_explain_where_refuses_kpis_of_tables_without_tickets_and_bad_values(small_archive, capsys):
+    archive = ["--archive", str(small_archive)]
+    assert main(["kpis", "explain", "churn_rate", *archive, "--where", "channel=email"]) != 0
+    assert "reads accounts" in capsys.readouterr().err
+    assert main(["kpis", "explain", "ticket_volume", *archive, "--where", "reopened=maybe"]) != 0
+    assert "no flag value" in capsys.readouterr().err
