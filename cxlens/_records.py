@@ -246,8 +246,29 @@ def _strings_frame(rows: list[list[str]], columns: list[str], numbers: list[int]
     frame = pd.DataFrame(rows, columns=columns, dtype=str) if rows else pd.DataFrame(columns=columns, dtype=str)
     if rows:
         frame = frame.mask(frame == "")  # an empty field is missing, as pandas reads it
+    frame = _own_columns_kept(frame)
     frame.insert(0, ROW_COL, np.asarray(numbers, dtype=np.int64))
     return frame
+
+
+#: what a file's own ``_row`` / ``_source`` column (a cxlens output or quarantine file read back) is renamed to
+IN_FILE = "{}_in_file"
+
+
+def _own_columns_kept(frame: pd.DataFrame) -> pd.DataFrame:
+    """A file that has cxlens's bookkeeping columns itself (a quarantine file, fixed and read back) keeps them
+    under another name, so the row numbers and file names of this read can be added."""
+    taken = [c for c in (ROW_COL, SOURCE_COL) if c in frame.columns]
+    if not taken:
+        return frame
+    names, renamed = set(map(str, frame.columns)), {}
+    for col in taken:
+        new, k = IN_FILE.format(col), 2
+        while new in names:  # a file read back twice already holds "_row_in_file"
+            new, k = f"{IN_FILE.format(col)}_{k}", k + 1
+        renamed[col] = new
+        names.add(new)
+    return frame.rename(columns=renamed)
 
 
 class _CsvRecords:
@@ -427,7 +448,7 @@ def _jsonl_chunks(path: Path, *, encoding: str, chunk_rows: int, count: RecordCo
 
 
 def _records_frame(records: list[dict], numbers: list[int]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    frame = _own_columns_kept(pd.DataFrame.from_records(records) if records else pd.DataFrame())
     frame.insert(0, ROW_COL, np.asarray(numbers, dtype=np.int64))
     return frame
 
@@ -487,7 +508,7 @@ def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount,
     count.records = reader.metadata.num_rows
     columns = None if keep is None else [n for n in names if keep(n)]
     for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns):
-        frame = batch.to_pandas(types_mapper=_nullable_bool().get)  # bools with nulls stay bools, not objects
+        frame = _own_columns_kept(batch.to_pandas(types_mapper=_nullable_bool().get))  # nullable bools stay bools
         frame.insert(0, ROW_COL, np.arange(count.rows + 1, count.rows + len(frame) + 1))
         count.rows += len(frame)
         yield RawChunk(_tag(frame, source), pd.DataFrame(), source)

@@ -199,3 +199,20 @@ def test_a_field_longer_than_pythons_csv_limit_is_read(tmp_path):
     frame, unreadable = read_frame(path)
     assert len(unreadable) == 0
     assert frame["text"].str.len().tolist() == [5, 300_000, 5]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_a_quarantine_file_read_back_keeps_its_own_row_and_source_columns(tmp_path, fmt):
+    """A quarantine file, fixed and fed back, has ``_source`` and ``_row`` itself: they are kept as
+    ``_source_in_file`` / ``_row_in_file`` (and so on, read back again) beside this read's own."""
+    frame = pd.DataFrame({"_source": ["a.csv", "a.csv"], "_row": [2, 5], "ticket_id": ["T1", "T2"],
+                          "_reason": ["bad date", "bad date"]})
+    path = tmp_path / f"quarantine.{fmt}"
+    {"csv": lambda: frame.to_csv(path, index=False), "parquet": lambda: frame.to_parquet(path),
+     "jsonl": lambda: frame.to_json(path, orient="records", lines=True)}[fmt]()
+    read, unreadable = read_frame(path)
+    assert len(unreadable) == 0 and read["_row"].tolist() == [1, 2]
+    assert read["_row_in_file"].astype(str).tolist() == ["2", "5"] and read["_source_in_file"].tolist() == ["a.csv"] * 2
+    read.drop(columns=["_source", "_row"]).assign(_source="x", _row=1).to_parquet(tmp_path / "again.parquet")
+    again, _ = read_frame(tmp_path / "again.parquet")
+    assert {"_row_in_file", "_row_in_file_2", "_source_in_file_2"} <= set(again.columns)
