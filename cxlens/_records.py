@@ -233,7 +233,8 @@ def _csv_reason(exc: csv.Error) -> str:
 
 
 def _header(fields: list[str], path: Path) -> list[str]:
-    names = [name if name.strip() else f"Unnamed: {i}" for i, name in enumerate(fields)]
+    # spaces around a name (`ticket_id, created_at` from a hand-edited or spreadsheet file) are not part of it
+    names = [name.strip() if name.strip() else f"Unnamed: {i}" for i, name in enumerate(fields)]
     repeated = sorted(name for name, n in Counter(names).items() if n > 1)
     if repeated:
         raise DuplicateColumnsError(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; "

@@ -105,10 +105,12 @@ class MissingColumnsError(DataError):
         self.present = list(present)
         #: (their column, our column) renames that would probably fix it
         self.renames: list[tuple[str, str]] = []
+        # compared case-, space- and punctuation-blind first: "Ticket ID" is ticket_id
+        folded = {re.sub(r"[^a-z0-9]+", "_", str(p).lower()).strip("_"): p for p in self.present}
         for col in self.missing:
-            close = difflib.get_close_matches(col, self.present, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(col, list(folded), n=1, cutoff=0.6)
             if close:
-                self.renames.append((close[0], col))
+                self.renames.append((folded[close[0]], col))
         if self.present:
             self.params = frozenset({"mapping"})
         super().__init__(self._text(None))

@@ -31,7 +31,8 @@ from cxlens._keys import IdIndex, SeenHashes, id_hashes
 from cxlens._memory import give_back_memory
 from cxlens.dataset import fill_derived, reply_figures
 from cxlens.errors import ConfigError
-from cxlens.io import ROW_COL, SOURCE_COL, ValueRules, file_format, reading_encoding, reason_counts, validate_frame
+from cxlens.io import (ROW_COL, SOURCE_COL, ValueRules, check_columns, file_format, reading_encoding, reason_counts,
+                       validate_frame)
 from cxlens.io_stream import RecordCount, check_accounted, input_files, iter_raw_chunks
 from cxlens.metrics import Tables, make_tables
 from cxlens.pipelines.validate import QuarantineFile, TableCheck, rows_set_aside
@@ -82,8 +83,8 @@ class _Reader:
         names = _header_names(self.path, encoding=self.options["encoding"],
                               follow_symlinks=self.options["follow_symlinks"])
         if names is not None:
-            validate_frame(pd.DataFrame(columns=names), self.schema, source=str(self.path), mapping=self.mapping,
-                           rules=self.rules)
+            check_columns([self.mapping.get(n, n) for n in names], self.schema, source=str(self.path),
+                          mapping=self.mapping)
             self.seen_columns |= {self.mapping.get(n, n) for n in names}
         self.header_checked = True
 
@@ -143,7 +144,8 @@ def _header_names(path, *, encoding: str, follow_symlinks: bool) -> list[str] | 
                 found = pq.ParquetFile(file).schema_arrow.names
             elif fmt in ("csv", "tsv"):
                 with file.open(encoding=reading_encoding(encoding), newline="") as handle:
-                    found = next(csv.reader(handle, delimiter="," if fmt == "csv" else "\t"), [])
+                    found = [n.strip() or f"Unnamed: {i}" for i, n in
+                             enumerate(next(csv.reader(handle, delimiter="," if fmt == "csv" else "\t"), []))]
             else:
                 return None
         except Exception:  # an unreadable file is reported by the reader itself, with its own message

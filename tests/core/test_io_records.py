@@ -216,3 +216,21 @@ def test_a_quarantine_file_read_back_keeps_its_own_row_and_source_columns(tmp_pa
     read.drop(columns=["_source", "_row"]).assign(_source="x", _row=1).to_parquet(tmp_path / "again.parquet")
     again, _ = read_frame(tmp_path / "again.parquet")
     assert {"_row_in_file", "_row_in_file_2", "_source_in_file_2"} <= set(again.columns)
+
+
+def test_spaces_around_header_names_are_not_part_of_them(tmp_path):
+    from cxlens.io import load_table
+
+    path = tmp_path / "tickets.csv"
+    path.write_text("ticket_id , created_at,channel\nT1,2025-01-01T10:00:00Z,email\n", encoding="utf-8")
+    frame, _ = read_frame(path)
+    assert {"ticket_id", "created_at", "channel"} <= set(frame.columns)
+    assert len(load_table(path, "tickets").frame) == 1
+
+
+def test_a_missing_column_suggests_a_header_written_another_way():
+    from cxlens.errors import MissingColumnsError
+
+    error = MissingColumnsError(table="tickets", missing=["ticket_id", "created_at"],
+                                present=["Ticket ID", "Created-At", "channel"])
+    assert set(error.renames) == {("Ticket ID", "ticket_id"), ("Created-At", "created_at")}
