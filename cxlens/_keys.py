@@ -4,8 +4,8 @@ A streamed table cannot keep every id as a Python string (50M message ids would 
 be known across chunks is kept as hashes computed in numpy straight from Arrow's string buffers:
 
 * :func:`id_hashes` - a 64-bit hash per string (a polynomial over its bytes, then a SplitMix64 finaliser);
-* :class:`IdIndex` - the ids of the valid tickets, sorted by hash, with their row positions and the ids
-  themselves (as one Arrow array, a dozen bytes each) so that every hash match is checked against the string:
+* :class:`IdIndex` - the ids of the valid tickets in a hash table of their hashes (sorted hashes when two ids
+  share a hash), with their row positions and the ids themselves (as one Arrow array, a dozen bytes each) so that every hash match is checked against the string:
   a lookup is exact, a collision costs a slower exact lookup of that row only;
 * :class:`SeenHashes` - hashes in 16 buckets, checked for repeats once at the end (one sort per bucket),
   for keys whose strings are not worth keeping (message ids): a repeat is reported by hash, so two different
@@ -117,8 +117,14 @@ class IdIndex:
 
         self.ids_ = _arrow_strings(ids)
         hashes = id_hashes(self.ids_)
-        self.order_ = np.argsort(hashes, kind="stable").astype(np.int32 if len(hashes) < 2**31 else np.int64)
-        self.sorted_ = hashes[self.order_]
+        # distinct hashes (the usual case): a hash table finds each asked hash's row; else sorted hashes
+        table = pd.Index(hashes, copy=False)
+        if table.is_unique:
+            self.table_, self.order_, self.sorted_ = table, None, None
+        else:
+            self.table_ = None
+            self.order_ = np.argsort(hashes, kind="stable").astype(np.int32 if len(hashes) < 2**31 else np.int64)
+            self.sorted_ = hashes[self.order_]
         self._pa = pa
 
     def __len__(self) -> int:
@@ -133,12 +139,17 @@ class IdIndex:
         if asked.type != self.ids_.type:
             asked = asked.cast(self.ids_.type)
         found = np.full(len(hashes), -1, dtype=np.int64)
-        if not len(self.sorted_) or not len(hashes):
+        if not len(self.ids_) or not len(hashes):
             return found
-        at = np.minimum(np.searchsorted(self.sorted_, hashes), len(self.sorted_) - 1)
-        hit = (self.sorted_[at] == hashes) & np.asarray(asked.is_valid())
-        rows = np.flatnonzero(hit)
-        candidate = self.order_[at[rows]].astype(np.int64)
+        valid = np.asarray(asked.is_valid())
+        if self.table_ is not None:
+            at = self.table_.get_indexer(hashes)
+            rows = np.flatnonzero((at >= 0) & valid)
+            candidate = at[rows].astype(np.int64)
+        else:
+            at = np.minimum(np.searchsorted(self.sorted_, hashes), len(self.sorted_) - 1)
+            rows = np.flatnonzero((self.sorted_[at] == hashes) & valid)
+            candidate = self.order_[at[rows]].astype(np.int64)
         same = np.asarray(pc.equal(asked.take(rows), self.ids_.take(candidate)).fill_null(False))
         found[rows[same]] = candidate[same]
         unsure = rows[~same]  # a hash shared by two ids (or by several equal-hash tickets): look it up exactly

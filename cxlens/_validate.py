@@ -22,11 +22,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxlens._keys import string_buffers
+from cxlens._keys import id_hashes, string_buffers
 from cxlens.errors import DuplicateColumnsError, ConfigProblem, InvalidConfigError, MissingColumnsError
 from cxlens.schema import Column, TableSchema
 
-__all__ = ["REASON_COL", "ROW_COL", "SOURCE_COL", "ValueRules", "validate_frame"]
+__all__ = ["REASON_COL", "ROW_COL", "SOURCE_COL", "ValueRules", "check_columns", "validate_frame"]
 
 ROW_COL = "_row"
 SOURCE_COL = "_source"
@@ -295,7 +295,8 @@ def _strings(raw: pd.Series) -> pd.Series:
         values = raw.astype("str").where(~whole, raw.where(whole).astype("Int64").astype("str"))
     else:
         values = raw.astype("str") if not pd.api.types.is_string_dtype(raw) or raw.dtype == object else raw
-    values = values.where(raw.notna())
+    if values is not raw:  # a string column read as such keeps its own missing values
+        values = values.where(raw.notna())
     if not _may_need_strip(values):  # ids as exported: nothing to strip, none blank
         return values
     stripped = values.str.strip()
@@ -322,6 +323,19 @@ def _parse_column(raw: pd.Series, col: Column, rules: ValueRules) -> tuple[pd.Se
     if pd.api.types.is_string_dtype(raw) and raw.dtype != object:  # text: keep as read
         return raw, []
     return raw.astype("str").where(raw.notna()), []
+
+
+def _repeated_keys(keys: pd.Series) -> np.ndarray:
+    """``keys.notna() & keys.duplicated(keep="first")``, compared as strings only where a 64-bit hash repeats (the
+    rows of equal keys always do): hashing reads the Arrow buffers once, a string hash table costs twice that."""
+    if not pd.api.types.is_string_dtype(keys) or keys.dtype == object:
+        return (keys.notna() & keys.duplicated(keep="first")).to_numpy(dtype=bool)
+    maybe = np.flatnonzero(pd.Series(id_hashes(keys), copy=False).duplicated(keep=False).to_numpy())
+    out = np.zeros(len(keys), dtype=bool)
+    if len(maybe):
+        some = keys.iloc[maybe]
+        out[maybe] = (some.notna() & some.duplicated(keep="first")).to_numpy(dtype=bool)
+    return out
 
 
 def _may_hold_control(values: pd.Series) -> bool:
@@ -412,6 +426,24 @@ class _Problems:
         return ["; ".join(t) for t in texts]
 
 
+def check_columns(columns, schema: TableSchema, *, source: str | None = None,
+                  mapping: Mapping[str, str] | None = None) -> None:
+    """Raise :class:`DuplicateColumnsError` or :class:`MissingColumnsError` (naming all of them) for a table's
+    column names once ``mapping`` has renamed them (``columns``: already renamed)."""
+    columns = pd.Index(columns)
+    if columns.has_duplicates:
+        repeated = sorted(set(columns[columns.duplicated()]))
+        renamed = [f"{theirs!r} -> {ours!r}" for theirs, ours in (mapping or {}).items() if ours in repeated]
+        raise DuplicateColumnsError(
+            f"{source or schema.name}: the columns {', '.join(map(repr, repeated))} appear more than once"
+            + (f" after the mapping renames {', '.join(renamed)}" if renamed else "")
+            + ": which copy is meant cannot be guessed. Drop one of them, or map another column.")
+    missing = [c for c in schema.required if c not in columns]
+    if missing:
+        present = [c for c in columns if c not in (ROW_COL, SOURCE_COL)]
+        raise MissingColumnsError(table=schema.name, missing=missing, source=source, present=present)
+
+
 def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None = None,
                    mapping: Mapping[str, str] | None = None,
                    rules: ValueRules | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -427,17 +459,7 @@ def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None
         raise TypeError(f"rules must be a cxlens.io.ValueRules, not {type(rules).__name__}: "
                         "e.g. rules=ValueRules(date_format='%d.%m.%Y').")
     frame = raw.rename(columns=dict(mapping or {})) if mapping else raw
-    if frame.columns.has_duplicates:
-        repeated = sorted(set(frame.columns[frame.columns.duplicated()]))
-        renamed = [f"{theirs!r} -> {ours!r}" for theirs, ours in (mapping or {}).items() if ours in repeated]
-        raise DuplicateColumnsError(
-            f"{source or schema.name}: the columns {', '.join(map(repr, repeated))} appear more than once"
-            + (f" once the mapping renames {', '.join(renamed)}" if renamed else "")
-            + ": which copy is meant cannot be guessed. Drop one of them, or map another column.")
-    missing = [c for c in schema.required if c not in frame.columns]
-    if missing:
-        present = [c for c in frame.columns if c not in (ROW_COL, SOURCE_COL)]
-        raise MissingColumnsError(table=schema.name, missing=missing, source=source, present=present)
+    check_columns(frame.columns, schema, source=source, mapping=mapping)
 
     earliest, latest, span = rules.date_range()
     unread = "" if rules.date_format is None else f" (neither date_format {rules.date_format!r} nor ISO 8601)"
@@ -481,8 +503,7 @@ def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None
         keys = parsed[schema.key]
         if problems.found:
             keys = keys.where(~problems.bad())
-        problems.flag(keys.notna() & keys.duplicated(keep="first"),
-                      f"duplicate {schema.key} (the first occurrence is kept)")
+        problems.flag(_repeated_keys(keys), f"duplicate {schema.key} (the first occurrence is kept)")
 
     bad = problems.bad()
     if not bad.any():

@@ -23,7 +23,7 @@ import pandas as pd
 
 from cxlens._csv_safety import write_csv
 from cxlens._records import RecordCount, file_chunks, undecodable
-from cxlens._validate import REASON_COL, ROW_COL, SOURCE_COL, ValueRules, validate_frame
+from cxlens._validate import REASON_COL, ROW_COL, SOURCE_COL, ValueRules, check_columns, validate_frame
 from cxlens.errors import NoUsableRowsError, RowAccountingError, UnreadableFileError
 from cxlens.schema import TableSchema, get_schema
 
@@ -44,6 +44,7 @@ __all__ = [
     "load_table",
     "table_files",
     "undecodable",
+    "check_columns",
     "validate_frame",
     "write_quarantine",
     "write_table",
