@@ -30,6 +30,7 @@ import csv
 import itertools
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -262,13 +263,14 @@ def _own_columns_kept(frame: pd.DataFrame) -> pd.DataFrame:
     taken = [c for c in (ROW_COL, SOURCE_COL) if c in frame.columns]
     if not taken:
         return frame
-    names, renamed = set(map(str, frame.columns)), {}
-    for col in taken:
-        new, k = IN_FILE.format(col), 2
-        while new in names:  # a file read back twice already holds "_row_in_file"
-            new, k = f"{IN_FILE.format(col)}_{k}", k + 1
-        renamed[col] = new
-        names.add(new)
+    renamed = {}
+    for col in taken:  # the whole chain moves up one: "_row_in_file" -> "_row_in_file_2", "_row" -> "_row_in_file"
+        stem = IN_FILE.format(col)
+        for name in frame.columns:
+            match = re.fullmatch(re.escape(stem) + r"(?:_(\d+))?", str(name))
+            if match:
+                renamed[name] = f"{stem}_{int(match.group(1) or 1) + 1}"
+        renamed[col] = stem
     return frame.rename(columns=renamed)
 
 

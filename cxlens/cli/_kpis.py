@@ -203,9 +203,15 @@ def _filter_tickets(dataset, conditions: list[str], kpi) -> None:
         raise ConfigError(f"--where narrows tickets (and their messages and surveys), but {kpi.name} reads "
                           f"{' and '.join(other)}, which have no ticket: run it without --where, or use "
                           "`cxlens kpis compute --by COLUMN` for a ticket column's groups.")
+    surveys = dataset.surveys
+    if surveys is not None and "ticket_id" not in surveys and any(
+            need.startswith("surveys.") for option in kpi.requires for need in option.split("|")):
+        raise ConfigError(f"--where narrows tickets, but the surveys {kpi.name} reads have no ticket_id to follow "
+                          "them to their tickets: add it to the surveys, or run without --where.")
     kinds = {c.name: c.kind for c in get_schema("tickets").columns}
     for cond in conditions:
         col, sep, value = cond.partition("=")
+        col = col.strip()
         if not sep or col not in tickets:
             raise ConfigError(f"--where {cond}: give COLUMN=VALUE with a column of the tickets"
                               + (f" (there is no {col!r})" if sep else "") + ".")
@@ -238,6 +244,15 @@ def _equals(column, value: str, kind: str | None, cond: str):
         except ValueError:
             raise ConfigError(f"--where {cond}: the column holds numbers, and {text!r} is not one.") from None
         return (column == number).fillna(False).astype(bool)
+    if pd.api.types.is_datetime64_any_dtype(column):  # a moment, or a day given as a date
+        try:
+            moment = pd.Timestamp(text)
+        except ValueError:
+            raise ConfigError(f"--where {cond}: the column holds timestamps, and {text!r} is not one.") from None
+        moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+        if len(text) <= 10:  # 2025-01-01: that day (UTC)
+            return ((column >= moment) & (column < moment + pd.Timedelta(days=1))).fillna(False).astype(bool)
+        return (column == moment).fillna(False).astype(bool)
     if kind == "category":  # categories are read lower-cased, spaces as underscores
         text = text.lower().replace(" ", "_")
     return (column.astype("str") == text).fillna(False).astype(bool)

@@ -189,7 +189,12 @@ def predict_cmd(args: argparse.Namespace) -> int:
         model = taxonomy_classifier(args.taxonomy, trust_model=args.trust_model)
     else:
         model = saved_classifier(args.model, trust_model=args.trust_model)
+    from cxlens._outdir import check_not_input
+    from cxlens.io import file_format
+
+    file_format(Path(args.output))  # a name whose format cannot be told fails here, before any work
     quarantine = Path(args.output).with_name(Path(args.output).stem + ".quarantine.csv")
+    check_not_input(quarantine, [args.input, args.model, args.taxonomy], param="output")  # its own input, fed back
     quarantine.unlink(missing_ok=True)  # an earlier run's: this run writes its own when a record is unreadable
     out = predicted_labels(model, args.input, text_col=args.text_col, label_col_name=args.label_col_name,
                            quarantine=quarantine)
@@ -209,8 +214,10 @@ def evaluate_cmd(args: argparse.Namespace) -> int:
 
     prepare_output_dir(args.out, inputs=[args.data, args.model], create=False)
     model = saved_classifier(args.model, trust_model=args.trust_model)
+    quarantine = Path(args.out) / "quarantine" / "input.csv"
+    quarantine.unlink(missing_ok=True)  # an earlier evaluation's
     result = classifier_evaluation(model, args.data, text_col=args.text_col, label_col=args.label_col,
-                                   label_sep=args.label_sep, quarantine=Path(args.out) / "quarantine" / "input.csv")
+                                   label_sep=args.label_sep, quarantine=quarantine)
     paths = write_evaluation(result, args.out)
     scalars = {k: v for k, v in result.items() if k not in ("report", "confusion")}
     sys.stdout.write(json.dumps(scalars, indent=2) + "\n")

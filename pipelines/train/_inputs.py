@@ -41,12 +41,12 @@ def input_frame(data: str | os.PathLike[str] | pd.DataFrame, *, columns: Sequenc
 
         frame, unreadable = read_frame(data)
         source = str(data)
-        if len(unreadable):
-            _report_unreadable(unreadable, source=source, quarantine=quarantine, used=len(frame))
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnsError(table="input", missing=missing, source=source,
                                   present=[c for c in frame.columns if not str(c).startswith("_")])
+    if source is not None and len(unreadable):
+        _report_unreadable(unreadable, source=source, quarantine=quarantine, used=len(frame))
     return frame
 
 

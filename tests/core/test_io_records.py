@@ -216,6 +216,7 @@ def test_a_quarantine_file_read_back_keeps_its_own_row_and_source_columns(tmp_pa
     read.drop(columns=["_source", "_row"]).assign(_source="x", _row=1).to_parquet(tmp_path / "again.parquet")
     again, _ = read_frame(tmp_path / "again.parquet")
     assert {"_row_in_file", "_row_in_file_2", "_source_in_file_2"} <= set(again.columns)
+    assert again["_row_in_file_2"].astype(str).tolist() == ["2", "5"]  # the first read-back's, moved up one
 
 
 def test_spaces_around_header_names_are_not_part_of_them(tmp_path):

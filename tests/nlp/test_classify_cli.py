@@ -151,3 +151,19 @@ def test_predict_and_evaluate_keep_unreadable_records_in_a_quarantine_file(data,
     assert main(["evaluate", "--model", str(model), "--data", str(broken), "--text-col", "body", "--label-col",
                  "intent", "--out", str(tmp_path / "ev")]) == 0
     assert len(pd.read_csv(tmp_path / "ev" / "quarantine" / "input.csv")) == 2
+
+
+def test_predict_refuses_to_overwrite_its_input_as_its_quarantine_file(data, tmp_path, capsys):
+    """Feeding a fixed quarantine file back (``--input typed.quarantine.csv --output typed.csv``) must not delete
+    it: the quarantine path of that output is the input."""
+    model = tmp_path / "m"
+    assert main(["train", "classifier", "--data", str(data), "--text-col", "body", "--label-col", "intent",
+                 "--head", "tfidf", "--encoder", "tfidf", "--out", str(model), "--no-tracking"]) == 0
+    fed_back = tmp_path / "typed.quarantine.csv"
+    fed_back.write_text("body\ncancel my order please\n", encoding="utf-8")
+    code = main(["predict", "--model", str(model), "--input", str(fed_back), "--text-col", "body",
+                 "--output", str(tmp_path / "typed.csv")])
+    assert code != 0 and fed_back.read_text(encoding="utf-8").startswith("body")
+    assert main(["predict", "--model", str(model), "--input", str(data), "--text-col", "body",
+                 "--output", str(tmp_path / "typed")]) != 0  # no format: refused before any work
+    assert not (tmp_path / "typed.quarantine.csv").exists() or fed_back.exists()

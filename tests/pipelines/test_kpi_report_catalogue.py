@@ -68,3 +68,22 @@ def test_explain_where_refuses_kpis_of_tables_without_tickets_and_bad_values(sma
     assert "reads accounts" in capsys.readouterr().err
     assert main(["kpis", "explain", "ticket_volume", *archive, "--where", "reopened=maybe"]) != 0
     assert "no flag value" in capsys.readouterr().err
+
+
+def test_explain_where_on_timestamps_and_surveys_without_ticket_ids(small_archive, tmp_path, capsys):
+    import pandas as pd
+
+    archive = ["--archive", str(small_archive)]
+    tickets = pd.read_csv(small_archive / "tickets.csv")
+    day = str(tickets["created_at"].iloc[0])[:10]
+    on_day = int(tickets["created_at"].astype(str).str.startswith(day).sum())
+    assert f"ticket_volume = {on_day} " in _explained(capsys, "ticket_volume", *archive, "--where", f"created_at={day}")
+    moment = str(tickets["created_at"].iloc[0])  # as written in the file
+    assert " = 0 " not in _explained(capsys, "ticket_volume", *archive, "--where", f"created_at={moment}")
+    copy = tmp_path / "no_survey_ids"
+    copy.mkdir()
+    for f in small_archive.iterdir():
+        frame = pd.read_csv(f)
+        (frame.drop(columns=["ticket_id"]) if f.name.startswith("surveys") else frame).to_csv(copy / f.name, index=False)
+    assert main(["kpis", "explain", "csat", "--archive", str(copy), "--where", "channel=email"]) != 0
+    assert "no ticket_id" in capsys.readouterr().err
