@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from cxlens.cli._common import add_input_args, input_paths, load_inputs, note, print_table
 
 __all__ = ["add_commands"]
 
-
-log = logging.getLogger(__name__)
 
 
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
@@ -180,79 +177,11 @@ def kpis_explain(args: argparse.Namespace) -> int:
     dataset = load_inputs(args)
     _quarantine(dataset, args)
     if args.where:
-        _filter_tickets(dataset, args.where, get_kpi(args.name))
+        from cxlens.pipelines.kpi_report import filter_tickets_where
+
+        filter_tickets_where(dataset, args.where, get_kpi(args.name))
     measure, rows = explain_kpi(args.name, kpi_tables(dataset), config=config)
     sys.stderr.write(f"cxlens: {args.name} = {measure.value} over n={measure.n}; {len(rows)} rows behind it\n")
     write_csv(rows, args.out or sys.stdout)
     return 0
 
-
-def _filter_tickets(dataset, conditions: list[str], kpi) -> None:
-    """``--where COL=VALUE`` (all of them): the tickets whose column equals the value read as the column's type
-    (``true``/``yes``/``1`` for a flag, a number for a number, a category as the schema writes it), and the
-    messages and surveys of those tickets. A KPI that reads accounts or mentions cannot be narrowed this way."""
-    from cxlens.errors import ConfigError
-    from cxlens.schema import get_schema
-
-    tickets = dataset.tickets
-    if tickets is None:
-        raise ConfigError("--where filters tickets; pass --tickets.")
-    other = sorted({need.partition(".")[0] for option in kpi.requires for need in option.split("|")}
-                   - {"tickets", "messages", "surveys"})
-    if other:
-        raise ConfigError(f"--where narrows tickets (and their messages and surveys), but {kpi.name} reads "
-                          f"{' and '.join(other)}, which have no ticket: run it without --where, or use "
-                          "`cxlens kpis compute --by COLUMN` for a ticket column's groups.")
-    surveys = dataset.surveys
-    if surveys is not None and "ticket_id" not in surveys and any(
-            need.startswith("surveys.") for option in kpi.requires for need in option.split("|")):
-        raise ConfigError(f"--where narrows tickets, but the surveys {kpi.name} reads have no ticket_id to follow "
-                          "them to their tickets: add it to the surveys, or run without --where.")
-    kinds = {c.name: c.kind for c in get_schema("tickets").columns}
-    for cond in conditions:
-        col, sep, value = cond.partition("=")
-        col = col.strip()
-        if not sep or col not in tickets:
-            raise ConfigError(f"--where {cond}: give COLUMN=VALUE with a column of the tickets"
-                              + (f" (there is no {col!r})" if sep else "") + ".")
-        tickets = tickets[_equals(tickets[col], value, kinds.get(col), cond)]
-    if not len(tickets):
-        log.warning("--where %s leaves no ticket", " ".join(conditions))
-    dataset.tables["tickets"].frame = tickets
-    for name in ("messages", "surveys"):
-        frame = getattr(dataset, name)
-        if frame is not None and "ticket_id" in frame:
-            dataset.tables[name].frame = frame[frame["ticket_id"].isin(tickets["ticket_id"])]
-
-
-def _equals(column, value: str, kind: str | None, cond: str):
-    """Rows of ``column`` equal to ``value`` read as the column's type."""
-    import pandas as pd
-
-    from cxlens.errors import ConfigError
-
-    text = value.strip()
-    if pd.api.types.is_bool_dtype(column) or kind == "bool":
-        words = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-                 "false": False, "f": False, "no": False, "n": False, "0": False}
-        if text.lower() not in words:
-            raise ConfigError(f"--where {cond}: {text!r} is no flag value (true/false, yes/no, 1/0).")
-        return (column == words[text.lower()]).fillna(False).astype(bool)
-    if pd.api.types.is_numeric_dtype(column):
-        try:
-            number = float(text)
-        except ValueError:
-            raise ConfigError(f"--where {cond}: the column holds numbers, and {text!r} is not one.") from None
-        return (column == number).fillna(False).astype(bool)
-    if pd.api.types.is_datetime64_any_dtype(column):  # a moment, or a day given as a date
-        try:
-            moment = pd.Timestamp(text)
-        except ValueError:
-            raise ConfigError(f"--where {cond}: the column holds timestamps, and {text!r} is not one.") from None
-        moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
-        if len(text) <= 10:  # 2025-01-01: that day (UTC)
-            return ((column >= moment) & (column < moment + pd.Timedelta(days=1))).fillna(False).astype(bool)
-        return (column == moment).fillna(False).astype(bool)
-    if kind == "category":  # categories are read lower-cased, spaces as underscores
-        text = text.lower().replace(" ", "_")
-    return (column.astype("str") == text).fillna(False).astype(bool)
