@@ -42,7 +42,7 @@ import pandas as pd
 from cxlens._validate import REASON_COL, ROW_COL, SOURCE_COL
 from cxlens.errors import DuplicateColumnsError, RowAccountingError, UnreadableFileError
 
-__all__ = ["LINE_COL", "RAW_COL", "RawChunk", "RecordCount", "file_chunks", "undecodable"]
+__all__ = ["LINE_COL", "RAW_COL", "RawChunk", "RecordCount", "file_chunks", "header_names", "undecodable"]
 
 log = logging.getLogger(__name__)
 
@@ -233,9 +233,14 @@ def _csv_reason(exc: csv.Error) -> str:
     return f"not valid CSV ({text})"
 
 
+def header_names(fields: list[str]) -> list[str]:
+    """A CSV/TSV header's column names as cxlens reads them: spaces around a name (`ticket_id, created_at` from a
+    hand-edited or spreadsheet file) are not part of it, and a blank name is ``Unnamed: <position>``."""
+    return [name.strip() or f"Unnamed: {i}" for i, name in enumerate(fields)]
+
+
 def _header(fields: list[str], path: Path) -> list[str]:
-    # spaces around a name (`ticket_id, created_at` from a hand-edited or spreadsheet file) are not part of it
-    names = [name.strip() if name.strip() else f"Unnamed: {i}" for i, name in enumerate(fields)]
+    names = header_names(fields)
     repeated = sorted(name for name, n in Counter(names).items() if n > 1)
     if repeated:
         raise DuplicateColumnsError(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; "

@@ -29,6 +29,7 @@ from pandas.api.types import union_categoricals
 
 from cxlens._keys import IdIndex, SeenHashes, id_hashes
 from cxlens._memory import give_back_memory
+from cxlens._records import header_names
 from cxlens.dataset import fill_derived, reply_figures
 from cxlens.errors import ConfigError
 from cxlens.io import (ROW_COL, SOURCE_COL, ValueRules, check_columns, file_format, reading_encoding, reason_counts,
@@ -144,8 +145,7 @@ def _header_names(path, *, encoding: str, follow_symlinks: bool) -> list[str] | 
                 found = pq.ParquetFile(file).schema_arrow.names
             elif fmt in ("csv", "tsv"):
                 with file.open(encoding=reading_encoding(encoding), newline="") as handle:
-                    found = [n.strip() or f"Unnamed: {i}" for i, n in
-                             enumerate(next(csv.reader(handle, delimiter="," if fmt == "csv" else "\t"), []))]
+                    found = header_names(next(csv.reader(handle, delimiter="," if fmt == "csv" else "\t"), []))
             else:
                 return None
         except Exception:  # an unreadable file is reported by the reader itself, with its own message

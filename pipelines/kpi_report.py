@@ -15,10 +15,13 @@ from typing import Any
 import pandas as pd
 
 from cxlens._csv_safety import write_csv
+from cxlens._validate import FALSE_WORDS, TRUE_WORDS
 from cxlens.config import KPIConfig
 from cxlens.dataset import Dataset
+from cxlens.errors import ConfigError
 from cxlens.metrics import KPIReport, Tables, compute_kpis, get_kpi, get_kpi_names, make_tables
 from cxlens.pipelines._kpi_stream import streamed_kpi_tables
+from cxlens.schema import get_schema
 
 __all__ = ["filter_tickets_where", "kpi_catalogue", "kpi_catalogue_markdown", "kpi_report", "kpi_report_text",
            "kpi_tables", "streamed_kpi_tables", "write_kpi_report"]
@@ -113,21 +116,17 @@ def filter_tickets_where(dataset: Dataset, conditions: Sequence[str], kpi) -> No
     whose column equals the value read as the column's type (``true``/``yes``/``1`` for a flag, a number for a
     number, a date for that UTC day, a category as the schema writes it), and the messages and surveys of those
     tickets. A KPI that reads accounts or mentions cannot be narrowed this way."""
-    from cxlens.errors import ConfigError
-    from cxlens.schema import get_schema
-
     tickets = dataset.tickets
     if tickets is None:
         raise ConfigError("--where filters tickets; pass --tickets.")
-    other = sorted({need.partition(".")[0] for option in kpi.requires for need in option.split("|")}
-                   - {"tickets", "messages", "surveys"})
+    reads = {need.partition(".")[0] for option in kpi.requires for need in option.split("|")}
+    other = sorted(reads - {"tickets", "messages", "surveys"})
     if other:
         raise ConfigError(f"--where narrows tickets (and their messages and surveys), but {kpi.name} reads "
                           f"{' and '.join(other)}, which have no ticket: run it without --where, or use "
                           "`cxlens kpis compute --by COLUMN` for a ticket column's groups.")
     surveys = dataset.surveys
-    if surveys is not None and "ticket_id" not in surveys and any(
-            need.startswith("surveys.") for option in kpi.requires for need in option.split("|")):
+    if surveys is not None and "ticket_id" not in surveys and "surveys" in reads:
         raise ConfigError(f"--where narrows tickets, but the surveys {kpi.name} reads have no ticket_id to follow "
                           "them to their tickets: add it to the surveys, or run without --where.")
     kinds = {c.name: c.kind for c in get_schema("tickets").columns}
@@ -149,15 +148,11 @@ def filter_tickets_where(dataset: Dataset, conditions: Sequence[str], kpi) -> No
 
 def _equals(column, value: str, kind: str | None, cond: str):
     """Rows of ``column`` equal to ``value`` read as the column's type."""
-    from cxlens.errors import ConfigError
-
     text = value.strip()
-    if pd.api.types.is_bool_dtype(column) or kind == "bool":
-        words = {"true": True, "t": True, "yes": True, "y": True, "1": True,
-                 "false": False, "f": False, "no": False, "n": False, "0": False}
-        if text.lower() not in words:
+    if pd.api.types.is_bool_dtype(column) or kind == "bool":  # the flag words validation reads
+        if text.lower() not in TRUE_WORDS | FALSE_WORDS:
             raise ConfigError(f"--where {cond}: {text!r} is no flag value (true/false, yes/no, 1/0).")
-        return (column == words[text.lower()]).fillna(False).astype(bool)
+        return (column == (text.lower() in TRUE_WORDS)).fillna(False).astype(bool)
     if pd.api.types.is_numeric_dtype(column):
         try:
             number = float(text)
