@@ -11,6 +11,7 @@ Each measurement runs in a fresh process, so its peak RSS is its own (``resource
     cxlens example-data --out /tmp/ex1m --tickets 1000000 --format parquet
     python benchmarks/bench_kpis_stream.py /tmp/ex1m --before
     python benchmarks/bench_kpis_stream.py /tmp/ex10m --by agent_id
+    python benchmarks/bench_kpis_stream.py /tmp/ex1m --repeat 5     # read and load alternated, medians
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +61,14 @@ def _peak(script: str, *args: str) -> dict:
     return {"seconds": round(seconds, 2), "peak_rss_gb": round(int(done.stdout.strip().splitlines()[-1]) / 1e6, 2)}
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The median of each figure over ``runs``, with every run's seconds when there were several."""
+    out = {k: round(statistics.median(r[k] for r in runs), 2) for k in runs[0]}
+    if len(runs) > 1:
+        out["runs_seconds"] = [r["seconds"] for r in runs]
+    return out
+
+
 def _cli(argv: list[str]) -> str:
     """A script running ``cxlens ARGV`` in-process (what the console script does), failing on a non-zero exit."""
     return f"from cxlens.cli import main\nassert main({argv!r}) == 0\n"
@@ -69,6 +79,8 @@ def main() -> None:
     parser.add_argument("archive", help="a folder of Parquet tables (cxlens example-data --format parquet)")
     parser.add_argument("--by", default="", help="also time the command grouped, e.g. agent_id")
     parser.add_argument("--before", action="store_true", help="also time loading every table whole (old path)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="time read and load N times each, alternating, and report their medians (default 1)")
     args = parser.parse_args()
     archive = Path(args.archive)
     work = Path(tempfile.mkdtemp(prefix="cxlens-kpistream-"))
@@ -76,8 +88,12 @@ def main() -> None:
                platform.processor())
     result = {"archive": str(archive), "cpu": cpu, "cores": os.cpu_count(), "load_average": os.getloadavg()[0],
               "bytes": sum(p.stat().st_size for p in archive.glob("*.parquet"))}
-    result["read"] = _peak(READ, str(archive))
-    result["load"] = _peak(LOAD, str(archive), str(work / "load"))
+    runs: dict[str, list[dict]] = {"read": [], "load": []}
+    for _ in range(max(args.repeat, 1)):  # alternated, so that a slow spell of the machine hits both
+        runs["read"].append(_peak(READ, str(archive)))
+        runs["load"].append(_peak(LOAD, str(archive), str(work / "load")))
+    for key, found in runs.items():
+        result[key] = _median_run(found)
     command = ["cxlens", "kpis", "compute", "--archive", str(archive), "--format", "json"]  # as a user types it
     result["command"] = _peak(_cli(command[1:] + ["--out", str(work / "k.json")]))
     if args.by:

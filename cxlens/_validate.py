@@ -314,7 +314,7 @@ def _parse_column(raw: pd.Series, col: Column, rules: ValueRules) -> tuple[pd.Se
         return _parse_bool(raw), []
     if kind in ("id", "category"):
         values = _strings(raw)
-        if kind == "category":
+        if kind == "category" and _may_change_case(values):
             values = values.str.lower().str.replace(" ", "_", regex=False)
         control = (values.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
                    if _may_hold_control(values) else np.zeros(len(values), dtype=bool))
@@ -338,56 +338,83 @@ def _repeated_keys(keys: pd.Series) -> np.ndarray:
     return out
 
 
+def _string_chunks(values: pd.Series) -> list | None:
+    """The non-empty Arrow string chunks behind ``values`` (no copy for pandas' Arrow-backed strings); ``None``
+    for other dtypes, where the callers leave the decision to the pandas string methods."""
+    import pyarrow as pa
+
+    if isinstance(values.array, np.ndarray) or values.dtype == object:
+        return None
+    try:
+        array = pa.array(values.array, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
+        return None
+    return [c for c in chunks if len(c)]
+
+
+def _data_bytes(chunk) -> np.ndarray:
+    offsets, data = string_buffers(chunk)
+    return data[offsets[0]:offsets[-1]]
+
+
 def _may_hold_control(values: pd.Series) -> bool:
     """False when no value has a byte of ``_CONTROL`` (UTF-8 bytes below 0x80 are ASCII characters), read from
     the Arrow buffers in one numpy pass; True (so the regex decides) for other dtypes."""
-    import pyarrow as pa
+    chunks = _string_chunks(values)
+    if chunks is None:
+        return True
+    return any(bool(((data < 0x20) | (data == 0x7F)).any()) for data in map(_data_bytes, chunks))
 
-    try:
-        array = pa.array(values.array, from_pandas=True) if not isinstance(values.array, np.ndarray) else None
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+
+def _may_change_case(values: pd.Series) -> bool:
+    """False when lower-casing and writing spaces as ``_`` would change no value: no byte is an ASCII capital,
+    a space or non-ASCII (read from the Arrow buffers); True for other dtypes."""
+    chunks = _string_chunks(values)
+    if chunks is None:
         return True
-    if array is None or not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-        return True
-    if isinstance(array, pa.ChunkedArray):
-        return any(_buffer_has_control(chunk) for chunk in array.chunks)
-    return _buffer_has_control(array)
+    return any(bool((((data >= 0x41) & (data <= 0x5A)) | (data == 0x20) | (data >= 0x80)).any())
+               for data in map(_data_bytes, chunks))
 
 
 def _may_need_strip(values: pd.Series) -> bool:
     """False when no value is empty or starts or ends with a byte that could be whitespace (ASCII whitespace,
     or any non-ASCII byte: U+00A0 and friends), read from the Arrow buffers; True for other dtypes."""
-    import pyarrow as pa
-
-    if isinstance(values.array, np.ndarray) or values.dtype == object:
+    chunks = _string_chunks(values)
+    if chunks is None:
         return True
-    try:
-        array = pa.array(values.array, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return True
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     for chunk in chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            return True
-        if not len(chunk):
-            continue
         offsets, data = string_buffers(chunk)
-        valid = np.asarray(chunk.is_valid())
-        starts, ends = offsets[:-1][valid], offsets[1:][valid]
-        if (ends <= starts).any():
-            return True
-        edges = np.concatenate([data[starts], data[ends - 1]])
-        if ((edges <= 0x20) | (edges >= 0x7F)).any():
+        starts, ends = offsets[:-1], offsets[1:]
+        if chunk.null_count:
+            valid = np.asarray(chunk.is_valid())
+            starts, ends = starts[valid], ends[valid]
+        if not len(starts):
+            continue
+        if (ends <= starts).any() or _edge_space(data[starts]) or _edge_space(data[ends - 1]):
             return True
     return False
 
 
-def _buffer_has_control(array) -> bool:
-    if not len(array):
-        return False
-    offsets, data = string_buffers(array)
-    data = data[offsets[0]:offsets[-1]]
-    return bool(((data < 0x20) | (data == 0x7F)).any())
+def _edge_space(edges: np.ndarray) -> bool:
+    return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
+
+
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+def _outside(values: pd.Series, earliest: pd.Timestamp, latest: pd.Timestamp) -> np.ndarray:
+    """Timestamps before ``earliest`` or after ``latest`` (missing ones are not), compared as integers in the
+    column's own unit: pandas would convert the whole column to the bounds' finer unit first."""
+    unit = getattr(values.dtype, "unit", None)
+    if not pd.api.types.is_datetime64_any_dtype(values) or unit not in _NS_PER_UNIT:
+        return (values.notna() & ((values < earliest) | (values > latest))).to_numpy(dtype=bool)
+    per = _NS_PER_UNIT[unit]
+    ints = values.array.asi8
+    low, high = -(-earliest.value // per), latest.value // per  # the first and last whole units inside
+    return (ints != np.iinfo(np.int64).min) & ((ints < low) | (ints > high))
 
 
 def _present(raw: pd.Series, parsed: pd.Series, kind: str) -> pd.Series:
@@ -482,7 +509,7 @@ def validate_frame(raw: pd.DataFrame, schema: TableSchema, *, source: str | None
             problems.flag(present_mask & values.isna() & ~explained, f"{col.name} is not a valid {col.kind}"
                           + (unread if col.kind == "datetime" else ""))
         if col.kind == "datetime":
-            problems.flag(values.notna() & ((values < earliest) | (values > latest)),
+            problems.flag(_outside(values, earliest, latest),
                           f"{col.name} is outside {span} (set dates_between / --dates-between)")
         if col.kind == "int":
             problems.flag(values.notna() & (values % 1 != 0), f"{col.name} is not a whole number")

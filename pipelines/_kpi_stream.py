@@ -29,6 +29,7 @@ from pandas.api.types import union_categoricals
 
 from cxlens._keys import IdIndex, SeenHashes, id_hashes
 from cxlens._memory import give_back_memory
+from cxlens._prefetch import prefetched
 from cxlens._records import header_names
 from cxlens.dataset import fill_derived, reply_figures
 from cxlens.errors import ConfigError
@@ -178,7 +179,7 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
     """A whole table without its unused columns; repeated keys across chunks set aside (the first one kept)."""
     key = reader.schema.key
     chunks, seen = [], SeenHashes()
-    for valid, bad in reader.chunks():
+    for valid, bad in prefetched(reader.chunks()):
         reader.set_aside(bad)
         valid = _narrow(valid, reader.table)
         if key and key in valid:
@@ -237,7 +238,7 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
     n = 0 if index is None else len(index)
     out = _MessageFigures(n)
     taken = None if repeated is None else np.zeros(len(repeated), dtype=bool)
-    for valid, bad in reader.chunks():
+    for valid, bad in prefetched(reader.chunks()):  # the next chunk read and validated while this one is used
         parts = list(bad)
         if "message_id" in valid:
             hashes = id_hashes(valid["message_id"])

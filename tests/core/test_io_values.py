@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,6 +69,45 @@ def test_parquet_timestamps_are_range_checked_too():
                         "created_at": pd.to_datetime(["1900-01-01", "2025-01-01"]).tz_localize("UTC")})
     valid, bad = validate_frame(raw, TICKETS)
     assert list(valid["ticket_id"]) == ["b"] and bad[REASON_COL].iloc[0].startswith("created_at is outside")
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_range_bounds_are_exact_in_every_timestamp_unit(unit):
+    # compared as integers in the column's own unit (not converted to the bounds' microseconds first)
+    rules = ValueRules(dates_between=("2020-01-01T00:00:00.5Z", "2024-12-31"))
+    stamps = ["2020-01-01T00:00:00Z", "2020-01-01T00:00:01Z", "2024-12-31T23:59:59Z", "2025-01-01T00:00:00Z",
+              None, "1950-06-01T00:00:00Z"]
+    raw = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(stamps))],
+                        "created_at": pd.to_datetime(stamps, utc=True).as_unit(unit)})
+    valid, bad = validate_frame(raw, TICKETS, rules=rules)
+    reasons = dict(zip(bad["ticket_id"], bad[REASON_COL]))
+    assert list(valid["ticket_id"]) == ["t1", "t2"]
+    assert {k for k, r in reasons.items() if "is outside" in r} == {"t0", "t3", "t5"}
+    assert reasons["t4"] == "created_at is empty"
+
+
+def test_range_check_agrees_with_timestamp_comparison_on_random_values():
+    rng = np.random.default_rng(3)
+    rules = ValueRules(dates_between=("2001-03-04T05:06:07.123Z", "2019-08-09"))
+    earliest, latest, _ = rules.date_range()
+    stamps = pd.Series(pd.to_datetime(rng.integers(9.0e11, 1.7e12, 5000), unit="ms", utc=True))
+    stamps[::7] = pd.NaT
+    raw = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(stamps))], "created_at": stamps})
+    valid, _ = validate_frame(raw, TICKETS, rules=rules)
+    expected = stamps.notna() & (stamps >= earliest) & (stamps <= latest)
+    assert list(valid["ticket_id"]) == list(raw["ticket_id"][expected])
+
+
+def test_categories_are_lower_cased_only_where_needed():
+    # Arrow-backed strings: capitals, spaces and non-ASCII letters are folded; values already canonical are kept
+    raw = pd.DataFrame({"ticket_id": ["a", "b", "c", "d"],
+                        "created_at": ["2025-01-01T00:00:00Z"] * 4,
+                        "channel": pd.Series(["Email", "live chat", "\u00c9MAIL", "phone"], dtype="str")})
+    valid, _ = validate_frame(raw, TICKETS)
+    assert list(valid["channel"]) == ["email", "live_chat", "\u00e9mail", "phone"]
+    canonical = raw.assign(channel=pd.Series(["email", "chat", "phone", "web_form"], dtype="str"))
+    valid, _ = validate_frame(canonical, TICKETS)
+    assert list(valid["channel"]) == ["email", "chat", "phone", "web_form"]
 
 
 def test_bare_numbers_are_not_read_as_dates(tmp_path):
