@@ -53,7 +53,7 @@ def string_buffers(array) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset:array.offset + len(array) + 1]
     data = array.buffers()[2]
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
-    return offsets.astype(np.int64), data
+    return offsets.astype(np.int64, copy=False), data  # large strings: no copy
 
 
 def id_hashes(values) -> np.ndarray:
@@ -70,24 +70,27 @@ def id_hashes(values) -> np.ndarray:
     offsets, data = string_buffers(array)
     starts, lengths = offsets[:-1], np.diff(offsets)
     words = (lengths + 7) // 8
-    if words.min() == words.max():  # the usual case: one fold over every id
-        out[:] = _fold(data, starts, lengths, int(words[0]))
+    if words.min() == words.max():  # the usual case: one fold over every id (back to back, as offsets are)
+        out[:] = _fold(data, starts, lengths, int(words[0]), contiguous=True)
     else:
         for count in np.unique(words):
             rows = np.flatnonzero(words == count)
             out[rows] = _fold(data, starts[rows], lengths[rows], int(count))
-    valid = np.asarray(array.is_valid())
-    out[~valid] = 0
+    if array.null_count:
+        out[~np.asarray(array.is_valid())] = 0
     return out
 
 
-def _fold(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, count: int) -> np.ndarray:
-    """The hash of strings of ``count`` 8-byte words each (a padded byte matrix, read as uint64 words)."""
+def _fold(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, count: int, *,
+          contiguous: bool = False) -> np.ndarray:
+    """The hash of strings of ``count`` 8-byte words each (a padded byte matrix, read as uint64 words).
+    ``contiguous``: each string starts where the one before it ends (all of an array's offsets)."""
     width = 8 * count
     padded = np.zeros((len(starts), max(width, 8)), dtype=np.uint8)
     if width:
         first, size = int(starts[0]), int(lengths[0])
-        uniform = lengths.min() == lengths.max() and np.array_equal(starts, first + size * np.arange(len(starts)))
+        uniform = lengths.min() == lengths.max() and (
+            contiguous or np.array_equal(starts, first + size * np.arange(len(starts))))
         if uniform:  # every id of one length, back to back: one reshape, no gather
             padded[:, :size] = data[first:first + size * len(starts)].reshape(len(starts), size)
         else:

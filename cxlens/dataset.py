@@ -101,21 +101,29 @@ def derive_ticket_fields(tickets: pd.DataFrame, messages: pd.DataFrame, *,
     return fill_derived(tickets, *reply_figures(messages, positions, _ns(tickets["created_at"])))
 
 
-def reply_figures(messages: pd.DataFrame, positions: np.ndarray,
-                  created_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def reply_figures(messages: pd.DataFrame, positions: np.ndarray, created_ns: np.ndarray, *,
+                  into: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per ticket, from ``messages`` (``positions``: each one's ticket row, -1 for none; ``created_ns``: the
     tickets' creation times): the first agent reply sent at or after creation (ns; int64 max: none), how many
     such replies, and whether the ticket has any message. Figures of several chunks of messages combine by
-    minimum, sum and or (:func:`fill_derived` takes them)."""
+    minimum, sum and or (:func:`fill_derived` takes them): pass the figures so far as ``into`` and a chunk's are
+    added to them in place, touching only its own tickets' rows (returned)."""
     n = len(created_ns)
+    if into is None:
+        into = (np.full(n, np.iinfo(np.int64).max, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                np.zeros(n, dtype=bool))
+    first_ns, replies, has = into
     known = positions >= 0
     agent = known & (messages["author_role"] == "agent").to_numpy(dtype=bool, na_value=False)
     rows, sent = positions[agent], _ns(messages["sent_at"])[agent]
     in_time = sent >= created_ns[rows]
     rows, sent = rows[in_time], sent[in_time]
-    first_ns = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_ns, rows, sent)
-    return first_ns, np.bincount(rows, minlength=n), np.bincount(positions[known], minlength=n) > 0
+    tickets, counts = np.unique(rows, return_counts=True)  # the chunk's own tickets, not an array of every ticket
+    replies[tickets] += counts
+    has[positions[known]] = True
+    return first_ns, replies, has
 
 
 def fill_derived(tickets: pd.DataFrame, first_ns: np.ndarray, replies: np.ndarray,

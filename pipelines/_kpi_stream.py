@@ -101,8 +101,7 @@ class _Reader:
             valid, bad = validate_frame(frame, self.schema, source=str(self.path), mapping=self.mapping,
                                         rules=self.rules)
             yield valid, [bad, raw.unreadable]
-            del valid, bad, raw, frame
-            give_back_memory()
+            del valid, bad, raw, frame  # what a chunk freed is reused by the next one: given back once per table
             self.progress(f"read {self.table}", self.check.read, None)
         self.counts = counts
 
@@ -198,7 +197,9 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
         reader.set_aside([rows_set_aside(frame, twice, DUPLICATE.format(key=key))])
         frame = frame.loc[~twice].reset_index(drop=True)
     reader.finish(len(frame))
-    return frame.drop(columns=[SOURCE_COL, ROW_COL], errors="ignore")
+    frame = frame.drop(columns=[SOURCE_COL, ROW_COL], errors="ignore")
+    give_back_memory()
+    return frame
 
 
 def _joined(chunks: list[dict[str, pd.Series]]) -> pd.DataFrame:
@@ -258,10 +259,7 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
         parts.append(rows_set_aside(valid, orphan, ORPHAN))
         reader.set_aside(parts)
         out.used += int((~orphan).sum())
-        first_ns, replies, has = reply_figures(valid, positions, created_ns)
-        np.minimum(out.first_ns, first_ns, out=out.first_ns)
-        out.replies += replies
-        out.has |= has
+        reply_figures(valid, positions, created_ns, into=(out.first_ns, out.replies, out.has))
     return out
 
 
@@ -297,6 +295,7 @@ def _messages(reader: _Reader, tickets: pd.DataFrame | None) -> _MessageFigures:
         reader.check = TableCheck(reader.table, source=str(reader.path))
         figures = _message_pass(reader, index, created_ns, repeated)
     reader.finish(figures.used)
+    give_back_memory()
     return figures
 
 
