@@ -33,7 +33,7 @@ import pandas as pd
 from cxlens.config import KPIConfig
 from cxlens.errors import UnknownNameError
 
-__all__ = ["KPI", "Measure", "Tables", "get_kpi", "get_kpi_names", "register_grouped", "register_kpi", "register_rows"]
+__all__ = ["KPI", "Measure", "PlainRows", "Tables", "get_kpi", "get_kpi_names", "register_grouped", "register_kpi", "register_rows"]
 
 UNITS = ("count", "%", "s", "score", "currency", "ratio", "table")
 DIRECTIONS = ("higher", "lower", "neutral")
@@ -64,6 +64,11 @@ class Tables:
         if frame is None:
             return False
         return column is None or column in frame.columns
+
+
+class PlainRows(list):
+    """Rows (dicts) whose values are already JSON-ready Python values (str, int, float that is not NaN, None):
+    the report takes them as they are instead of walking every value again."""
 
 
 @dataclass(frozen=True)

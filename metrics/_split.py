@@ -17,7 +17,7 @@ import pandas as pd
 from cxlens.config import KPIConfig
 from cxlens.dataset import ticket_positions
 from cxlens.errors import ConfigError
-from cxlens.metrics._registry import KPI, Tables
+from cxlens.metrics._registry import KPI, PlainRows, Tables
 
 __all__ = ["PERIODS", "SPLIT_TABLES", "TIME_COLUMNS", "Split", "plain", "run_kpis", "slice_frame", "split_tables"]
 
@@ -45,6 +45,8 @@ def plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, PlainRows):
+        return value
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value

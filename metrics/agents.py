@@ -9,7 +9,7 @@ from cxlens.config import KPIConfig
 from cxlens.dataset import ticket_positions
 from cxlens.metrics._measures import numbers
 from cxlens.metrics._partials import Groups, csat_surveys
-from cxlens.metrics._registry import Measure, Tables, register_grouped, register_kpi
+from cxlens.metrics._registry import Measure, PlainRows, Tables, register_grouped, register_kpi
 from cxlens.metrics.resolution import fcr_flags
 from cxlens.metrics.satisfaction import responses
 
@@ -96,17 +96,17 @@ def top_performers(tables: Tables, config: KPIConfig) -> Measure:
     return Measure(value=rows, n=len(rows), ids=card["agent_id"].reset_index(drop=True), id_kind="agent_id")
 
 
-def _records(card: pd.DataFrame) -> list[dict]:
-    """The ranked card as JSON-ready rows (NaN -> None, counts as int)."""
-    rows = []
-    for record in card.to_dict(orient="records"):
-        rows.append({key: (None if isinstance(value, float) and value != value else value)
-                     for key, value in record.items()})
-    for row in rows:
-        row["tickets"] = int(row["tickets"])
-        if row["resolved"] is not None:
-            row["resolved"] = int(row["resolved"])
-    return rows
+def _records(card: pd.DataFrame) -> PlainRows:
+    """The ranked card as JSON-ready rows (NaN -> None, counts as int), built column by column."""
+    columns = {}
+    for name in card.columns:
+        values = card[name].tolist()  # Python values; a missing value is NaN (float) or None
+        if name in ("tickets", "resolved"):
+            columns[name] = [None if v is None or v != v else int(v) for v in values]
+        else:
+            columns[name] = [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
+    names = list(columns)
+    return PlainRows(dict(zip(names, row)) for row in zip(*(columns[n] for n in names)))
 
 
 # --- top_performers for every group at once: one card of (group, agent) pairs, ranked within each group ---
@@ -195,6 +195,6 @@ def _top_performers_groups(groups: Groups, config: KPIConfig):
     values: list = [None] * groups.size
     for g, record in zip(owners.tolist(), _records(card.drop(columns="g"))):
         if values[g] is None:
-            values[g] = []
+            values[g] = PlainRows()
         values[g].append(record)
     return values, np.bincount(owners, minlength=groups.size)
