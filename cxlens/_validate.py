@@ -22,7 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cxlens._keys import id_hashes, string_buffers
+from cxlens._keys import id_hashes
+from cxlens._string_bytes import may_change_case, may_hold_control, may_need_strip
 from cxlens.errors import DuplicateColumnsError, ConfigProblem, InvalidConfigError, MissingColumnsError
 from cxlens.schema import Column, TableSchema
 
@@ -297,7 +298,7 @@ def _strings(raw: pd.Series) -> pd.Series:
         values = raw.astype("str") if not pd.api.types.is_string_dtype(raw) or raw.dtype == object else raw
     if values is not raw:  # a string column read as such keeps its own missing values
         values = values.where(raw.notna())
-    if not _may_need_strip(values):  # ids as exported: nothing to strip, none blank
+    if not may_need_strip(values):  # ids as exported: nothing to strip, none blank
         return values
     stripped = values.str.strip()
     return stripped.where(stripped != "")
@@ -314,10 +315,10 @@ def _parse_column(raw: pd.Series, col: Column, rules: ValueRules) -> tuple[pd.Se
         return _parse_bool(raw), []
     if kind in ("id", "category"):
         values = _strings(raw)
-        if kind == "category" and _may_change_case(values):
+        if kind == "category" and may_change_case(values):
             values = values.str.lower().str.replace(" ", "_", regex=False)
         control = (values.str.contains(_CONTROL, regex=True).fillna(False).to_numpy(dtype=bool)
-                   if _may_hold_control(values) else np.zeros(len(values), dtype=bool))
+                   if may_hold_control(values) else np.zeros(len(values), dtype=bool))
         reason = f"{col.name} contains a control character (NUL, tab, line break, ...): remove it from the value"
         return values, [(control, reason)] if control.any() else []
     if pd.api.types.is_string_dtype(raw) and raw.dtype != object:  # text: keep as read
@@ -338,70 +339,6 @@ def _repeated_keys(keys: pd.Series) -> np.ndarray:
     return out
 
 
-def _string_chunks(values: pd.Series) -> list | None:
-    """The non-empty Arrow string chunks behind ``values`` (no copy for pandas' Arrow-backed strings); ``None``
-    for other dtypes, where the callers leave the decision to the pandas string methods."""
-    import pyarrow as pa
-
-    if isinstance(values.array, np.ndarray) or values.dtype == object:
-        return None
-    try:
-        array = pa.array(values.array, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-        return None
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-    if not all(pa.types.is_string(c.type) or pa.types.is_large_string(c.type) for c in chunks):
-        return None
-    return [c for c in chunks if len(c)]
-
-
-def _data_bytes(chunk) -> np.ndarray:
-    offsets, data = string_buffers(chunk)
-    return data[offsets[0]:offsets[-1]]
-
-
-def _may_hold_control(values: pd.Series) -> bool:
-    """False when no value has a byte of ``_CONTROL`` (UTF-8 bytes below 0x80 are ASCII characters), read from
-    the Arrow buffers in one numpy pass; True (so the regex decides) for other dtypes."""
-    chunks = _string_chunks(values)
-    if chunks is None:
-        return True
-    return any(bool(((data < 0x20) | (data == 0x7F)).any()) for data in map(_data_bytes, chunks))
-
-
-def _may_change_case(values: pd.Series) -> bool:
-    """False when lower-casing and writing spaces as ``_`` would change no value: no byte is an ASCII capital,
-    a space or non-ASCII (read from the Arrow buffers); True for other dtypes."""
-    chunks = _string_chunks(values)
-    if chunks is None:
-        return True
-    return any(bool((((data >= 0x41) & (data <= 0x5A)) | (data == 0x20) | (data >= 0x80)).any())
-               for data in map(_data_bytes, chunks))
-
-
-def _may_need_strip(values: pd.Series) -> bool:
-    """False when no value is empty or starts or ends with a byte that could be whitespace (ASCII whitespace,
-    or any non-ASCII byte: U+00A0 and friends), read from the Arrow buffers; True for other dtypes."""
-    chunks = _string_chunks(values)
-    if chunks is None:
-        return True
-    for chunk in chunks:
-        offsets, data = string_buffers(chunk)
-        starts, ends = offsets[:-1], offsets[1:]
-        if chunk.null_count:
-            valid = np.asarray(chunk.is_valid())
-            starts, ends = starts[valid], ends[valid]
-        if not len(starts):
-            continue
-        if (ends <= starts).any() or _edge_space(data[starts]) or _edge_space(data[ends - 1]):
-            return True
-    return False
-
-
-def _edge_space(edges: np.ndarray) -> bool:
-    return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
-
-
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
@@ -413,8 +350,16 @@ def _outside(values: pd.Series, earliest: pd.Timestamp, latest: pd.Timestamp) ->
         return (values.notna() & ((values < earliest) | (values > latest))).to_numpy(dtype=bool)
     per = _NS_PER_UNIT[unit]
     ints = values.array.asi8
-    low, high = -(-earliest.value // per), latest.value // per  # the first and last whole units inside
-    return (ints != np.iinfo(np.int64).min) & ((ints < low) | (ints > high))
+    never = np.iinfo(np.int64)
+    low = max(-(-_ns_int(earliest) // per), never.min + 1)  # the first and last whole units inside, as int64
+    high = min(_ns_int(latest) // per, never.max)
+    return (ints != never.min) & ((ints < low) | (ints > high))
+
+
+def _ns_int(stamp: pd.Timestamp) -> int:
+    """Nanoseconds since the epoch as a Python int: ``Timestamp.value`` overflows outside 1677..2262, which a
+    bound such as ``--dates-between ..2999-12-31`` is."""
+    return int(stamp.asm8.view("i8")) * _NS_PER_UNIT[stamp.unit]
 
 
 def _present(raw: pd.Series, parsed: pd.Series, kind: str) -> pd.Series:

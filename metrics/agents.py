@@ -97,16 +97,22 @@ def top_performers(tables: Tables, config: KPIConfig) -> Measure:
 
 
 def _records(card: pd.DataFrame) -> PlainRows:
-    """The ranked card as JSON-ready rows (NaN -> None, counts as int), built column by column."""
+    """The ranked card as JSON-ready rows (missing -> None, counts as int), built column by column."""
     columns = {}
     for name in card.columns:
-        values = card[name].tolist()  # Python values; a missing value is NaN (float) or None
-        if name in ("tickets", "resolved"):
-            columns[name] = [None if v is None or v != v else int(v) for v in values]
-        else:
-            columns[name] = [None if v is None or (isinstance(v, float) and v != v) else v for v in values]
+        values = [_plain_value(v) for v in card[name].tolist()]  # tolist leaves NA and numpy scalars in objects
+        columns[name] = [None if v is None else int(v) for v in values] if name in ("tickets", "resolved") \
+            else values
     names = list(columns)
     return PlainRows(dict(zip(names, row)) for row in zip(*(columns[n] for n in names)))
+
+
+def _plain_value(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    return None if isinstance(value, float) and value != value else value
 
 
 # --- top_performers for every group at once: one card of (group, agent) pairs, ranked within each group ---

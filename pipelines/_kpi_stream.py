@@ -12,7 +12,8 @@ it; columns no schema declares are read only when a KPI or the grouping reads th
 ``_row`` pointing at the full record) and that message ids are told apart by 64-bit hashes.
 
 What crosses chunks: per ticket 8 bytes of hash, its position, and the three derived numbers; per message
-8 bytes of hash (:mod:`cxlens._keys`). Peak memory is the narrow tables plus one chunk.
+8 bytes of hash (:mod:`cxlens._keys`). Peak memory is the narrow tables plus two chunks: the one in use and the
+next, read and validated meanwhile in a background thread (:mod:`cxlens._prefetch`).
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ class _Reader:
         self.header_checked = True
 
     def chunks(self):
-        """``(valid, bad)`` per chunk: rows valid by the schema (duplicates within the chunk set aside)."""
+        """``(valid, bad, read)`` per chunk: rows valid by the schema (duplicates within the chunk set aside), the
+        rest, and the records read so far (for the caller's progress: this may run in a reading thread)."""
         if not self.header_checked:
             self.check_header()
         counts: list[RecordCount] = []
@@ -100,9 +102,8 @@ class _Reader:
             frame = self._with_known_columns(raw.frame)
             valid, bad = validate_frame(frame, self.schema, source=str(self.path), mapping=self.mapping,
                                         rules=self.rules)
-            yield valid, [bad, raw.unreadable]
+            yield valid, [bad, raw.unreadable], self.check.read
             del valid, bad, raw, frame  # what a chunk freed is reused by the next one: given back once per table
-            self.progress(f"read {self.table}", self.check.read, None)
         self.counts = counts
 
     def _with_known_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -178,7 +179,7 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
     """A whole table without its unused columns; repeated keys across chunks set aside (the first one kept)."""
     key = reader.schema.key
     chunks, seen = [], SeenHashes()
-    for valid, bad in prefetched(reader.chunks()):
+    for valid, bad, read in prefetched(reader.chunks()):  # the next chunk read and validated meanwhile
         reader.set_aside(bad)
         valid = _narrow(valid, reader.table)
         if key and key in valid:
@@ -187,6 +188,7 @@ def _kept_table(reader: _Reader) -> pd.DataFrame:
         # the file name of each row as a categorical (one byte a row, not the path repeated)
         chunks.append({col: valid[col].astype("category") if col == SOURCE_COL else valid[col].copy()
                        for col in valid.columns})
+        reader.progress(f"read {reader.table}", read, None)
     frame = _joined(chunks)
     repeated = seen.repeated() if key and key in frame else np.zeros(0, dtype=np.uint64)
     if len(repeated):  # exact among the few rows whose hash repeats
@@ -239,7 +241,7 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
     n = 0 if index is None else len(index)
     out = _MessageFigures(n)
     taken = None if repeated is None else np.zeros(len(repeated), dtype=bool)
-    for valid, bad, hashes in prefetched(_hashed_chunks(reader)):  # the next chunk made while this one is used
+    for valid, bad, hashes, read in prefetched(_hashed_chunks(reader)):  # the next chunk made meanwhile
         parts = list(bad)
         if hashes is not None:
             present = valid["message_id"].notna().to_numpy()
@@ -252,6 +254,7 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
         if index is None:
             reader.set_aside(parts)
             out.used += len(valid)
+            reader.progress(f"read {reader.table}", read, None)
             continue
         positions = index.positions(valid["ticket_id"])
         orphan = positions < 0
@@ -259,14 +262,15 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
         reader.set_aside(parts)
         out.used += int((~orphan).sum())
         reply_figures(valid, positions, created_ns, into=(out.first_ns, out.replies, out.has))
+        reader.progress(f"read {reader.table}", read, None)
     return out
 
 
 def _hashed_chunks(reader: _Reader):
     """The messages' chunks with their message-id hashes (``None`` without the column), made in the reading
     thread, which has time to spare while the chunk before is looked up."""
-    for valid, bad in reader.chunks():
-        yield valid, bad, id_hashes(valid["message_id"]) if "message_id" in valid else None
+    for valid, bad, read in reader.chunks():
+        yield valid, bad, id_hashes(valid["message_id"]) if "message_id" in valid else None, read
 
 
 def _repeats(hashes: np.ndarray, present: np.ndarray, repeated: np.ndarray, taken: np.ndarray) -> np.ndarray:

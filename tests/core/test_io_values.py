@@ -75,23 +75,37 @@ def test_parquet_timestamps_are_range_checked_too():
 def test_range_bounds_are_exact_in_every_timestamp_unit(unit):
     # compared as integers in the column's own unit (not converted to the bounds' microseconds first)
     rules = ValueRules(dates_between=("2020-01-01T00:00:00.5Z", "2024-12-31"))
-    stamps = ["2020-01-01T00:00:00Z", "2020-01-01T00:00:01Z", "2024-12-31T23:59:59Z", "2025-01-01T00:00:00Z",
-              None, "1950-06-01T00:00:00Z"]
+    stamps = ["2020-01-01T00:00:00Z", "2020-01-01T00:00:00.5Z", "2020-01-01T00:00:01Z",
+              "2024-12-31T23:59:59.999999Z", "2025-01-01T00:00:00Z", None, "1950-06-01T00:00:00Z"]
     raw = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(stamps))],
-                        "created_at": pd.to_datetime(stamps, utc=True).as_unit(unit)})
+                        "created_at": pd.to_datetime(stamps, utc=True, format="ISO8601").as_unit(unit)})
     valid, bad = validate_frame(raw, TICKETS, rules=rules)
     reasons = dict(zip(bad["ticket_id"], bad[REASON_COL]))
-    assert list(valid["ticket_id"]) == ["t1", "t2"]
-    assert {k for k, r in reasons.items() if "is outside" in r} == {"t0", "t3", "t5"}
-    assert reasons["t4"] == "created_at is empty"
+    # the start itself is inside; a unit too coarse to hold it (seconds) reads 00:00:00, which is outside
+    inside = ["t2", "t3"] if unit == "s" else ["t1", "t2", "t3"]
+    assert list(valid["ticket_id"]) == inside
+    assert {k for k, r in reasons.items() if "is outside" in r} == {"t0", "t4", "t6"} | ({"t1"} if unit == "s" else set())
+    assert reasons["t5"] == "created_at is empty"
+
+
+def test_range_bounds_beyond_the_nanosecond_years_work():
+    # Timestamp.value overflows outside 1677..2262; a bound such as ..2999-12-31 is a user's way to lift the limit
+    rules = ValueRules(dates_between=("1500-01-01", "2999-12-31"))
+    stamps = pd.Series(pd.to_datetime(["1400-06-01", "1600-01-01", "2025-01-01", "2999-12-31T23:59:59"],
+                                      format="ISO8601")).dt.as_unit("s").dt.tz_localize("UTC")
+    raw = pd.DataFrame({"ticket_id": ["a", "b", "c", "d"], "created_at": stamps})
+    valid, bad = validate_frame(raw, TICKETS, rules=rules)
+    assert list(valid["ticket_id"]) == ["b", "c", "d"]
+    assert bad[REASON_COL].iloc[0].startswith("created_at is outside 1500-01-01..2999-12-31")
 
 
 def test_range_check_agrees_with_timestamp_comparison_on_random_values():
     rng = np.random.default_rng(3)
     rules = ValueRules(dates_between=("2001-03-04T05:06:07.123Z", "2019-08-09"))
     earliest, latest, _ = rules.date_range()
-    stamps = pd.Series(pd.to_datetime(rng.integers(9.0e11, 1.7e12, 5000), unit="ms", utc=True))
+    stamps = pd.Series(pd.to_datetime(rng.integers(9.0e11, 1.7e12, 5000), unit="ms", utc=True)).dt.as_unit("ms")
     stamps[::7] = pd.NaT
+    stamps[1], stamps[2] = earliest.floor("ms"), earliest.ceil("ms")  # just outside and just inside the start
     raw = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(stamps))], "created_at": stamps})
     valid, _ = validate_frame(raw, TICKETS, rules=rules)
     expected = stamps.notna() & (stamps >= earliest) & (stamps <= latest)
@@ -102,9 +116,12 @@ def test_categories_are_lower_cased_only_where_needed():
     # Arrow-backed strings: capitals, spaces and non-ASCII letters are folded; values already canonical are kept
     raw = pd.DataFrame({"ticket_id": ["a", "b", "c", "d"],
                         "created_at": ["2025-01-01T00:00:00Z"] * 4,
-                        "channel": pd.Series(["Email", "live chat", "\u00c9MAIL", "phone"], dtype="str")})
+                        "channel": pd.Series(["Email", "live chat", "\u00c9t\u00e9", "phone"], dtype="str")})
     valid, _ = validate_frame(raw, TICKETS)
-    assert list(valid["channel"]) == ["email", "live_chat", "\u00e9mail", "phone"]
+    assert list(valid["channel"]) == ["email", "live_chat", "\u00e9t\u00e9", "phone"]
+    only_accents = raw.assign(channel=pd.Series(["\u00c9t\u00e9", "email", "chat", "phone"], dtype="str"))
+    valid, _ = validate_frame(only_accents, TICKETS)  # no ASCII capital or space: the non-ASCII byte decides
+    assert list(valid["channel"]) == ["\u00e9t\u00e9", "email", "chat", "phone"]
     canonical = raw.assign(channel=pd.Series(["email", "chat", "phone", "web_form"], dtype="str"))
     valid, _ = validate_frame(canonical, TICKETS)
     assert list(valid["channel"]) == ["email", "chat", "phone", "web_form"]

@@ -29,7 +29,7 @@ def test_an_error_is_raised_where_its_item_would_have_come():
     assert got == [1, 2]
 
 
-def test_stopping_early_stops_the_thread_and_reads_at_most_one_ahead():
+def test_stopping_early_stops_the_thread_and_reads_exactly_one_ahead():
     made = []
 
     def items():
@@ -43,7 +43,7 @@ def test_stopping_early_stops_the_thread_and_reads_at_most_one_ahead():
     time.sleep(0.2)  # the thread has read what it may read ahead
     reader.close()
     assert threading.active_count() == before
-    assert len(made) <= 3  # the item handed out, one waiting in the queue, one the thread holds
+    assert made == [0, 1]  # the item handed out and the one made meanwhile, no more
 
 
 def test_the_next_item_is_made_while_the_caller_holds_this_one():
@@ -59,3 +59,28 @@ def test_the_next_item_is_made_while_the_caller_holds_this_one():
     # made one after the other, the second item would not be started before the caller asks for it
     assert making_second.wait(timeout=10)
     assert list(reader) == [1]
+
+
+def test_an_error_in_the_callers_loop_stops_the_thread():
+    before = threading.active_count()
+    with pytest.raises(RuntimeError):
+        for item in prefetched(iter(range(100))):
+            if item == 3:
+                raise RuntimeError("the caller failed")
+    assert threading.active_count() == before
+
+
+def test_an_item_is_started_only_once_the_one_before_is_taken():
+    made = []
+
+    def items():
+        for i in range(10):
+            made.append(i)
+            yield i
+
+    reader = prefetched(items())
+    for expected in range(5):
+        assert next(reader) == expected
+        time.sleep(0.05)
+        assert len(made) <= expected + 2
+    reader.close()
