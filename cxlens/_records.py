@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlens._prefetch import prefetched
 from cxlens._validate import REASON_COL, ROW_COL, SOURCE_COL
 from cxlens.errors import DuplicateColumnsError, RowAccountingError, UnreadableFileError
 
@@ -515,7 +516,8 @@ def _parquet_chunks(path: Path, *, chunk_rows: int, count: RecordCount,
         raise DuplicateColumnsError(f"{path}: the columns {', '.join(map(repr, repeated))} appear more than once.")
     count.records = reader.metadata.num_rows
     columns = None if keep is None else [n for n in names if keep(n)]
-    for batch in reader.iter_batches(batch_size=chunk_rows, columns=columns):
+    # the next Arrow batch is decoded (GIL released) while this one is converted and used: one compact batch ahead
+    for batch in prefetched(reader.iter_batches(batch_size=chunk_rows, columns=columns)):
         frame = _own_columns_kept(batch.to_pandas(types_mapper=_nullable_bool().get))  # nullable bools stay bools
         frame.insert(0, ROW_COL, np.arange(count.rows + 1, count.rows + len(frame) + 1))
         count.rows += len(frame)

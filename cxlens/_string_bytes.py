@@ -37,11 +37,19 @@ def _data_bytes(chunk) -> np.ndarray:
 
 def may_hold_control(values: pd.Series) -> bool:
     """False when no value has a byte of ``_CONTROL`` (UTF-8 bytes below 0x80 are ASCII characters), read from
-    the Arrow buffers in one numpy pass; True (so the regex decides) for other dtypes."""
+    the Arrow buffers; True (so the regex decides) for other dtypes."""
     chunks = _string_chunks(values)
     if chunks is None:
         return True
-    return any(bool(((data < 0x20) | (data == 0x7F)).any()) for data in map(_data_bytes, chunks))
+    return any(_has_control(data) for data in map(_data_bytes, chunks))
+
+
+def _has_control(data: np.ndarray) -> bool:
+    if not len(data):
+        return False
+    if data.min() >= 0x20 and data.max() < 0x7F:  # two vectorised reductions settle the usual, printable case
+        return False
+    return bool(((data < 0x20) | (data == 0x7F)).any())
 
 
 def may_change_case(values: pd.Series) -> bool:
@@ -50,8 +58,15 @@ def may_change_case(values: pd.Series) -> bool:
     chunks = _string_chunks(values)
     if chunks is None:
         return True
-    return any(bool((((data >= 0x41) & (data <= 0x5A)) | (data == 0x20) | (data >= 0x80)).any())
-               for data in map(_data_bytes, chunks))
+    return any(_may_fold(data) for data in map(_data_bytes, chunks))
+
+
+def _may_fold(data: np.ndarray) -> bool:
+    if not len(data):
+        return False
+    if data.min() <= 0x20 or data.max() >= 0x80:  # a space (or below) or a non-ASCII byte: let pandas decide
+        return True
+    return bool((np.subtract(data, 0x41, dtype=np.uint8) < 26).any())  # A..Z (other bytes wrap above 25)
 
 
 def may_need_strip(values: pd.Series) -> bool:
@@ -74,4 +89,4 @@ def may_need_strip(values: pd.Series) -> bool:
 
 
 def _edge_space(edges: np.ndarray) -> bool:
-    return bool(((edges <= 0x20) | (edges >= 0x7F)).any())
+    return bool(len(edges)) and bool(edges.min() <= 0x20 or edges.max() >= 0x7F)

@@ -241,9 +241,10 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
     n = 0 if index is None else len(index)
     out = _MessageFigures(n)
     taken = None if repeated is None else np.zeros(len(repeated), dtype=bool)
-    for valid, bad, hashes, read in prefetched(_hashed_chunks(reader)):  # the next chunk made meanwhile
+    for valid, bad, read in prefetched(reader.chunks()):  # the next chunk read and validated meanwhile
         parts = list(bad)
-        if hashes is not None:
+        if "message_id" in valid:
+            hashes = id_hashes(valid["message_id"])
             present = valid["message_id"].notna().to_numpy()
             if taken is not None:
                 twice = _repeats(hashes, present, repeated, taken)
@@ -264,13 +265,6 @@ def _message_pass(reader: _Reader, index: IdIndex | None, created_ns: np.ndarray
         reply_figures(valid, positions, created_ns, into=(out.first_ns, out.replies, out.has))
         reader.progress(f"read {reader.table}", read, None)
     return out
-
-
-def _hashed_chunks(reader: _Reader):
-    """The messages' chunks with their message-id hashes (``None`` without the column), made in the reading
-    thread, which has time to spare while the chunk before is looked up."""
-    for valid, bad, read in reader.chunks():
-        yield valid, bad, id_hashes(valid["message_id"]) if "message_id" in valid else None, read
 
 
 def _repeats(hashes: np.ndarray, present: np.ndarray, repeated: np.ndarray, taken: np.ndarray) -> np.ndarray:
