@@ -94,6 +94,9 @@ def main() -> None:
         runs["load"].append(_peak(LOAD, str(archive), str(work / "load")))
     for key, found in runs.items():
         result[key] = _median_run(found)
+    if len(runs["read"]) > 1:  # each load over the read run just before it: robust to the machine's slow spells
+        result["load_over_read_median_of_pairs"] = round(statistics.median(
+            b["seconds"] / a["seconds"] for a, b in zip(runs["read"], runs["load"])), 2)
     command = ["cxlens", "kpis", "compute", "--archive", str(archive), "--format", "json"]  # as a user types it
     result["command"] = _peak(_cli(command[1:] + ["--out", str(work / "k.json")]))
     if args.by:
