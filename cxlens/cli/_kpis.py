@@ -31,7 +31,7 @@ def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsers
     compute.add_argument("--out", metavar="FILE", help="write the report here (json or csv by --format)")
     compute.add_argument("--chunk-rows", type=int, default=500_000, metavar="N",
                          help="rows read at a time (default 500000): memory holds the tables KPIs read, without "
-                              "messages and text columns, plus one chunk")
+                              "messages and text columns, plus two chunks (one in use, the next read meanwhile)")
     compute.set_defaults(func=kpis_compute)
 
     explain = ksub.add_parser("explain", help="list the rows (ticket ids, ...) behind one KPI figure")
