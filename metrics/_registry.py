@@ -33,7 +33,8 @@ import pandas as pd
 from cxlens.config import KPIConfig
 from cxlens.errors import UnknownNameError
 
-__all__ = ["KPI", "Measure", "PlainRows", "Tables", "get_kpi", "get_kpi_names", "register_grouped", "register_kpi", "register_rows"]
+__all__ = ["KPI", "Measure", "PlainRows", "Tables", "get_kpi", "get_kpi_names", "register_grouped", "register_kpi",
+           "register_rows"]
 
 UNITS = ("count", "%", "s", "score", "currency", "ratio", "table")
 DIRECTIONS = ("higher", "lower", "neutral")
