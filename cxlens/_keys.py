@@ -5,8 +5,9 @@ be known across chunks is kept as hashes computed in numpy straight from Arrow's
 
 * :func:`id_hashes` - a 64-bit hash per string (a polynomial over its bytes, then a SplitMix64 finaliser);
 * :class:`IdIndex` - the ids of the valid tickets in a hash table of their hashes (sorted hashes when two ids
-  share a hash), with their row positions and the ids themselves (as one Arrow array, a dozen bytes each) so that every hash match is checked against the string:
-  a lookup is exact, a collision costs a slower exact lookup of that row only;
+  share a hash), with their row positions and the ids themselves (as one Arrow array, a dozen bytes each) so
+  that every hash match is checked against the string: a lookup is exact, a collision costs a slower exact
+  lookup of that row only;
 * :class:`SeenHashes` - hashes in 16 buckets, checked for repeats once at the end (one sort per bucket),
   for keys whose strings are not worth keeping (message ids): a repeat is reported by hash, so two different
   ids could be taken for one with a chance of about n² / 2⁶⁵ (10⁻⁵ for 20M ids).
@@ -116,8 +117,6 @@ class IdIndex:
     """Where each id sits among the valid tickets (row position), exactly; built once, looked up per chunk."""
 
     def __init__(self, ids) -> None:
-        import pyarrow as pa
-
         self.ids_ = _arrow_strings(ids)
         hashes = id_hashes(self.ids_)
         # distinct hashes (the usual case): a hash table finds each asked hash's row; else sorted hashes
@@ -128,7 +127,6 @@ class IdIndex:
             self.table_ = None
             self.order_ = np.argsort(hashes, kind="stable").astype(np.int32 if len(hashes) < 2**31 else np.int64)
             self.sorted_ = hashes[self.order_]
-        self._pa = pa
 
     def __len__(self) -> int:
         return len(self.ids_)

@@ -35,13 +35,17 @@ def _data_bytes(chunk) -> np.ndarray:
     return data[offsets[0]:offsets[-1]]
 
 
+def _any_bytes(values: pd.Series, test) -> bool:
+    """``test`` on the data bytes of each Arrow chunk behind ``values``, True when one passes; True for other
+    dtypes (the pandas method decides)."""
+    chunks = _string_chunks(values)
+    return True if chunks is None else any(test(data) for data in map(_data_bytes, chunks))
+
+
 def may_hold_control(values: pd.Series) -> bool:
     """False when no value has a byte of ``_CONTROL`` (UTF-8 bytes below 0x80 are ASCII characters), read from
     the Arrow buffers; True (so the regex decides) for other dtypes."""
-    chunks = _string_chunks(values)
-    if chunks is None:
-        return True
-    return any(_has_control(data) for data in map(_data_bytes, chunks))
+    return _any_bytes(values, _has_control)
 
 
 def _has_control(data: np.ndarray) -> bool:
@@ -55,10 +59,7 @@ def _has_control(data: np.ndarray) -> bool:
 def may_change_case(values: pd.Series) -> bool:
     """False when lower-casing and writing spaces as ``_`` would change no value: no byte is an ASCII capital,
     a space or non-ASCII (read from the Arrow buffers); True for other dtypes."""
-    chunks = _string_chunks(values)
-    if chunks is None:
-        return True
-    return any(_may_fold(data) for data in map(_data_bytes, chunks))
+    return _any_bytes(values, _may_fold)
 
 
 def _may_fold(data: np.ndarray) -> bool:

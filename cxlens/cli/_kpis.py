@@ -11,7 +11,6 @@ from cxlens.cli._common import add_input_args, input_paths, load_inputs, note, p
 __all__ = ["add_commands"]
 
 
-
 def add_commands(sub: argparse._SubParsersAction, *, train: argparse._SubParsersAction) -> None:
     kpis = sub.add_parser("kpis", help="the KPI catalogue and its computation")
     ksub = kpis.add_subparsers(dest="kpis_command", metavar="ACTION")
@@ -184,4 +183,3 @@ def kpis_explain(args: argparse.Namespace) -> int:
     sys.stderr.write(f"cxlens: {args.name} = {measure.value} over n={measure.n}; {len(rows)} rows behind it\n")
     write_csv(rows, args.out or sys.stdout)
     return 0
-

@@ -11,7 +11,6 @@ has references. Across agents it is a consistency signal: who answers the same i
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Sequence
 from pathlib import Path
 

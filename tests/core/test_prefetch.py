@@ -29,16 +29,17 @@ def test_an_error_is_raised_where_its_item_would_have_come():
     assert got == [1, 2]
 
 
+def _counted(n: int, made: list):
+    """0..n-1, each appended to ``made`` as it is made."""
+    for i in range(n):
+        made.append(i)
+        yield i
+
+
 def test_stopping_early_stops_the_thread_and_reads_exactly_one_ahead():
     made = []
-
-    def items():
-        for i in range(100):
-            made.append(i)
-            yield i
-
     before = threading.active_count()
-    reader = prefetched(items())
+    reader = prefetched(_counted(100, made))
     assert next(reader) == 0
     time.sleep(0.2)  # the thread has read what it may read ahead
     reader.close()
@@ -72,13 +73,7 @@ def test_an_error_in_the_callers_loop_stops_the_thread():
 
 def test_an_item_is_started_only_once_the_one_before_is_taken():
     made = []
-
-    def items():
-        for i in range(10):
-            made.append(i)
-            yield i
-
-    reader = prefetched(items())
+    reader = prefetched(_counted(10, made))
     for expected in range(5):
         assert next(reader) == expected
         time.sleep(0.05)
